@@ -1,0 +1,189 @@
+"""The `provision` command line: parse, dispatch to one function per subcommand, map errors.
+
+Every subcommand returns an exit code: 0 success, 1 any error, 2 only from
+`plan --detailed-exitcode` when changes are pending. User errors print one line per
+problem; an unexpected error prints one line and where its details were written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import tempfile
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+
+from provisioner import __version__, redact
+from provisioner.errors import ManifestError, ProvisionError
+from provisioner.select import Selection
+
+EPILOG = """\
+examples:
+  provision validate configs/                 check manifests offline
+  provision render configs/ --sandbox prod    the payloads that would be sent (secrets masked)
+  provision plan configs/ --format markdown   what apply would create (read-only)
+  provision apply configs/ --auto-approve     create what is missing
+
+environment: AEP_CLIENT_ID, AEP_CLIENT_SECRET (plan/apply), AEP_SCOPES, AEP_IMS_URL,
+AEP_PLATFORM_URL. `provision emulator` prints the values that point at a local emulator.
+"""
+
+
+def _add_selection(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="manifest files or directories (every *.yaml/*.yml inside)",
+    )
+    parser.add_argument(
+        "--sandbox",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="only this sandbox (repeatable)",
+    )
+    parser.add_argument(
+        "--connection",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="only connections whose rendered name matches (repeatable)",
+    )
+    parser.add_argument(
+        "--secrets-dir",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="also allow {file: ...} secrets under DIR (repeatable)",
+    )
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more detail")
+    parser.add_argument("-q", "--quiet", action="store_true", help="only errors")
+    parser.add_argument("--no-color", action="store_true", help="no colour (also NO_COLOR)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="provision",
+        description="Declarative provisioner for Adobe Experience Platform PostgreSQL base "
+        "connections: manifests in git, plan in review, apply in pipelines.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"provision {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    validate = commands.add_parser(
+        "validate",
+        help="check manifests offline (schema, templates, identities, references)",
+        description="Check manifests without network or credentials: schema, templates, "
+        "identities and secret-reference syntax. Secret values are never read.",
+    )
+    _add_selection(validate)
+
+    render = commands.add_parser(
+        "render",
+        help="print the payloads that would be sent",
+        description="Print the Flow Service payloads as JSON. Secrets show as (sensitive).",
+    )
+    _add_selection(render)
+    render.add_argument(
+        "--show-secrets",
+        action="store_true",
+        help="resolve and show secret values (refused when CI is set)",
+    )
+
+    commands.add_parser(
+        "schema",
+        help="print the manifest JSON Schema (for editors)",
+        description="Print the manifest JSON Schema.",
+    )
+    commands.add_parser(
+        "emulator",
+        help="run the local Flow Service + IMS emulator",
+        description="Run the emulator; see `provision emulator --help`.",
+        add_help=False,
+    )
+    return parser
+
+
+def _configure_logging(verbosity: int, quiet: bool) -> None:
+    level = (
+        logging.ERROR
+        if quiet
+        else (logging.DEBUG if verbosity > 1 else logging.INFO if verbosity else logging.WARNING)
+    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(redact.ScrubFilter())
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger("provisioner")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+
+
+def _dispatch(argv: list[str]) -> int:
+    if argv and argv[0] == "emulator":
+        from provisioner.emulator import main as emulator_main
+
+        return emulator_main(argv[1:], prog="provision emulator")
+    args = build_parser().parse_args(argv)
+    if args.command == "schema":
+        from provisioner.schemas import MANIFEST, schema_text
+
+        sys.stdout.write(schema_text(MANIFEST))
+        return 0
+    _configure_logging(args.verbose, args.quiet)
+    selection = Selection(tuple(args.sandbox), tuple(args.connection))
+    secrets_dirs = [Path(d) for d in args.secrets_dir]
+    if args.command == "validate":
+        from provisioner.commands import validate
+
+        return validate.run(args.paths, selection, secrets_dirs, sys.stdout)
+    if args.command == "render":
+        from provisioner.commands import render
+
+        return render.run(args.paths, selection, secrets_dirs, args.show_secrets, sys.stdout)
+    raise AssertionError(f"unhandled command {args.command}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _dispatch(list(sys.argv[1:] if argv is None else argv))
+    except ManifestError as error:
+        for diagnostic in error.diagnostics:
+            print(redact.scrub(str(diagnostic)), file=sys.stderr)
+        count = len(error.diagnostics)
+        print(
+            f"{count} problem{'s' if count != 1 else ''} found; nothing was done.", file=sys.stderr
+        )
+        return 1
+    except ProvisionError as error:
+        for line in redact.scrub(str(error)).splitlines():
+            print(f"error: {line}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # `provision render ... | head`: the reader left; not an error of ours.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except Exception as error:
+        return _internal_error(error)
+
+
+def _internal_error(error: BaseException) -> int:
+    details = redact.scrub("".join(traceback.format_exception(error)))
+    with tempfile.NamedTemporaryFile(
+        "w", prefix="provision-crash-", suffix=".log", delete=False
+    ) as handle:
+        handle.write(details)
+    summary = redact.scrub(f"{type(error).__name__}: {error}")
+    print(
+        f"provision: internal error ({summary}); this is a bug, details in {handle.name}",
+        file=sys.stderr,
+    )
+    return 1

@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from provisioner.commands import load_desired
+from provisioner.select import Selection
+
+
+def run(
+    paths: Sequence[str], selection: Selection, secrets_dirs: Sequence[Path], out: TextIO
+) -> int:
+    desired = load_desired(paths, selection, secrets_dirs)
+    files = sorted({c.source.file for c in desired})
+    sandboxes = sorted({(c.org, c.sandbox) for c in desired})
+    for file in files:
+        in_file = [c for c in desired if c.source.file == file]
+        names = ", ".join(sorted({c.sandbox for c in in_file}))
+        out.write(f"{file}: {len(in_file)} connection(s) in {names}\n")
+    out.write(
+        f"Valid: {len(desired)} connection(s) in {len(sandboxes)} sandbox(es) "
+        f"from {len(files)} file(s).\n"
+    )
+    return 0

@@ -1,0 +1,81 @@
+"""Frozen records passed between stages: what the manifests ask for."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from provisioner.errors import Location
+
+POSTGRES_SPEC_ID = "74a1c565-4e59-48d7-9d67-7c03b8a13137"
+POSTGRES_SPEC_VERSION = "1.0"
+
+Cloud = Literal["azure", "aws"]
+
+
+@dataclass(frozen=True)
+class SecretRef:
+    """Where a secret lives: an environment variable, or a file beside the manifest."""
+
+    kind: Literal["env", "file"]
+    name: str
+    base_dir: Path
+    location: Location
+
+    def __str__(self) -> str:
+        return f"{{{self.kind}: {self.name}}}"
+
+
+@dataclass(frozen=True)
+class BasicAuth:
+    server: str
+    port: int
+    database: str
+    username: str
+    password: SecretRef
+    ssl: str
+
+
+@dataclass(frozen=True)
+class ConnectionStringSecret:
+    """The whole connection string comes from one secret."""
+
+    connection_string: SecretRef
+
+
+@dataclass(frozen=True)
+class ConnectionStringParts:
+    """A connection string built from parts; only the password is secret."""
+
+    server: str
+    port: int
+    database: str
+    username: str
+    password: SecretRef
+    encryption: str
+    validate_server_certificate: bool
+
+
+Auth = BasicAuth | ConnectionStringSecret | ConnectionStringParts
+
+
+@dataclass(frozen=True)
+class DesiredConnection:
+    org: str
+    sandbox: str
+    cloud: Cloud
+    name: str
+    description: str | None
+    auth: Auth
+    source: Location
+
+    @property
+    def identity(self) -> tuple[str, str, str]:
+        return (self.org, self.sandbox, self.name)
+
+    @property
+    def secrets(self) -> tuple[SecretRef, ...]:
+        if isinstance(self.auth, ConnectionStringSecret):
+            return (self.auth.connection_string,)
+        return (self.auth.password,)

@@ -1,0 +1,121 @@
+"""Stage 3, render: a desired connection to the Flow Service payload that creates it.
+
+The payload text comes from a Jinja2 template per cloud and auth type kept in the package,
+with every value inserted through ``tojson``; the text is parsed back and validated
+against the payload schema before anything may send it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+import jinja2
+
+from provisioner import odbc, schemas
+from provisioner.errors import ProvisionError
+from provisioner.model import (
+    POSTGRES_SPEC_ID,
+    POSTGRES_SPEC_VERSION,
+    BasicAuth,
+    ConnectionStringParts,
+    ConnectionStringSecret,
+    DesiredConnection,
+    SecretRef,
+)
+
+Payload = dict[str, Any]
+SecretLookup = Callable[[SecretRef], str]
+
+AZURE_SSL_MODE = {
+    "disable": "Disable",
+    "allow": "Allow",
+    "prefer": "Prefer",
+    "require": "Require",
+    "verify-ca": "Verify Ca",
+    "verify-full": "Verify Full",
+}
+# AWS takes TLS as a boolean sent as a string; allow/prefer are refused by validation.
+AWS_SSL_ENABLED = {
+    "disable": "false",
+    "require": "true",
+    "verify-ca": "true",
+    "verify-full": "true",
+}
+SPEC_NAMES = {
+    "basic": "Basic Authentication",
+    "connection-string": "Connection String Based Authentication",
+}
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("provisioner", "templates"),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+    )
+
+
+def auth_type(connection: DesiredConnection) -> str:
+    return "basic" if isinstance(connection.auth, BasicAuth) else "connection-string"
+
+
+def render_payload(connection: DesiredConnection, secret: SecretLookup) -> Payload:
+    """The validated POST /connections body; `secret` supplies (or masks) secret values."""
+    auth = connection.auth
+    values: dict[str, Any] = {
+        "name": connection.name,
+        "description": connection.description,
+        "spec_id": POSTGRES_SPEC_ID,
+        "spec_version": POSTGRES_SPEC_VERSION,
+    }
+    if isinstance(auth, BasicAuth):
+        values.update(
+            server=auth.server,
+            port=auth.port,
+            database=auth.database,
+            username=auth.username,
+            password=secret(auth.password),
+            ssl_mode=AZURE_SSL_MODE[auth.ssl],
+            ssl_enabled=AWS_SSL_ENABLED.get(auth.ssl, "true"),
+        )
+    elif isinstance(auth, ConnectionStringSecret):
+        values["connection_string"] = secret(auth.connection_string)
+    else:
+        values["connection_string"] = _built_string(connection, auth, secret)
+    template = f"{connection.cloud}-{auth_type(connection)}.json.j2"
+    payload: Payload = json.loads(_environment().get_template(template).render(values))
+    _validate(connection, payload)
+    return payload
+
+
+def _built_string(
+    connection: DesiredConnection, parts: ConnectionStringParts, secret: SecretLookup
+) -> str:
+    try:
+        return odbc.build(parts, secret(parts.password))
+    except odbc.ConnectionStringError as error:
+        # The only unchecked part is the secret: never print it, only where it came from.
+        raise ProvisionError(
+            f"{parts.password.location}: the password of connection {connection.name!r} "
+            f"(sandbox {connection.sandbox!r}) {error}; fix the secret {parts.password}"
+        ) from None
+
+
+def _validate(connection: DesiredConnection, payload: Payload) -> None:
+    schema = (
+        schemas.PAYLOAD_BASIC
+        if auth_type(connection) == "basic"
+        else schemas.PAYLOAD_CONNECTION_STRING
+    )
+    error = next(iter(schemas.validator(schema).iter_errors(payload)), None)
+    if error is not None:
+        where = "/".join(str(p) for p in error.absolute_path) or "(root)"
+        raise ProvisionError(
+            f"{connection.source}: the payload for connection {connection.name!r} in sandbox "
+            f"{connection.sandbox!r} is invalid at {where}: {error.validator} check failed; "
+            "this is a bug in provision, please report it"
+        )

@@ -1,0 +1,45 @@
+"""`--sandbox` and `--connection` selectors; a selector that matches nothing is an error."""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from provisioner.errors import UsageError
+from provisioner.model import DesiredConnection
+
+
+@dataclass(frozen=True)
+class Selection:
+    sandboxes: tuple[str, ...] = ()
+    connections: tuple[str, ...] = ()  # shell-style globs on the rendered name
+
+    def apply(self, desired: Sequence[DesiredConnection]) -> list[DesiredConnection]:
+        problems: list[str] = []
+        known_sandboxes = sorted({c.sandbox for c in desired})
+        for sandbox in self.sandboxes:
+            if sandbox.lower() not in known_sandboxes:
+                problems.append(
+                    f"--sandbox {sandbox} matches no sandbox in the manifests "
+                    f"(they define: {', '.join(known_sandboxes) or 'none'})"
+                )
+        chosen = [
+            c
+            for c in desired
+            if not self.sandboxes or c.sandbox in {s.lower() for s in self.sandboxes}
+        ]
+        for pattern in self.connections:
+            if not any(fnmatch.fnmatchcase(c.name, pattern) for c in chosen):
+                problems.append(
+                    f"--connection {pattern} matches no connection"
+                    + (" in the selected sandboxes" if self.sandboxes else "")
+                    + "; names are matched after rendering, e.g. 'orders-*'"
+                )
+        if problems:
+            raise UsageError("\n".join(problems))
+        if self.connections:
+            chosen = [
+                c for c in chosen if any(fnmatch.fnmatchcase(c.name, p) for p in self.connections)
+            ]
+        return chosen

@@ -1,0 +1,264 @@
+"""Stage 2, validate: manifest documents to the connections they ask for.
+
+Runs the schema, renders the templates for every (connection, sandbox) pair, and applies
+the rules a schema cannot express: identities, clouds that must agree across files, the
+per-cloud auth and TLS rules, and the syntax of secret references. Every problem of every
+file is collected before one ManifestError reports them all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, cast
+
+from provisioner import odbc, schemas, secrets, templating
+from provisioner.errors import Diagnostic, Location, ManifestError
+from provisioner.model import (
+    Auth,
+    BasicAuth,
+    Cloud,
+    ConnectionStringParts,
+    ConnectionStringSecret,
+    DesiredConnection,
+    SecretRef,
+)
+from provisioner.yamlload import Document, JsonPath, format_path
+
+MAX_NAME_LENGTH = 256
+AWS_SSL = {"require", "verify-ca", "verify-full", "disable"}
+
+
+@dataclass
+class _Collector:
+    document: Document
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    def add(self, path: JsonPath, message: str, *, key: bool = False) -> None:
+        location = self.document.locate(path, key=key)
+        self.diagnostics.append(Diagnostic(location, format_path(path), message))
+
+
+def desired_connections(
+    documents: Sequence[Document], secrets_dirs: Sequence[Path] = ()
+) -> list[DesiredConnection]:
+    """Every connection the manifests ask for, or a ManifestError listing every problem."""
+    diagnostics: list[Diagnostic] = []
+    desired: list[DesiredConnection] = []
+    for document in documents:
+        collector = _Collector(document)
+        schema_problems = list(schemas.manifest_diagnostics(document))
+        if schema_problems:
+            diagnostics.extend(schema_problems)
+            continue
+        desired.extend(_expand(document, collector, secrets_dirs))
+        diagnostics.extend(collector.diagnostics)
+    diagnostics.extend(_cross_file_problems(documents, desired))
+    if diagnostics:
+        raise ManifestError(diagnostics)
+    return desired
+
+
+def _expand(
+    document: Document, out: _Collector, secrets_dirs: Sequence[Path]
+) -> list[DesiredConnection]:
+    data = document.data
+    org: str = data["org"]
+    file_vars: dict[str, Any] = data.get("vars") or {}
+    clouds: dict[str, Cloud] = {}
+    contexts: dict[str, dict[str, Any]] = {}
+    for i, sandbox in enumerate(data["sandboxes"]):
+        name = sandbox["name"]
+        if name in clouds:
+            out.add(("sandboxes", i, "name"), f"sandbox {name!r} is listed twice in this file")
+            continue
+        clouds[name] = sandbox["cloud"]
+        sandbox_vars = sandbox.get("vars") or {}
+        contexts[name] = {
+            "sandbox": {"name": name, "cloud": sandbox["cloud"], "vars": sandbox_vars},
+            "vars": {**file_vars, **sandbox_vars},
+            "org": org,
+        }
+    base_dir = document.path.parent
+    result: list[DesiredConnection] = []
+    for i, entry in enumerate(data["connections"]):
+        targets = entry.get("sandboxes") or list(clouds)
+        for j, target in enumerate(targets):
+            if target not in clouds:
+                known = ", ".join(clouds)
+                out.add(
+                    ("connections", i, "sandboxes", j),
+                    f"unknown sandbox {target!r}; this file defines: {known}",
+                )
+                continue
+            renderer = _Renderer(out, ("connections", i), contexts[target], target)
+            connection = renderer.connection(entry, org, clouds[target], base_dir, secrets_dirs)
+            if connection is not None:
+                result.append(connection)
+    return result
+
+
+class _Renderer:
+    """Renders one connection entry for one sandbox, reporting problems as it goes."""
+
+    def __init__(
+        self, out: _Collector, path: JsonPath, context: Mapping[str, Any], sandbox: str
+    ) -> None:
+        self.out = out
+        self.path = path
+        self.context = context
+        self.sandbox = sandbox
+        self.failed = False
+
+    def fail(self, path: JsonPath, message: str) -> None:
+        self.failed = True
+        self.out.add((*self.path, *path), f"{message} (for sandbox {self.sandbox!r})")
+
+    def text(self, value: str, path: JsonPath) -> str:
+        try:
+            return templating.render(value, self.context)
+        except templating.TemplateError as error:
+            hint = (
+                "; define it under vars: or the sandbox's vars:"
+                if "undefined" in str(error)
+                else ""
+            )
+            self.fail(path, f"{error}{hint}")
+            return ""
+
+    def port(self, value: int | str, path: JsonPath) -> int:
+        if isinstance(value, int):
+            return value
+        text = self.text(value, path)
+        if not self.failed and not (text.isdigit() and 1 <= int(text) <= 65535):
+            self.fail(path, f"port renders to {text!r}; it must be a number from 1 to 65535")
+            return 0
+        return int(text) if text.isdigit() else 0
+
+    def secret(
+        self, value: Mapping[str, str], path: JsonPath, base_dir: Path, secrets_dirs: Sequence[Path]
+    ) -> SecretRef:
+        kind = "env" if "env" in value else "file"
+        name = self.text(value[kind], (*path, kind))
+        location = self.out.document.locate((*self.path, *path))
+        ref = SecretRef(kind, name, base_dir, location)  # type: ignore[arg-type]
+        if not self.failed:
+            problem = secrets.reference_problem(ref, secrets_dirs)
+            if problem:
+                self.fail((*path, kind), problem)
+        return ref
+
+    def connection(
+        self,
+        entry: Mapping[str, Any],
+        org: str,
+        cloud: Cloud,
+        base_dir: Path,
+        secrets_dirs: Sequence[Path],
+    ) -> DesiredConnection | None:
+        name = self.text(entry["name"], ("name",))
+        if not self.failed:
+            self._check_name(name)
+        description = entry.get("description")
+        if description is not None:
+            description = self.text(description, ("description",)) or None
+        auth = self.auth(entry["auth"], cloud, base_dir, secrets_dirs)
+        if self.failed or auth is None:
+            return None
+        location = self.out.document.locate(self.path)
+        return DesiredConnection(org, self.sandbox, cloud, name, description, auth, location)
+
+    def _check_name(self, name: str) -> None:
+        if not name.strip():
+            self.fail(("name",), "the name renders empty")
+        elif len(name) > MAX_NAME_LENGTH:
+            self.fail(("name",), f"the name is longer than {MAX_NAME_LENGTH} characters")
+        elif any(ord(ch) < 32 for ch in name):
+            self.fail(("name",), "the name contains a control character")
+
+    def auth(
+        self, auth: Mapping[str, Any], cloud: Cloud, base_dir: Path, secrets_dirs: Sequence[Path]
+    ) -> Auth | None:
+        kind = auth["type"]
+        if kind == "connection-string" and cloud == "aws":
+            self.fail(
+                ("auth", "type"), "connection-string auth is not available on AWS; use type: basic"
+            )
+            return None
+        ssl = auth.get("ssl", "verify-full")
+        if kind == "basic" and cloud == "aws" and ssl not in AWS_SSL:
+            self.fail(
+                ("auth", "ssl"),
+                f"ssl: {ssl} is not available on AWS, which only turns "
+                "TLS on or off; use require, verify-ca, verify-full or disable",
+            )
+            return None
+        if "connection_string" in auth:
+            ref = self.secret(
+                auth["connection_string"], ("auth", "connection_string"), base_dir, secrets_dirs
+            )
+            return ConnectionStringSecret(ref)
+        fields = {
+            key: self.text(auth[key], ("auth", key)) for key in ("server", "database", "username")
+        }
+        port = self.port(auth.get("port", 5432), ("auth", "port"))
+        password = self.secret(auth["password"], ("auth", "password"), base_dir, secrets_dirs)
+        for key, value in fields.items():
+            if not self.failed and not value.strip():
+                self.fail(("auth", key), f"{key} renders empty")
+        if kind == "basic":
+            return BasicAuth(port=port, password=password, ssl=ssl, **fields)
+        parts = ConnectionStringParts(
+            port=port,
+            password=password,
+            encryption=auth.get("encryption", "ssl"),
+            validate_server_certificate=auth.get("validate_server_certificate", True),
+            **fields,
+        )
+        for key, value in fields.items():
+            try:
+                odbc.quote(value)
+            except odbc.ConnectionStringError as error:
+                self.fail(("auth", key), f"{key} {error}")
+        return parts
+
+
+def _cross_file_problems(
+    documents: Sequence[Document], desired: Sequence[DesiredConnection]
+) -> list[Diagnostic]:
+    problems: list[Diagnostic] = []
+    seen_cloud: dict[tuple[str, str], tuple[str, Location]] = {}
+    for document in documents:
+        if not isinstance(document.data, dict):
+            continue
+        for i, sandbox in enumerate(document.data.get("sandboxes") or []):
+            if not isinstance(sandbox, dict) or not isinstance(document.data.get("org"), str):
+                continue
+            key = (document.data["org"], str(sandbox.get("name")))
+            here = document.locate(("sandboxes", i, "cloud"))
+            cloud = cast(str, sandbox.get("cloud"))
+            if key in seen_cloud and seen_cloud[key][0] != cloud:
+                other_cloud, other = seen_cloud[key]
+                problems.append(
+                    Diagnostic(
+                        here,
+                        format_path(("sandboxes", i, "cloud")),
+                        f"sandbox {key[1]!r} is on {other_cloud} at {other}, here on {cloud}; "
+                        "one sandbox runs on one cloud, make them agree",
+                    )
+                )
+            seen_cloud.setdefault(key, (cloud, here))
+    first: dict[tuple[str, str, str], DesiredConnection] = {}
+    for connection in desired:
+        previous = first.setdefault(connection.identity, connection)
+        if previous is not connection:
+            problems.append(
+                Diagnostic(
+                    connection.source,
+                    "$.connections",
+                    f"connection {connection.name!r} in sandbox {connection.sandbox!r} is also "
+                    f"defined at {previous.source}; names must be unique within a sandbox",
+                )
+            )
+    return problems

@@ -1,0 +1,261 @@
+"""Stage 1, load: manifest files to plain JSON-shaped data, with every value locatable.
+
+PyYAML's C parser composes the node tree; we build the data from the nodes ourselves
+instead of using PyYAML's constructor, because its YAML 1.1 rules silently change values
+(``NO`` -> False, ``0755`` -> 493, ``2024-01-02`` -> a date) and it keeps the last of two
+duplicate keys. The node tree is kept beside the data so a diagnostic can point at the
+line and column of any JSON path.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from provisioner.errors import Diagnostic, Location, ManifestError
+
+try:  # The C parser is ~10x faster; fall back to pure Python where libyaml is missing.
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - depends on the PyYAML build
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+JsonPath = tuple[str | int, ...]
+
+# Bounds that keep hostile input (alias bombs, absurd nesting) from exhausting memory.
+MAX_NODES = 2_000_000
+MAX_DEPTH = 64
+
+_STANDARD_TAG = "tag:yaml.org,2002:"
+_SCALAR_TAGS = {f"{_STANDARD_TAG}{t}" for t in ("str", "int", "float", "bool", "null")}
+_SCALAR_TAGS |= {f"{_STANDARD_TAG}{t}" for t in ("timestamp", "binary", "value", "merge")}
+_NULL = frozenset({"", "~", "null", "Null", "NULL"})
+_TRUE = frozenset({"true", "True", "TRUE"})
+_FALSE = frozenset({"false", "False", "FALSE"})
+# YAML 1.2 core decimal integers and floats only; a leading zero keeps a value a string,
+# so `0755` or `007` never becomes another number.
+_INT = re.compile(r"[-+]?(0|[1-9][0-9]*)")
+_FLOAT = re.compile(r"[-+]?(0|[1-9][0-9]*)(\.[0-9]*)?([eE][-+]?[0-9]+)?")
+
+
+@dataclass(frozen=True)
+class Document:
+    """One manifest file: its data and the node tree that locates it."""
+
+    path: Path
+    display: str
+    data: Any
+    root: yaml.Node
+
+    def locate(self, path: Sequence[str | int], *, key: bool = False) -> Location:
+        """The position of the value at `path` (of its key when `key`), or the nearest parent."""
+        node: yaml.Node = self.root
+        key_node: yaml.Node | None = None
+        for part in path:
+            child = _child(node, part)
+            if child is None:
+                break
+            key_node, node = child
+        target = key_node if key and key_node is not None else node
+        return Location(self.display, target.start_mark.line + 1, target.start_mark.column + 1)
+
+
+def _child(node: yaml.Node, part: str | int) -> tuple[yaml.Node | None, yaml.Node] | None:
+    if isinstance(node, yaml.MappingNode) and isinstance(part, str):
+        for key_node, value_node in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.value == part:
+                return key_node, value_node
+    if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+        return None, node.value[part]
+    return None
+
+
+def format_path(path: Iterable[str | int]) -> str:
+    text = "$"
+    for part in path:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", part):
+            text += f".{part}"
+        else:
+            text += "[" + _quote(part) + "]"
+    return text
+
+
+def _quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def discover(paths: Sequence[str]) -> list[tuple[Path, str]]:
+    """Expand files and directories (every *.yaml/*.yml inside, recursively, sorted)."""
+    found: list[tuple[Path, str]] = []
+    problems: list[str] = []
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            files = sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml"))
+            files = [p for p in files if p.is_file()]
+            if not files:
+                problems.append(
+                    f"{given}: no manifests found (no *.yaml or *.yml files inside); "
+                    "pass a manifest file or a directory that holds some"
+                )
+            found.extend((p, str(p)) for p in files)
+        elif path.is_file():
+            found.append((path, given))
+        else:
+            problems.append(f"{given}: no such file or directory")
+    if problems:
+        from provisioner.errors import UsageError
+
+        raise UsageError("\n".join(problems))
+    unique: dict[Path, str] = {}
+    for path, display in found:
+        unique.setdefault(path.resolve(), display)
+    return [(path, display) for path, display in unique.items()]
+
+
+def load_documents(paths: Sequence[str]) -> list[Document]:
+    """Load every manifest; raise one ManifestError holding the problems of all files."""
+    documents: list[Document] = []
+    diagnostics: list[Diagnostic] = []
+    for path, display in discover(paths):
+        try:
+            documents.append(load_file(path, display))
+        except ManifestError as error:
+            diagnostics.extend(error.diagnostics)
+    if diagnostics:
+        raise ManifestError(diagnostics)
+    return documents
+
+
+def load_file(path: Path, display: str) -> Document:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        message = f"not UTF-8 text ({error.reason}); save it as UTF-8"
+        raise _error(display, 1, 1, "$", message) from None
+    except OSError as error:
+        raise _error(display, 1, 1, "$", f"cannot read: {error.strerror}") from None
+    return load_text(text, display, path)
+
+
+def load_text(text: str, display: str, path: Path | None = None) -> Document:
+    loader = _Loader(text)
+    try:
+        root = loader.get_single_node()
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        problem = error.problem or error.context or "invalid YAML"
+        if "but found another document" in str(error):
+            problem = "holds several YAML documents; keep one manifest per file"
+        raise _error(display, line, column, "$", f"invalid YAML: {problem}") from None
+    except yaml.YAMLError as error:
+        raise _error(display, 1, 1, "$", f"invalid YAML: {error}") from None
+    finally:
+        loader.dispose()
+    if root is None:
+        raise _error(
+            display,
+            1,
+            1,
+            "$",
+            "the file is empty; a manifest needs version, org, sandboxes "
+            "and connections (run `provision schema` for the format)",
+        )
+    builder = _Builder(display)
+    data = builder.build(root, (), 0)
+    if builder.diagnostics:
+        raise ManifestError(builder.diagnostics)
+    return Document(path or Path(display), display, data, root)
+
+
+def _error(file: str, line: int, column: int, path: str, message: str) -> ManifestError:
+    return ManifestError([Diagnostic(Location(file, line, column), path, message)])
+
+
+class _Builder:
+    """Turns a composed node tree into JSON-shaped data, collecting diagnostics."""
+
+    def __init__(self, display: str) -> None:
+        self.display = display
+        self.diagnostics: list[Diagnostic] = []
+        self.nodes = 0
+
+    def _report(self, node: yaml.Node, path: JsonPath, message: str) -> None:
+        mark = node.start_mark
+        location = Location(self.display, mark.line + 1, mark.column + 1)
+        self.diagnostics.append(Diagnostic(location, format_path(path), message))
+
+    def build(self, node: yaml.Node, path: JsonPath, depth: int) -> Any:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            if self.nodes == MAX_NODES + 1:
+                self._report(
+                    node,
+                    path,
+                    "too large once YAML aliases are expanded; "
+                    "write the values out instead of nesting anchors",
+                )
+            return None
+        if depth > MAX_DEPTH:
+            self._report(node, path, f"nested deeper than {MAX_DEPTH} levels")
+            return None
+        if not node.tag.startswith(_STANDARD_TAG) or (
+            isinstance(node, yaml.ScalarNode) and node.tag not in _SCALAR_TAGS
+        ):
+            self._report(node, path, f"unsupported YAML tag {node.tag!r}; remove the tag")
+            return None
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path, depth)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
+        assert isinstance(node, yaml.ScalarNode)
+        return self._scalar(node)
+
+    def _mapping(self, node: yaml.MappingNode, path: JsonPath, depth: int) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                self._report(key_node, path, "a key must be a plain string")
+                continue
+            key = key_node.value
+            if key_node.tag == f"{_STANDARD_TAG}merge":
+                self._report(
+                    key_node, path, "YAML merge keys (<<) are not supported; write the keys out"
+                )
+                continue
+            if key in result:
+                first = next(k for k, _ in node.value if k.value == key)
+                self._report(
+                    key_node,
+                    (*path, key),
+                    f"duplicate key {key!r} (first defined "
+                    f"at line {first.start_mark.line + 1}); keep only one",
+                )
+                continue
+            result[key] = self.build(value_node, (*path, key), depth + 1)
+        return result
+
+    def _scalar(self, node: yaml.ScalarNode) -> Any:
+        value: str = node.value
+        # Quoted and block scalars are strings; so is a plain scalar that was tagged or
+        # resolved as one (YAML 1.1 resolves `1e3` to a string, and `!!str 12` says so).
+        if node.style or node.tag == f"{_STANDARD_TAG}str":
+            return value
+        if value in _NULL:
+            return None
+        if value in _TRUE:
+            return True
+        if value in _FALSE:
+            return False
+        if _INT.fullmatch(value):
+            return int(value)
+        if _FLOAT.fullmatch(value):
+            return float(value)
+        return value
