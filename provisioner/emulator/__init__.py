@@ -1,0 +1,40 @@
+"""A local Flow Service + IMS emulator (SPEC section 7). Stable API for other code:
+
+- ``EmulatorConfig`` / ``Faults``: frozen records of how it behaves (see ``config.py`` for
+  every field and its default; defaults: client ``emulator-client`` / ``emulator-secret``,
+  org ``0123456789ABCDEF01234567@AdobeOrg``, sandboxes ``prod, dev, stage``).
+- ``Emulator(config=None, *, clock=time.time)``: a WSGI application (call it, or use
+  ``.wsgi_app``) with
+  ``.transport() -> httpx.WSGITransport`` (in-process; an injected dropped connection surfaces
+  as ``httpx.RemoteProtocolError``),
+  ``.connections(org=None, sandbox=None) -> list[dict]`` (raw stored records, secrets unmasked),
+  ``.set_faults(faults=None, *, seed=None, **changes) -> Faults``,
+  ``.request_count`` (token + Flow Service requests), ``.request_counts() -> dict[str, int]``,
+  ``.reset_counts()``, ``.revoke_tokens(token=None) -> int``, ``.reset()``, ``.close()``.
+- ``serve(emulator, host="127.0.0.1", port=0) -> RunningServer`` with ``.url``, ``.close()``,
+  usable as a context manager; serves in daemon threads with HTTP/1.1 keep-alive.
+- ``main(argv=None, prog="provision emulator") -> int``: the command line.
+
+Both the IMS route (``/ims/token/v3``) and the Flow Service routes
+(``/data/foundation/flowservice/...``) are served on one host:port; admin routes live under
+``/__emulator/`` (faults, state, tokens, requests, health) and need no auth.
+
+This package imports nothing else from ``provisioner``, and nothing in ``provisioner`` but the
+CLI's argv forwarding should import it.
+"""
+
+from provisioner.emulator.app import Emulator
+from provisioner.emulator.cli import main
+from provisioner.emulator.config import EmulatorConfig, Faults
+from provisioner.emulator.server import RunningServer, serve
+from provisioner.emulator.spec import POSTGRES_SPEC_ID
+
+__all__ = [
+    "POSTGRES_SPEC_ID",
+    "Emulator",
+    "EmulatorConfig",
+    "Faults",
+    "RunningServer",
+    "main",
+    "serve",
+]

@@ -1,0 +1,274 @@
+"""``provision emulator``: run the Flow Service + IMS emulator on a local socket."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from types import FrameType
+
+from provisioner.emulator import config as defaults
+from provisioner.emulator.app import Emulator
+from provisioner.emulator.config import EmulatorConfig, Faults
+from provisioner.emulator.server import serve
+
+DESCRIPTION = """\
+Run a local stand-in for Adobe's Flow Service connections API and IMS token endpoint, so
+`provision plan/apply` can be rehearsed with no Adobe account. Both are served on one
+host:port; on start the emulator prints the environment to export to point `provision` at it.
+State lives in memory unless --state names a SQLite file (kept across restarts).
+"""
+
+EPILOG = """\
+examples:
+  provision emulator                          # http://127.0.0.1:8080, sandboxes prod,dev,stage
+  provision emulator --port 0 --state emu.db  # a free port; connections survive restarts
+  provision emulator --latency-ms 50 --rate-429 0.1 --rate-commit-then-drop 0.05 --seed 7
+
+faults can also be changed while it runs:
+  curl -X PUT localhost:8080/__emulator/faults -d '{"rate_5xx": 0.2}'
+  curl localhost:8080/__emulator/requests     # request counters
+  curl -X DELETE localhost:8080/__emulator/tokens   # revoke every token (clients see 401)
+"""
+
+
+def _csv(text: str) -> tuple[str, ...]:
+    items = tuple(part.strip() for part in text.split(",") if part.strip())
+    if not items:
+        raise argparse.ArgumentTypeError("expected a comma-separated list")
+    return items
+
+
+def _rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"a rate is between 0 and 1, got {text}")
+    return value
+
+
+def build_parser(prog: str) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog=prog,
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    net = p.add_argument_group("where")
+    net.add_argument("--host", default="127.0.0.1", help="interface to bind (default: %(default)s)")
+    net.add_argument(
+        "--port", type=int, default=8080, help="port; 0 picks a free one (default: %(default)s)"
+    )
+    net.add_argument(
+        "--state", metavar="FILE", help="SQLite file to keep connections in (default: memory)"
+    )
+
+    who = p.add_argument_group("identity (fake credentials, not secrets)")
+    who.add_argument(
+        "--client-id", default=defaults.DEFAULT_CLIENT_ID, help="(default: %(default)s)"
+    )
+    who.add_argument(
+        "--client-secret", default=defaults.DEFAULT_CLIENT_SECRET, help="(default: %(default)s)"
+    )
+    who.add_argument(
+        "--org",
+        action="append",
+        metavar="ORG",
+        help=f"IMS org id, repeatable (default: {defaults.DEFAULT_ORG})",
+    )
+    who.add_argument(
+        "--sandboxes",
+        type=_csv,
+        default=defaults.DEFAULT_SANDBOXES,
+        metavar="A,B",
+        help="sandboxes of every org; others get FLOW-2100-404 (default: prod,dev,stage)",
+    )
+    who.add_argument(
+        "--any-sandbox",
+        action="store_true",
+        help="accept any lowercase sandbox name instead of a fixed list",
+    )
+    who.add_argument(
+        "--token-lifetime",
+        type=int,
+        default=defaults.DEFAULT_TOKEN_LIFETIME,
+        metavar="SECONDS",
+        help="expires_in of issued tokens (default: %(default)s)",
+    )
+
+    api = p.add_argument_group("open choices (Adobe does not document these)")
+    api.add_argument(
+        "--page-size",
+        type=int,
+        default=defaults.DEFAULT_PAGE_SIZE,
+        metavar="N",
+        help="items per page without `limit` (default: %(default)s)",
+    )
+    api.add_argument(
+        "--max-page-size",
+        type=int,
+        default=defaults.DEFAULT_MAX_PAGE_SIZE,
+        metavar="N",
+        help="larger `limit`s are clamped to this (default: %(default)s)",
+    )
+    api.add_argument(
+        "--port-type",
+        choices=defaults.PORT_TYPES,
+        default="string",
+        help="whether auth.params.port may be a JSON integer (default: %(default)s)",
+    )
+    api.add_argument(
+        "--ssl-modes",
+        type=_csv,
+        default=defaults.DEFAULT_SSL_MODES,
+        metavar="A,B",
+        help=f"accepted sslMode spellings (default: {','.join(defaults.DEFAULT_SSL_MODES)})",
+    )
+    api.add_argument(
+        "--mask-style",
+        choices=defaults.MASK_STYLES,
+        default="stars",
+        help="how secret params read back: ******** / omitted / ENC(hash) (default: %(default)s)",
+    )
+    api.add_argument(
+        "--max-body-bytes",
+        type=int,
+        default=defaults.DEFAULT_MAX_BODY_BYTES,
+        metavar="N",
+        help="larger request bodies get 413 (default: %(default)s)",
+    )
+
+    f = p.add_argument_group("faults (seeded; also settable at run time via /__emulator/faults)")
+    f.add_argument("--latency-ms", type=float, default=0.0, help="added to every API request")
+    f.add_argument("--latency-jitter-ms", type=float, default=0.0, help="plus uniform 0..N ms")
+    f.add_argument(
+        "--rate-429", type=_rate, default=0.0, metavar="P", help="share answered 429 429050"
+    )
+    f.add_argument(
+        "--rate-429-no-retry-after",
+        type=_rate,
+        default=0.0,
+        metavar="P",
+        help="share of those 429s without Retry-After",
+    )
+    f.add_argument(
+        "--retry-after",
+        type=int,
+        default=1,
+        metavar="SECONDS",
+        help="Retry-After value (default: %(default)s)",
+    )
+    f.add_argument(
+        "--rate-5xx", type=_rate, default=0.0, metavar="P", help="share answered 500/503/504"
+    )
+    f.add_argument(
+        "--rate-commit-then-500",
+        type=_rate,
+        default=0.0,
+        metavar="P",
+        help="creates stored, then answered 500",
+    )
+    f.add_argument(
+        "--rate-commit-then-drop",
+        type=_rate,
+        default=0.0,
+        metavar="P",
+        help="creates stored, then the connection is closed with no answer",
+    )
+    f.add_argument("--fault-page-size", type=int, metavar="N", help="force pages no larger than N")
+    f.add_argument(
+        "--faults-on-token", action="store_true", help="apply faults to /ims/token/v3 too"
+    )
+    f.add_argument("--seed", type=int, help="seed for the fault dice (default: random)")
+    return p
+
+
+def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
+    faults = Faults(
+        latency_ms=args.latency_ms,
+        latency_jitter_ms=args.latency_jitter_ms,
+        rate_429=args.rate_429,
+        rate_429_no_retry_after=args.rate_429_no_retry_after,
+        retry_after_s=args.retry_after,
+        rate_5xx=args.rate_5xx,
+        rate_commit_then_500=args.rate_commit_then_500,
+        rate_commit_then_drop=args.rate_commit_then_drop,
+        page_size=args.fault_page_size,
+        apply_to_token=args.faults_on_token,
+    )
+    config = EmulatorConfig(
+        client_id=args.client_id,
+        client_secret=args.client_secret,
+        orgs=tuple(args.org or (defaults.DEFAULT_ORG,)),
+        sandboxes=tuple(args.sandboxes),
+        any_sandbox=args.any_sandbox,
+        token_lifetime_s=args.token_lifetime,
+        page_size=args.page_size,
+        max_page_size=args.max_page_size,
+        port_type=args.port_type,
+        ssl_modes=tuple(args.ssl_modes),
+        mask_style=args.mask_style,
+        max_body_bytes=args.max_body_bytes,
+        faults=faults,
+        seed=args.seed,
+        state_file=args.state,
+    )
+    config.validate()
+    return config
+
+
+def banner(url: str, config: EmulatorConfig) -> str:
+    q = shlex.quote
+    sandboxes = "any lowercase name" if config.any_sandbox else ", ".join(config.sandboxes)
+    return "\n".join(
+        [
+            f"# provision emulator listening on {url} (state: {config.state_file or 'in memory'})",
+            "# The client secret below is the emulator's own fake credential, not a real secret.",
+            f"export AEP_IMS_URL={q(url)}",
+            f"export AEP_PLATFORM_URL={q(url)}",
+            f"export AEP_CLIENT_ID={q(config.client_id)}",
+            f"export AEP_CLIENT_SECRET={q(config.client_secret)}",
+            f"# org: {', '.join(config.orgs)}",
+            f"# sandboxes: {sandboxes}",
+            "# Press Ctrl-C to stop.",
+        ]
+    )
+
+
+def main(argv: Sequence[str] | None = None, prog: str = "provision emulator") -> int:
+    parser = build_parser(prog)
+    args = parser.parse_args(argv)
+    try:
+        config = config_from_args(args)
+        emulator = Emulator(config)
+    except (ValueError, OSError) as exc:
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return 1
+    try:
+        running = serve(emulator, args.host, args.port)
+    except OSError as exc:
+        emulator.close()
+        print(f"{prog}: error: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 1
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        print(banner(running.url, config), flush=True)
+        while not stop.wait(0.5):
+            pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        running.close()
+        emulator.close()
+    print("# provision emulator stopped", flush=True)
+    return 0

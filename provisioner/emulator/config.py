@@ -1,0 +1,129 @@
+"""Configuration records for the emulator.
+
+Every behaviour the reference marks [open] is a field here with a documented default, so a
+test or a rehearsal can switch it instead of the emulator silently guessing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+DEFAULT_CLIENT_ID = "emulator-client"
+# Not a real secret: it only unlocks this local emulator, so printing it is fine.
+DEFAULT_CLIENT_SECRET = "emulator-secret"
+DEFAULT_ORG = "0123456789ABCDEF01234567@AdobeOrg"
+DEFAULT_SANDBOXES = ("prod", "dev", "stage")
+# Adobe's IMS answers expires_in=86399 (seconds) for server-to-server tokens.
+DEFAULT_TOKEN_LIFETIME = 86399
+# [open] Adobe publishes neither; 20 matches what widely used clients ask for.
+DEFAULT_PAGE_SIZE = 20
+DEFAULT_MAX_PAGE_SIZE = 100
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+# [doc, inconsistent] Azure spellings from both Adobe pages, plus AWS's boolean-as-string.
+DEFAULT_SSL_MODES = (
+    "Disable",
+    "Allow",
+    "Prefer",
+    "Require",
+    "Verify Ca",
+    "Verify Full",
+    "true",
+    "false",
+)
+
+MaskStyle = Literal["stars", "drop", "encrypted"]
+PortType = Literal["string", "string-or-integer"]
+MASK_STYLES: tuple[MaskStyle, ...] = ("stars", "drop", "encrypted")
+PORT_TYPES: tuple[PortType, ...] = ("string", "string-or-integer")
+
+
+@dataclass(frozen=True)
+class Faults:
+    """What goes wrong, and how often. Rates are probabilities in [0, 1].
+
+    Faults apply to the Flow Service routes (and to the token route when ``apply_to_token``),
+    never to the admin routes.
+    """
+
+    latency_ms: float = 0.0
+    latency_jitter_ms: float = 0.0
+    rate_429: float = 0.0
+    # Share of the injected 429s that carry no Retry-After header (the gateway sometimes omits it).
+    rate_429_no_retry_after: float = 0.0
+    retry_after_s: int = 1
+    rate_5xx: float = 0.0
+    # A create is stored, then the client sees a 500 / a dropped connection instead of a 201.
+    rate_commit_then_500: float = 0.0
+    rate_commit_then_drop: float = 0.0
+    # Forces pages no larger than this, whatever `limit` asks (None: no override).
+    page_size: int | None = None
+    apply_to_token: bool = False
+
+    def validate(self) -> None:
+        rates = {
+            "rate_429": self.rate_429,
+            "rate_429_no_retry_after": self.rate_429_no_retry_after,
+            "rate_5xx": self.rate_5xx,
+            "rate_commit_then_500": self.rate_commit_then_500,
+            "rate_commit_then_drop": self.rate_commit_then_drop,
+        }
+        for name, rate in rates.items():
+            if not 0.0 <= rate <= 1.0:
+                raise ValueError(f"{name} must be between 0 and 1, got {rate}")
+        if self.latency_ms < 0 or self.latency_jitter_ms < 0:
+            raise ValueError("latency must not be negative")
+        if self.retry_after_s < 0:
+            raise ValueError("retry_after_s must not be negative")
+        if self.page_size is not None and self.page_size < 1:
+            raise ValueError(f"page_size must be at least 1, got {self.page_size}")
+
+
+@dataclass(frozen=True)
+class EmulatorConfig:
+    """Everything an :class:`~provisioner.emulator.Emulator` is started with."""
+
+    client_id: str = DEFAULT_CLIENT_ID
+    client_secret: str = DEFAULT_CLIENT_SECRET
+    orgs: tuple[str, ...] = (DEFAULT_ORG,)
+    # Every org gets the same sandboxes; Adobe answers 2100-404 for any other name.
+    sandboxes: tuple[str, ...] = DEFAULT_SANDBOXES
+    # Accept any well-formed sandbox name (handy for demos); off by default like Adobe.
+    any_sandbox: bool = False
+    token_lifetime_s: int = DEFAULT_TOKEN_LIFETIME
+    page_size: int = DEFAULT_PAGE_SIZE
+    max_page_size: int = DEFAULT_MAX_PAGE_SIZE
+    port_type: PortType = "string"
+    ssl_modes: tuple[str, ...] = DEFAULT_SSL_MODES
+    mask_style: MaskStyle = "stars"
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    faults: Faults = field(default_factory=Faults)
+    seed: int | None = None
+    # SQLite file; None keeps state in memory only.
+    state_file: str | None = None
+
+    def validate(self) -> None:
+        if not self.client_id or not self.client_secret:
+            raise ValueError("client id and client secret must not be empty")
+        if not self.orgs:
+            raise ValueError("at least one org is required")
+        if not self.sandboxes and not self.any_sandbox:
+            raise ValueError("at least one sandbox is required (or any_sandbox)")
+        if self.token_lifetime_s < 1:
+            raise ValueError(
+                f"token lifetime must be at least 1 second, got {self.token_lifetime_s}"
+            )
+        if not 1 <= self.page_size <= self.max_page_size:
+            raise ValueError(
+                f"page size must be between 1 and the maximum ({self.max_page_size}), "
+                f"got {self.page_size}"
+            )
+        if self.port_type not in PORT_TYPES:
+            raise ValueError(f"port_type must be one of {', '.join(PORT_TYPES)}")
+        if self.mask_style not in MASK_STYLES:
+            raise ValueError(f"mask_style must be one of {', '.join(MASK_STYLES)}")
+        if not self.ssl_modes:
+            raise ValueError("at least one sslMode spelling is required")
+        if self.max_body_bytes < 1024:
+            raise ValueError("max_body_bytes must be at least 1024")
+        self.faults.validate()

@@ -1,0 +1,224 @@
+"""The Flow Service connection routes: create, list, read, patch, delete, test."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from provisioner.emulator.auth import Caller
+from provisioner.emulator.config import EmulatorConfig
+from provisioner.emulator.errors import JsonObject, flow_error
+from provisioner.emulator.filters import (
+    compare_keys,
+    compile_filters,
+    decode_token,
+    encode_token,
+    parse_orderby,
+    sort_key,
+    sort_records,
+)
+from provisioner.emulator.http import Request, Response
+from provisioner.emulator.patch import apply_patch
+from provisioner.emulator.spec import POSTGRES_SPEC_VERSION, ConnectionSpec
+from provisioner.emulator.store import MemoryStore
+
+MUTABLE_STATES = ("enabled", "disabled", "initializing")
+FLOW_PREFIX = "/data/foundation/flowservice"
+_SERVER = re.compile(r"(?:^|;)\s*Server\s*=\s*\{?([^;}]*)", re.IGNORECASE)
+
+
+def new_etag(clock: Callable[[], float]) -> str:
+    # Shaped like Adobe's etags ("6802064a-0000-0200-0000-6387c6b90000"), quotes included.
+    return f'"{secrets.token_hex(4)}-0000-0200-0000-{int(clock()) & 0xFFFFFFFF:08x}0000"'
+
+
+def sandbox_id(org: str, sandbox: str) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"aep-sandbox:{org}/{sandbox}"))
+
+
+class Connections:
+    def __init__(
+        self,
+        config: EmulatorConfig,
+        store: MemoryStore,
+        spec: ConnectionSpec,
+        clock: Callable[[], float] = time.time,
+        forced_page_size: Callable[[], int | None] = lambda: None,
+    ) -> None:
+        self._config = config
+        self._forced_page_size = forced_page_size
+        self._store = store
+        self._spec = spec
+        self._clock = clock
+
+    def _now_ms(self) -> int:
+        return int(self._clock() * 1000)
+
+    def view(self, record: JsonObject) -> JsonObject:
+        return {**record, "auth": self._spec.masked(record["auth"])}
+
+    def create(self, caller: Caller, request: Request) -> tuple[Response, JsonObject]:
+        body = request.json()
+        if not isinstance(body, dict):
+            raise flow_error("1100-400", "The request body must be a JSON object.")
+        self._spec.check_spec(body.get("connectionSpec"))
+        name = body.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise flow_error("1100-400", "name is required and must be a non-empty string.")
+        description = body.get("description")
+        if description is not None and not isinstance(description, str):
+            raise flow_error("1100-400", "description must be a string.")
+        auth = body.get("auth")
+        self._spec.validate_auth(auth)
+        assert isinstance(auth, dict)  # validate_auth checked it
+        now, etag = self._now_ms(), new_etag(self._clock)
+        record: JsonObject = {
+            "id": str(uuid.uuid4()),
+            "createdAt": now,
+            "updatedAt": now,
+            "createdBy": caller.adobe_id,
+            "updatedBy": caller.adobe_id,
+            "createdClient": caller.adobe_id,
+            "updatedClient": caller.adobe_id,
+            "sandboxId": sandbox_id(caller.org, caller.sandbox),
+            "sandboxName": caller.sandbox,
+            "imsOrgId": caller.org,
+            "name": name,
+            "connectionSpec": {
+                "id": body["connectionSpec"]["id"],
+                "version": POSTGRES_SPEC_VERSION,
+            },
+            "state": "enabled",
+            "auth": {"specName": auth["specName"], "params": dict(auth["params"])},
+            "version": etag,
+            "etag": etag,
+        }
+        if description is not None:
+            record["description"] = description
+        self._store.insert(record)
+        location = f"{FLOW_PREFIX}/connections/{record['id']}"
+        return Response(201, {"id": record["id"], "etag": etag}, {"Location": location}), record
+
+    def list(self, caller: Caller, request: Request) -> Response:
+        count = (request.param("count") or "false").lower()
+        if count not in ("true", "false"):
+            raise flow_error("1100-400", "count must be true or false.")
+        limit_raw = request.param("limit")
+        if count == "true" and limit_raw is not None:
+            raise flow_error("1401-400")
+        matches = compile_filters(request.params("property"))
+        order = parse_orderby(request.param("orderby"))
+        records = [
+            view
+            for view in map(self.view, self._store.in_scope((caller.org, caller.sandbox)))
+            if matches(view)
+        ]
+        if count == "true":
+            return Response(200, {"count": len(records)})
+        records = sort_records(records, order)
+        token = request.param("continuationToken")
+        if token is not None:
+            after = decode_token(token)
+            if len(after) != len(order) + 1:
+                raise flow_error("1100-400", "continuationToken does not match this orderby.")
+            records = [r for r in records if compare_keys(sort_key(r, order), after, order) > 0]
+        size = self._page_size(limit_raw)
+        page, more = records[:size], len(records) > size
+        result: JsonObject = {"items": page}
+        if more:
+            next_token = encode_token(sort_key(page[-1], order))
+            kept = [(k, v) for k, v in request.query if k != "continuationToken"]
+            query = urlencode([("continuationToken", next_token), *kept], quote_via=quote)
+            result["_links"] = {"next": {"href": f"/connections?{query}"}}
+        return Response(200, result)
+
+    def _page_size(self, limit_raw: str | None) -> int:
+        size = self._config.page_size
+        if limit_raw is not None:
+            try:
+                size = int(limit_raw)
+            except ValueError:
+                raise flow_error(
+                    "1100-400", f"limit must be an integer, got '{limit_raw}'."
+                ) from None
+            if size < 1:
+                raise flow_error("1100-400", f"limit must be at least 1, got {size}.")
+        # [open] Adobe's maximum is unpublished: larger limits are clamped, not refused.
+        size = min(size, self._config.max_page_size)
+        forced = self._forced_page_size()
+        return min(size, forced) if forced else size
+
+    def get(self, caller: Caller, conn_id: str) -> Response:
+        return Response(200, {"items": [self.view(self._require(caller, conn_id))]})
+
+    def test(self, caller: Caller, conn_id: str) -> Response:
+        record = self._require(caller, conn_id)
+        params = record["auth"]["params"]
+        host = str(params.get("server") or "")
+        if "connectionString" in params:
+            found = _SERVER.search(str(params["connectionString"]))
+            host = found.group(1) if found else ""
+        # Hosts under the reserved ".invalid" TLD (RFC 2606) are "unreachable", so a rehearsal
+        # can see a failing test; everything else "works".
+        unreachable = host.strip().lower().rstrip(".").endswith(".invalid")
+        return Response(200, {"result": not unreachable})
+
+    def delete(self, caller: Caller, conn_id: str) -> Response:
+        record = self._require(caller, conn_id)
+        if record["state"] not in MUTABLE_STATES:
+            raise flow_error("1416-400")
+        if not self._store.delete((caller.org, caller.sandbox), conn_id):
+            raise flow_error("1101-404", f"No connection with id '{conn_id}'.")
+        return Response(204)
+
+    def patch(self, caller: Caller, conn_id: str, request: Request) -> Response:
+        self._require(caller, conn_id)
+        if_match = request.headers.get("if-match")
+        if not if_match:
+            raise flow_error("1403-400")
+        ops = request.json()
+        wanted = _bare(if_match)
+
+        def change(record: JsonObject) -> JsonObject:
+            # Runs under the store lock: the etag check and the write are one step.
+            if _bare(record["etag"]) != wanted:
+                raise flow_error(
+                    "1404-412",
+                    f"The supplied version '{if_match}' does not match the current version "
+                    f"on entity '{record['etag']}'.",
+                )
+            if record["state"] not in MUTABLE_STATES:
+                raise flow_error("1416-400")
+            updated = apply_patch(record, ops, self._spec)
+            etag = new_etag(self._clock)
+            updated.update(
+                etag=etag,
+                version=etag,
+                updatedAt=max(self._now_ms(), record["updatedAt"]),
+                updatedBy=caller.adobe_id,
+                updatedClient=caller.adobe_id,
+            )
+            return updated
+
+        new = self._store.update((caller.org, caller.sandbox), conn_id, change)
+        if new is None:
+            raise flow_error("1101-404", f"No connection with id '{conn_id}'.")
+        return Response(200, {"id": new["id"], "etag": new["etag"]})
+
+    def _require(self, caller: Caller, conn_id: str) -> JsonObject:
+        record = self._store.get((caller.org, caller.sandbox), conn_id)
+        if record is None:
+            raise flow_error("1101-404", f"No connection with id '{conn_id}'.")
+        return record
+
+
+def _bare(etag: Any) -> str:
+    text = str(etag).strip()
+    if len(text) >= 2 and text[0] == text[-1] == '"':
+        return text[1:-1]
+    return text

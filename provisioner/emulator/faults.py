@@ -1,0 +1,99 @@
+"""Seeded fault injection: latency, 429s, 5xxs, and creates that commit but fail to answer.
+
+Every request draws the same number of random values whatever the configuration, so one seed
+and one sequence of requests give the same faults even after rates are changed at run time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import threading
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from provisioner.emulator.config import Faults
+
+CommitFailure = Literal["500", "drop"]
+
+
+class ConnectionDropped(ConnectionResetError):
+    """Raised by the WSGI app to mean "close the socket without any response"."""
+
+
+@dataclass(frozen=True)
+class Decision:
+    delay_s: float = 0.0
+    status: int | None = None  # 429, 500, 503 or 504 instead of handling the request
+    retry_after_s: int | None = None  # only with status 429; None: no Retry-After header
+    commit_then: CommitFailure | None = None  # only for creates
+
+
+class FaultInjector:
+    def __init__(self, faults: Faults, seed: int | None) -> None:
+        faults.validate()
+        self._faults = faults
+        self._random = random.Random(seed)
+        self._lock = threading.Lock()
+
+    @property
+    def faults(self) -> Faults:
+        return self._faults
+
+    def set(self, faults: Faults, seed: int | None = None) -> None:
+        faults.validate()
+        with self._lock:
+            self._faults = faults
+            if seed is not None:
+                self._random.seed(seed)
+
+    def update(self, changes: dict[str, Any]) -> Faults:
+        """Replace some fields; unknown names or bad values raise ValueError/TypeError."""
+        known = {f.name for f in dataclasses.fields(Faults)}
+        unknown = sorted(set(changes) - known - {"seed"})
+        if unknown:
+            raise ValueError(f"unknown fault setting(s): {', '.join(unknown)}")
+        seed = changes.pop("seed", None)
+        if seed is not None and not isinstance(seed, int):
+            raise TypeError("seed must be an integer")
+        new = dataclasses.replace(self._faults, **_typed(changes))
+        self.set(new, seed)
+        return new
+
+    def decide(self, is_create: bool) -> Decision:
+        with self._lock:
+            f = self._faults
+            draws = [self._random.random() for _ in range(6)]
+        jitter = f.latency_jitter_ms * draws[0]
+        delay = (f.latency_ms + jitter) / 1000.0
+        if draws[1] < f.rate_429:
+            retry = None if draws[2] < f.rate_429_no_retry_after else f.retry_after_s
+            return Decision(delay, 429, retry)
+        if draws[3] < f.rate_5xx:
+            return Decision(delay, (500, 503, 504)[min(int(draws[4] * 3), 2)])
+        if is_create:
+            if draws[5] < f.rate_commit_then_500:
+                return Decision(delay, commit_then="500")
+            if draws[5] < f.rate_commit_then_500 + f.rate_commit_then_drop:
+                return Decision(delay, commit_then="drop")
+        return Decision(delay)
+
+
+def _typed(changes: dict[str, Any]) -> dict[str, Any]:
+    """Check JSON values against the field types (JSON has no int/float distinction)."""
+    out: dict[str, Any] = {}
+    for name, value in changes.items():
+        if name == "apply_to_token":
+            if not isinstance(value, bool):
+                raise TypeError(f"{name} must be true or false")
+        elif name in ("page_size", "retry_after_s"):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+                raise TypeError(f"{name} must be an integer")
+            if name == "retry_after_s" and value is None:
+                raise TypeError(f"{name} must be an integer")
+        elif isinstance(value, bool) or not isinstance(value, int | float):
+            raise TypeError(f"{name} must be a number")
+        out[name] = (
+            float(value) if name not in ("page_size", "retry_after_s", "apply_to_token") else value
+        )
+    return out

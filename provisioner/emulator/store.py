@@ -1,0 +1,149 @@
+"""Connection records, in memory or in a SQLite file.
+
+Records are the raw stored items (secrets unmasked), keyed by (org, sandbox, id). Reads come
+from memory; :class:`SqliteStore` writes through to disk, one transaction per change, so a
+crash leaves either the whole new record or the old one, never half of it. One lock guards the
+maps and the sqlite connection; it is held only for the dict/SQL work, never while sleeping.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import sqlite3
+import threading
+from collections.abc import Callable
+
+from provisioner.emulator.errors import JsonObject
+
+Scope = tuple[str, str]  # (org, sandbox)
+
+
+class MemoryStore:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self._scopes: dict[Scope, dict[str, JsonObject]] = {}
+
+    @staticmethod
+    def scope_of(record: JsonObject) -> Scope:
+        return (record["imsOrgId"], record["sandboxName"])
+
+    def insert(self, record: JsonObject) -> None:
+        with self.lock:
+            self._persist(record)
+            self._scopes.setdefault(self.scope_of(record), {})[record["id"]] = copy.deepcopy(record)
+
+    def update(
+        self, scope: Scope, conn_id: str, change: Callable[[JsonObject], JsonObject]
+    ) -> JsonObject | None:
+        """Apply ``change`` to a copy of the record atomically; None when the id is unknown.
+
+        ``change`` runs under the lock so a read-check-write (If-Match) cannot interleave with
+        another writer; it may raise to abort without any change.
+        """
+        with self.lock:
+            current = self._scopes.get(scope, {}).get(conn_id)
+            if current is None:
+                return None
+            new = change(copy.deepcopy(current))
+            self._persist(new)
+            self._scopes[scope][conn_id] = new
+            return copy.deepcopy(new)
+
+    def delete(self, scope: Scope, conn_id: str) -> bool:
+        with self.lock:
+            if conn_id not in self._scopes.get(scope, {}):
+                return False
+            self._remove(conn_id)
+            del self._scopes[scope][conn_id]
+            return True
+
+    def get(self, scope: Scope, conn_id: str) -> JsonObject | None:
+        with self.lock:
+            record = self._scopes.get(scope, {}).get(conn_id)
+            return copy.deepcopy(record) if record is not None else None
+
+    def in_scope(self, scope: Scope) -> list[JsonObject]:
+        with self.lock:
+            return copy.deepcopy(list(self._scopes.get(scope, {}).values()))
+
+    def dump(self) -> list[JsonObject]:
+        with self.lock:
+            return copy.deepcopy([r for s in self._scopes.values() for r in s.values()])
+
+    def reset(self) -> None:
+        with self.lock:
+            self._clear()
+            self._scopes.clear()
+
+    def close(self) -> None:
+        pass
+
+    # Persistence hooks, called with the lock held.
+    def _persist(self, record: JsonObject) -> None:
+        pass
+
+    def _remove(self, conn_id: str) -> None:
+        pass
+
+    def _clear(self) -> None:
+        pass
+
+
+class SqliteStore(MemoryStore):
+    _SCHEMA = """
+        CREATE TABLE IF NOT EXISTS connections (
+            id TEXT PRIMARY KEY,
+            org TEXT NOT NULL,
+            sandbox TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            body TEXT NOT NULL
+        )
+    """
+
+    def __init__(self, path: str) -> None:
+        super().__init__()
+        # One connection shared under the store lock: writes are serialised anyway.
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute(self._SCHEMA)
+        rows = self._db.execute("SELECT body FROM connections ORDER BY seq").fetchall()
+        self._seq = 0
+        for (body,) in rows:
+            record = json.loads(body)
+            self._scopes.setdefault(self.scope_of(record), {})[record["id"]] = record
+        seq_row = self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM connections").fetchone()
+        self._seq = int(seq_row[0])
+
+    def _transaction(self, sql: str, params: tuple[object, ...]) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._db.execute(sql, params)
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def _persist(self, record: JsonObject) -> None:
+        self._seq += 1
+        org, sandbox = self.scope_of(record)
+        # Upsert keeps the original seq so listing order survives restarts.
+        self._transaction(
+            "INSERT INTO connections (id, org, sandbox, seq, body) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT(id) DO UPDATE SET body = excluded.body",
+            (record["id"], org, sandbox, self._seq, json.dumps(record, sort_keys=True)),
+        )
+
+    def _remove(self, conn_id: str) -> None:
+        self._transaction("DELETE FROM connections WHERE id = ?", (conn_id,))
+
+    def _clear(self) -> None:
+        self._transaction("DELETE FROM connections", ())
+
+    def close(self) -> None:
+        with self.lock:
+            self._db.close()
+
+
+def open_store(state_file: str | None) -> MemoryStore:
+    return SqliteStore(state_file) if state_file else MemoryStore()
