@@ -20,7 +20,6 @@ import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Literal
 from urllib.parse import quote, urlsplit
 
@@ -376,6 +375,8 @@ def _page(body: object, call: _Call) -> tuple[list[object], str | None]:
     if not isinstance(links, dict):
         raise _malformed(call, "response has a '_links' that is not an object")
     next_link = links.get("next")
+    if isinstance(next_link, dict) and next_link and "href" not in next_link:
+        raise _malformed(call, "response has a '_links.next' without a string 'href'")
     href = next_link.get("href") if isinstance(next_link, dict) else next_link
     if href is None or href == "":
         return items, None
@@ -399,7 +400,8 @@ def _parse_item(item: object, where: str, call: _Call) -> RemoteConnection:
         description=_str(item.get("description")),
         spec_id=_str(_obj(item.get("connectionSpec")).get("id")),
         auth_spec_name=_str(auth.get("specName")),
-        params=MappingProxyType(dict(_obj(auth.get("params")))),
+        # A plain dict copy, not a read-only proxy: dataclasses.asdict cannot copy those.
+        params=dict(_obj(auth.get("params"))),
         state=_str(item.get("state")),
         created_at=created_at if type(created_at) is int else None,
         created_client=_str(item.get("createdClient")),

@@ -129,6 +129,11 @@ class FakeAdobe:
             return fault
         if fault is not None:
             return fault(request)
+        return self.serve(request)
+
+    def serve(self, request: httpx.Request) -> httpx.Response:
+        """Answer as the real service would, without recording or faults."""
+        route = _route(request)
         if route == "token":
             return self._token(request)
         denied = self._check(request)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from urllib.parse import parse_qs
 
 import httpx
@@ -168,11 +169,10 @@ def test_credentials_repr_hides_the_secret() -> None:
 
 def test_sixteen_threads_cause_one_token_request(adobe: FakeAdobe) -> None:
     release = threading.Event()
-    issue = adobe._token
 
     def slow_ims(request: httpx.Request) -> httpx.Response:
         release.wait(5)  # hold IMS until every worker is waiting on the token
-        return issue(request)
+        return adobe.serve(request)
 
     adobe.fail_next("token", slow_ims)
     for n in range(5):
@@ -191,6 +191,7 @@ def test_sixteen_threads_cause_one_token_request(adobe: FakeAdobe) -> None:
     threads = [threading.Thread(target=work) for _ in range(16)]
     for thread in threads:
         thread.start()
+    time.sleep(0.2)  # let every worker reach the token; without the lock each would ask IMS
     release.set()
     for thread in threads:
         thread.join(10)
