@@ -32,7 +32,9 @@ unit: $(STAMP)
 test: lint typecheck unit
 
 demo: $(STAMP)
-	@$(BIN)/python demo/run.py
+	@echo "== provision validate configs/"; $(BIN)/provision validate configs/
+	@echo; echo "== provision render configs/ --sandbox prod-aws   (secrets masked)"
+	@$(BIN)/provision render configs/ --sandbox prod-aws
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

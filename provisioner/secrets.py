@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from provisioner import redact
-from provisioner.errors import SecretError
+from provisioner.errors import Location, SecretError
 from provisioner.model import SecretRef
 
 # The tool's own credentials and settings: a manifest (from a pull request) that names
@@ -78,18 +78,19 @@ class SecretResolver:
     def resolve_all(self, refs: Iterable[SecretRef]) -> dict[SecretRef, str]:
         """Resolve every reference, or raise one error listing every one that failed."""
         values: dict[SecretRef, str] = {}
-        problems: dict[str, None] = {}
+        problems: dict[str, Location] = {}
         for ref in refs:
             if ref in values:
                 continue
             try:
                 values[ref] = self.resolve(ref)
             except SecretError as error:
-                problems[str(error)] = None
+                problems.setdefault(str(error), ref.location)
         if problems:
+            ordered = sorted(problems, key=lambda message: (problems[message], message))
             raise SecretError(
                 f"{len(problems)} secret(s) cannot be resolved; nothing was changed:\n"
-                + "\n".join(sorted(problems))
+                + "\n".join(ordered)
             )
         return values
 

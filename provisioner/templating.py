@@ -107,7 +107,13 @@ def render(source: str, context: Mapping[str, Any]) -> str:
         raise TemplateError(f"template syntax error: {error.message}") from None
     except SecurityError as error:
         raise TemplateError(f"template refused by the sandbox: {error}") from None
-    except (TypeError, ValueError, ArithmeticError, LookupError) as error:
+    except TypeError as error:
+        if "no loader" in str(error):  # include/import/extends: there is nothing to load
+            raise TemplateError(
+                "template refused by the sandbox: include, import and extends cannot read files"
+            ) from None
+        raise TemplateError(f"template failed: {error}") from None
+    except (ValueError, ArithmeticError, LookupError) as error:
         raise TemplateError(f"template failed: {error}") from None
     except RecursionError:
         raise TemplateError("template failed: nested too deeply") from None

@@ -8,6 +8,7 @@ file is collected before one ManifestError reports them all.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,23 +29,42 @@ from provisioner.yamlload import Document, JsonPath, format_path
 
 MAX_NAME_LENGTH = 256
 AWS_SSL = {"require", "verify-ca", "verify-full", "disable"}
+_PORT = re.compile(r"[1-9][0-9]{0,4}")
 
 
 @dataclass
 class _Collector:
     document: Document
-    diagnostics: list[Diagnostic] = field(default_factory=list)
+    # One problem found in several sandboxes is reported once, naming them all.
+    per_sandbox: dict[tuple[JsonPath, str], list[str]] = field(default_factory=dict)
+    plain: list[Diagnostic] = field(default_factory=list)
 
-    def add(self, path: JsonPath, message: str, *, key: bool = False) -> None:
-        location = self.document.locate(path, key=key)
-        self.diagnostics.append(Diagnostic(location, format_path(path), message))
+    def add(self, path: JsonPath, message: str, *, sandbox: str | None = None) -> None:
+        if sandbox is None:
+            location = self.document.locate(path)
+            self.plain.append(Diagnostic(location, format_path(path), message))
+        else:
+            self.per_sandbox.setdefault((path, message.rstrip(".")), []).append(sandbox)
+
+    @property
+    def diagnostics(self) -> list[Diagnostic]:
+        found = list(self.plain)
+        for (path, message), sandboxes in self.per_sandbox.items():
+            names = ", ".join(repr(s) for s in sandboxes)
+            plural = "sandboxes" if len(sandboxes) > 1 else "sandbox"
+            location = self.document.locate(path)
+            found.append(Diagnostic(location, format_path(path), f"{message} ({plural} {names})"))
+        return found
 
 
 def desired_connections(
-    documents: Sequence[Document], secrets_dirs: Sequence[Path] = ()
+    documents: Sequence[Document],
+    secrets_dirs: Sequence[Path] = (),
+    load_problems: Sequence[Diagnostic] = (),
 ) -> list[DesiredConnection]:
-    """Every connection the manifests ask for, or a ManifestError listing every problem."""
-    diagnostics: list[Diagnostic] = []
+    """Every connection the manifests ask for, or a ManifestError listing every problem
+    (including `load_problems`, those of files that did not load)."""
+    diagnostics: list[Diagnostic] = list(load_problems)
     desired: list[DesiredConnection] = []
     for document in documents:
         collector = _Collector(document)
@@ -113,7 +133,7 @@ class _Renderer:
 
     def fail(self, path: JsonPath, message: str) -> None:
         self.failed = True
-        self.out.add((*self.path, *path), f"{message} (for sandbox {self.sandbox!r})")
+        self.out.add((*self.path, *path), message, sandbox=self.sandbox)
 
     def text(self, value: str, path: JsonPath) -> str:
         try:
@@ -131,10 +151,17 @@ class _Renderer:
         if isinstance(value, int):
             return value
         text = self.text(value, path)
-        if not self.failed and not (text.isdigit() and 1 <= int(text) <= 65535):
-            self.fail(path, f"port renders to {text!r}; it must be a number from 1 to 65535")
+        if self.failed:
             return 0
-        return int(text) if text.isdigit() else 0
+        # No leading zeros: `05432` is octal to some readers and decimal to others.
+        if not _PORT.fullmatch(text) or int(text) > 65535:
+            self.fail(
+                path,
+                f"port {text!r} is not a number from 1 to 65535 (write it without "
+                "quotes or leading zeros, e.g. 5432)",
+            )
+            return 0
+        return int(text)
 
     def secret(
         self, value: Mapping[str, str], path: JsonPath, base_dir: Path, secrets_dirs: Sequence[Path]

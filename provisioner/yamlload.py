@@ -119,8 +119,8 @@ def discover(paths: Sequence[str]) -> list[tuple[Path, str]]:
     return [(path, display) for path, display in unique.items()]
 
 
-def load_documents(paths: Sequence[str]) -> list[Document]:
-    """Load every manifest; raise one ManifestError holding the problems of all files."""
+def load_documents(paths: Sequence[str]) -> tuple[list[Document], list[Diagnostic]]:
+    """Every manifest that loads, and the problems of those that do not."""
     documents: list[Document] = []
     diagnostics: list[Diagnostic] = []
     for path, display in discover(paths):
@@ -128,9 +128,7 @@ def load_documents(paths: Sequence[str]) -> list[Document]:
             documents.append(load_file(path, display))
         except ManifestError as error:
             diagnostics.extend(error.diagnostics)
-    if diagnostics:
-        raise ManifestError(diagnostics)
-    return documents
+    return documents, diagnostics
 
 
 def load_file(path: Path, display: str) -> Document:
@@ -206,9 +204,7 @@ class _Builder:
         if depth > MAX_DEPTH:
             self._report(node, path, f"nested deeper than {MAX_DEPTH} levels")
             return None
-        if not node.tag.startswith(_STANDARD_TAG) or (
-            isinstance(node, yaml.ScalarNode) and node.tag not in _SCALAR_TAGS
-        ):
+        if not _standard_tag(node):
             self._report(node, path, f"unsupported YAML tag {node.tag!r}; remove the tag")
             return None
         if isinstance(node, yaml.MappingNode):
@@ -259,3 +255,11 @@ class _Builder:
         if _FLOAT.fullmatch(value):
             return float(value)
         return value
+
+
+def _standard_tag(node: yaml.Node) -> bool:
+    if isinstance(node, yaml.MappingNode):
+        return bool(node.tag == f"{_STANDARD_TAG}map")
+    if isinstance(node, yaml.SequenceNode):
+        return bool(node.tag == f"{_STANDARD_TAG}seq")
+    return node.tag in _SCALAR_TAGS

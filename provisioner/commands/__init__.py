@@ -15,5 +15,5 @@ def load_desired(
     paths: Sequence[str], selection: Selection, secrets_dirs: Sequence[Path]
 ) -> list[DesiredConnection]:
     """Load, validate and select: the connections a command works on."""
-    documents = load_documents(paths)
-    return selection.apply(desired_connections(documents, secrets_dirs))
+    documents, load_problems = load_documents(paths)
+    return selection.apply(desired_connections(documents, secrets_dirs, load_problems))

@@ -1,0 +1,153 @@
+"""validate, render and schema as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from provisioner.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+MANIFEST = """\
+version: 1
+org: 0123456789ABCDEF01234567@AdobeOrg
+sandboxes:
+  - {name: prod, cloud: azure}
+  - {name: dev, cloud: azure}
+connections:
+  - name: "orders-{{ sandbox.name }}"
+    auth:
+      type: basic
+      server: pg.example.com
+      database: orders
+      username: reader
+      password: {env: ORDERS_PW}
+  - name: billing
+    sandboxes: [prod]
+    auth:
+      type: connection-string
+      server: billing.example.com
+      database: billing
+      username: reader
+      password: {file: billing.txt}
+"""
+CANARY = "canary-4b1d-secret"
+
+
+@pytest.fixture
+def manifest(tmp_path: Path) -> Path:
+    path = tmp_path / "m.yaml"
+    path.write_text(MANIFEST)
+    (tmp_path / "billing.txt").write_text(CANARY + "-file\n")
+    return path
+
+
+def test_validate_summarises(manifest: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", str(manifest)]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        f"{manifest}: 3 connection(s) in dev, prod",
+        "Valid: 3 connection(s) in 2 sandbox(es) from 1 file(s).",
+    ]
+
+
+def test_render_masks_secrets_and_reads_none(
+    manifest: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ORDERS_PW", raising=False)
+    (manifest.parent / "billing.txt").unlink()  # render must not need it
+    assert main(["render", str(manifest)]) == 0
+    rendered = json.loads(capsys.readouterr().out)
+    assert [(r["sandbox"], r["name"]) for r in rendered] == [
+        ("prod", "orders-prod"),
+        ("dev", "orders-dev"),
+        ("prod", "billing"),
+    ]
+    assert rendered[0]["payload"]["auth"]["params"]["password"] == "(sensitive)"
+    assert rendered[2]["payload"]["auth"]["params"]["connectionString"] == (
+        "Server=billing.example.com;Database=billing;Port=5432;UID=reader;"
+        "Password=(sensitive);EncryptionMethod=1;ValidateServerCertificate=1"
+    )
+    assert rendered[0]["source"] == f"{manifest}:7:5"
+
+
+def test_render_show_secrets(
+    manifest: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.setenv("ORDERS_PW", CANARY)
+    assert main(["render", str(manifest), "--show-secrets", "--sandbox", "prod"]) == 0
+    out = capsys.readouterr().out
+    assert CANARY in out and f"Password={CANARY}-file;" in out
+
+
+def test_show_secrets_refused_in_ci(
+    manifest: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CI", "true")
+    monkeypatch.setenv("ORDERS_PW", CANARY)
+    assert main(["render", str(manifest), "--show-secrets"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == (
+        "error: --show-secrets is refused when CI is set: pipeline logs are kept and shared; "
+        "run it on your own machine\n"
+    )
+
+
+def test_show_secrets_lists_every_missing_secret(
+    manifest: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.delenv("ORDERS_PW", raising=False)
+    (manifest.parent / "billing.txt").unlink()
+    assert main(["render", str(manifest), "--show-secrets"]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        "error: 2 secret(s) cannot be resolved; nothing was changed:",
+        f"error: {manifest}:13:17: environment variable ORDERS_PW is not set",
+        f"error: {manifest}:21:17: cannot read secret file 'billing.txt': "
+        "No such file or directory",
+    ]
+
+
+def test_selectors(manifest: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["render", str(manifest), "--sandbox", "dev", "--connection", "orders-*"]) == 0
+    assert [r["name"] for r in json.loads(capsys.readouterr().out)] == ["orders-dev"]
+    assert main(["validate", str(manifest), "--sandbox", "qa", "--connection", "nope*"]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        "error: --sandbox qa matches no sandbox in the manifests (they define: dev, prod)",
+        "error: --connection nope* matches no connection in the selected sandboxes; "
+        "names are matched after rendering, e.g. 'orders-*'",
+    ]
+
+
+def test_schema_command_prints_the_manifest_schema(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["schema"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    assert schema["title"] == "provision manifest, version 1"
+
+
+def test_console_script_and_module_entry_points(manifest: Path) -> None:
+    for command in (
+        [str(Path(sys.executable).parent / "provision")],
+        [sys.executable, "-m", "provisioner"],
+    ):
+        done = subprocess.run(
+            [*command, "validate", str(manifest)], capture_output=True, text=True, check=False
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.endswith("from 1 file(s).\n")
+
+
+def test_usage_errors_have_no_traceback(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "provisioner", "validate", str(tmp_path / "absent.yaml")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert done.stderr == f"error: {tmp_path / 'absent.yaml'}: no such file or directory\n"
