@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 import pytest
-from client_fakes import FakeAdobe, FakeClock
+
+from .client_fakes import FakeAdobe, FakeClock
 
 
 @pytest.fixture

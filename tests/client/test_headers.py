@@ -4,9 +4,10 @@ import json
 import ssl
 
 import httpx
-from client_fakes import CLIENT_ID, ORG, SPEC_ID, FakeAdobe
 
 from provisioner.client import build_http_client
+
+from .client_fakes import CLIENT_ID, ORG, SPEC_ID, FakeAdobe
 
 PAYLOAD = {"name": "orders", "auth": {"specName": "Basic Authentication", "params": {}}}
 

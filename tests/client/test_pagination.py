@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from client_fakes import FLOW, ORG, SPEC_ID, FakeAdobe
 
 from provisioner.errors import ApiError
+
+from .client_fakes import FLOW, ORG, SPEC_ID, FakeAdobe
 
 FIRST = f"{FLOW}/connections?property=connectionSpec.id%3D%3D{SPEC_ID}&limit=100"
 

@@ -4,10 +4,11 @@ import dataclasses
 
 import httpx
 import pytest
-from client_fakes import CLIENT_ID, FLOW, ORG, SPEC_ID, FakeAdobe
 
 from provisioner.client import RemoteConnection
 from provisioner.errors import ApiError
+
+from .client_fakes import CLIENT_ID, FLOW, ORG, SPEC_ID, FakeAdobe
 
 NO_HREF = "response has a '_links.next' without a string 'href'"
 FIRST = f"{FLOW}/connections?property=connectionSpec.id%3D%3D{SPEC_ID}&limit=100"

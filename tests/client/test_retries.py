@@ -4,11 +4,12 @@ import random
 
 import httpx
 import pytest
-from client_fakes import FLOW, ORG, SPEC_ID, FakeAdobe, FakeClock, flow_error, gateway_error
 
 from provisioner.client import CreateOutcomeUnknown
 from provisioner.errors import ApiError
 from provisioner.retry import RetryPolicy
+
+from .client_fakes import FLOW, ORG, SPEC_ID, FakeAdobe, FakeClock, flow_error, gateway_error
 
 FIRST = f"{FLOW}/connections?property=connectionSpec.id%3D%3D{SPEC_ID}&limit=100"
 PAYLOAD = {

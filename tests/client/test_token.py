@@ -6,11 +6,12 @@ from urllib.parse import parse_qs
 
 import httpx
 import pytest
-from client_fakes import CLIENT_ID, CLIENT_SECRET, IMS, ORG, SPEC_ID, FakeAdobe, FakeClock
 
 from provisioner.auth_token import renew_margin
 from provisioner.client import Credentials
 from provisioner.errors import ApiError, AuthError
+
+from .client_fakes import CLIENT_ID, CLIENT_SECRET, IMS, ORG, SPEC_ID, FakeAdobe, FakeClock
 
 
 def test_token_request_is_the_documented_form(adobe: FakeAdobe) -> None:
