@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -52,12 +53,18 @@ class Connections:
     ) -> None:
         self._config = config
         self._forced_page_size = forced_page_size
+        self._tick_lock = threading.Lock()
+        self._last_ms = max((max(r["createdAt"], r["updatedAt"]) for r in store.dump()), default=0)
         self._store = store
         self._spec = spec
         self._clock = clock
 
     def _now_ms(self) -> int:
-        return int(self._clock() * 1000)
+        # Strictly increasing, so creation order is total even within one millisecond and
+        # "orderby=createdAt" (the default order) lists connections in the order they were made.
+        with self._tick_lock:
+            self._last_ms = max(int(self._clock() * 1000), self._last_ms + 1)
+            return self._last_ms
 
     def view(self, record: JsonObject) -> JsonObject:
         return {**record, "auth": self._spec.masked(record["auth"])}
@@ -199,7 +206,7 @@ class Connections:
             updated.update(
                 etag=etag,
                 version=etag,
-                updatedAt=max(self._now_ms(), record["updatedAt"]),
+                updatedAt=self._now_ms(),
                 updatedBy=caller.adobe_id,
                 updatedClient=caller.adobe_id,
             )

@@ -4,9 +4,10 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from emu_helpers import make_client
 
 from provisioner.emulator import Emulator, EmulatorConfig
+
+from .emu_helpers import make_client
 
 
 @pytest.fixture

@@ -5,9 +5,10 @@ import time
 
 import httpx
 import pytest
-from emu_helpers import BASE, FLOW, ORG, create, cs_payload, flow_code, make_client, pg_payload
 
 from provisioner.emulator import POSTGRES_SPEC_ID, Emulator, EmulatorConfig
+
+from .emu_helpers import BASE, FLOW, ORG, create, cs_payload, flow_code, make_client, pg_payload
 
 ETAG = re.compile(r'^"[0-9a-f]{8}-0000-0200-0000-[0-9a-f]{12}"$')
 

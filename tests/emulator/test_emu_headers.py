@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from emu_helpers import BASE, FLOW, ORG, api_headers, fetch_token, flow_code, pg_payload
 
 from provisioner.emulator import Emulator, EmulatorConfig
+
+from .emu_helpers import BASE, FLOW, ORG, api_headers, fetch_token, flow_code, pg_payload
 
 
 @pytest.fixture

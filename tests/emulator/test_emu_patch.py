@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from emu_helpers import FLOW, create, flow_code
 
 from provisioner.emulator import Emulator
+
+from .emu_helpers import FLOW, create, flow_code
 
 
 def patch(api: httpx.Client, conn_id: str, ops: object, if_match: str | None) -> httpx.Response:

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 import httpx
-from emu_helpers import BASE, FLOW, api_headers, fetch_token
 
 from provisioner.emulator import Emulator, EmulatorConfig
+
+from .emu_helpers import BASE, FLOW, api_headers, fetch_token
 
 
 def token_request(client: httpx.Client, **fields: str) -> httpx.Response:
