@@ -111,7 +111,7 @@ def _validate(connection: DesiredConnection, payload: Payload) -> None:
         if auth_type(connection) == "basic"
         else schemas.PAYLOAD_CONNECTION_STRING
     )
-    error = next(iter(schemas.validator(schema).iter_errors(payload)), None)
+    error = next(schemas.errors(schema, payload), None)
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path) or "(root)"
         raise ProvisionError(
