@@ -57,12 +57,12 @@ def compile_schema(root: Mapping[str, Any]) -> Check:
             return lambda v: True
         if schema is False:
             return lambda v: False
-        checks = [
+        compiled = [
             _keyword(key, value, schema, build, ref)
             for key, value in schema.items()
             if key not in _ANNOTATIONS
         ]
-        checks = [c for c in checks if c is not None]
+        checks = [check for check in compiled if check is not None]
         return lambda v: all(check(v) for check in checks)
 
     return build(root)
