@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import socket
 import sys
 import threading
@@ -35,6 +36,12 @@ class _Server(ThreadingHTTPServer):
         self.open_sockets: set[socket.socket] = set()
         self.sockets_lock = threading.Lock()
         super().__init__(address, _Handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that vanished mid-response is routine; anything else is worth a traceback.
+        if isinstance(sys.exc_info()[1], OSError):
+            return
+        super().handle_error(request, client_address)
 
     def close_all(self) -> None:
         with self.sockets_lock:
@@ -66,6 +73,16 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass  # quiet: the CLI prints where it listens; counters are on the admin route
 
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        # The stdlib answers bad request lines with HTML (and no status line for "HTTP/0.9");
+        # answer JSON in the gateway's shape instead and drop the connection.
+        self.close_connection = True
+        reason = self.responses.get(code, ("Error",))[0]
+        body = {"error_code": f"{code}000", "message": message or reason}
+        self._write(
+            f"{code} {reason}", [("Content-Type", "application/json")], json.dumps(body).encode()
+        )
+
     def do_GET(self) -> None:
         self._serve()
 
@@ -73,8 +90,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self) -> None:
         if self.headers.get("Transfer-Encoding"):
-            self._send_raw(411, b'{"error_code":"411000","message":"Content-Length required"}')
-            self.close_connection = True
+            self.send_error(411, "Content-Length required; chunked bodies are not supported")
             return
         try:
             length = int(self.headers.get("Content-Length") or 0)
@@ -82,11 +98,13 @@ class _Handler(BaseHTTPRequestHandler):
             length = -1
         body = b""
         if length < 0:
-            self._send_raw(400, b'{"error_code":"400000","message":"Bad Content-Length"}')
-            self.close_connection = True
+            self.send_error(400, "Bad Content-Length")
             return
         if length <= self.server.emulator.config.max_body_bytes:
             body = self.rfile.read(length)
+            if len(body) < length:  # the client hung up mid-body: nobody to answer
+                self.close_connection = True
+                return
         else:
             # The app answers 413 from the header alone; the unread body poisons the
             # connection, so close it afterwards.
@@ -138,10 +156,6 @@ class _Handler(BaseHTTPRequestHandler):
             return
         status, headers = started
         self._write(status, headers, payload)
-
-    def _send_raw(self, code: int, payload: bytes) -> None:
-        reason = self.responses.get(code, ("Error",))[0]
-        self._write(f"{code} {reason}", [("Content-Type", "application/json")], payload)
 
     def _write(self, status: str, headers: list[tuple[str, str]], payload: bytes) -> None:
         lines = [
