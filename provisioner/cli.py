@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from provisioner import __version__, redact
+from provisioner.commands.remote import DEFAULT_PARALLELISM, RemoteOptions
 from provisioner.errors import ManifestError, ProvisionError
 from provisioner.select import Selection
 
@@ -32,10 +33,10 @@ AEP_PLATFORM_URL. `provision emulator` prints the values that point at a local e
 """
 
 
-def _add_selection(parser: argparse.ArgumentParser) -> None:
+def _add_selection(parser: argparse.ArgumentParser, *, paths_required: bool = True) -> None:
     parser.add_argument(
         "paths",
-        nargs="+",
+        nargs="+" if paths_required else "*",
         metavar="PATH",
         help="manifest files or directories (every *.yaml/*.yml inside)",
     )
@@ -63,6 +64,30 @@ def _add_selection(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more detail")
     parser.add_argument("-q", "--quiet", action="store_true", help="only errors")
     parser.add_argument("--no-color", action="store_true", help="no colour (also NO_COLOR)")
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= 256:
+        raise argparse.ArgumentTypeError(f"{text} is not between 1 and 256")
+    return value
+
+
+def _add_remote(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--parallelism",
+        type=_positive,
+        default=DEFAULT_PARALLELISM,
+        metavar="N",
+        help=f"concurrent API requests (default {DEFAULT_PARALLELISM})",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="per-request timeout (default 30)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -94,6 +119,49 @@ def build_parser() -> argparse.ArgumentParser:
         "--show-secrets",
         action="store_true",
         help="resolve and show secret values (refused when CI is set)",
+    )
+
+    plan = commands.add_parser(
+        "plan",
+        help="show what apply would create (read-only)",
+        description="Read the remote state (GET only) and print the plan. Needs "
+        "AEP_CLIENT_ID and AEP_CLIENT_SECRET, never the connections' secrets.",
+    )
+    _add_selection(plan)
+    _add_remote(plan)
+    plan.add_argument(
+        "--format",
+        choices=("text", "json", "markdown"),
+        default="text",
+        help="text for people, json for machines, markdown for a PR comment",
+    )
+    plan.add_argument(
+        "--out",
+        metavar="FILE",
+        type=Path,
+        help="save the plan (JSON, no secrets) for `apply --plan FILE`",
+    )
+    plan.add_argument(
+        "--detailed-exitcode",
+        action="store_true",
+        help="exit 2 when there are changes to apply (0 none, 1 error)",
+    )
+
+    apply = commands.add_parser(
+        "apply",
+        help="create the connections that are missing",
+        description="Plan, then create what is missing. Safe to re-run: it never "
+        "creates a duplicate. Without a terminal it needs --auto-approve or --plan FILE.",
+    )
+    _add_selection(apply, paths_required=False)
+    _add_remote(apply)
+    apply.add_argument("--auto-approve", action="store_true", help="do not ask for confirmation")
+    apply.add_argument(
+        "--plan",
+        metavar="FILE",
+        type=Path,
+        dest="plan_file",
+        help="apply a saved plan; refused if the manifests or remote changed",
     )
 
     commands.add_parser(
@@ -146,7 +214,43 @@ def _dispatch(argv: list[str]) -> int:
         from provisioner.commands import render
 
         return render.run(args.paths, selection, secrets_dirs, args.show_secrets, sys.stdout)
+    colour = _colour(args.no_color)
+    options = RemoteOptions(args.parallelism, args.timeout)
+    if args.command == "plan":
+        from provisioner.commands import plan
+
+        return plan.run(
+            args.paths,
+            selection,
+            secrets_dirs,
+            output_format=args.format,
+            out_file=args.out,
+            detailed_exitcode=args.detailed_exitcode,
+            options=options,
+            environ=os.environ,
+            colour=colour,
+            verbose=args.verbose > 0,
+        )
+    if args.command == "apply":
+        from provisioner.commands import apply
+
+        return apply.run(
+            args.paths,
+            selection,
+            secrets_dirs,
+            plan_file=args.plan_file,
+            auto_approve=args.auto_approve,
+            options=options,
+            environ=os.environ,
+            colour=colour,
+            quiet=args.quiet,
+            interactive=sys.stdin.isatty(),
+        )
     raise AssertionError(f"unhandled command {args.command}")
+
+
+def _colour(disabled: bool) -> bool:
+    return not disabled and "NO_COLOR" not in os.environ and sys.stdout.isatty()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

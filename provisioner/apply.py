@@ -1,0 +1,119 @@
+"""Stage 5, apply: create what the plan says is missing, and nothing else.
+
+Creates run concurrently, bounded by the parallelism. A create is never sent twice
+blindly: when its outcome is unknown (timeout, dropped connection, 5xx) the sandbox is
+listed again and the create is repeated only if the name is still absent. A failure
+stays with its connection; other connections and sandboxes go on.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from enum import StrEnum
+
+from provisioner.client import CreateOutcomeUnknown, FlowServiceClient
+from provisioner.errors import ApiError
+from provisioner.model import POSTGRES_SPEC_ID, DesiredConnection
+from provisioner.payloads import Payload
+from provisioner.plan import Plan, PlannedConnection
+from provisioner.progress import Progress
+
+MAX_CREATE_ATTEMPTS = 4
+
+
+class Status(StrEnum):
+    CREATED = "created"
+    FAILED = "failed"
+    SKIPPED = "skipped"  # not started: the run was interrupted
+
+
+@dataclass(frozen=True)
+class Outcome:
+    planned: PlannedConnection
+    status: Status
+    connection_id: str | None = None
+    message: str | None = None
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    outcomes: tuple[Outcome, ...]
+    interrupted: bool
+
+    def count(self, status: Status) -> int:
+        return sum(1 for o in self.outcomes if o.status is status)
+
+
+def create_one(
+    client: FlowServiceClient, desired: DesiredConnection, payload: Payload
+) -> tuple[str, str | None]:
+    """Create one connection; (id, note). Raises ApiError when it could not be created."""
+    org, sandbox, name = desired.identity
+    last: CreateOutcomeUnknown | None = None
+    for _ in range(MAX_CREATE_ATTEMPTS):
+        try:
+            return client.create_connection(org, sandbox, payload, name=name).id, None
+        except CreateOutcomeUnknown as error:
+            last = error
+        # The create may have been committed: look before sending it again.
+        try:
+            remote = client.list_connections(org, sandbox, spec_id=POSTGRES_SPEC_ID)
+        except ApiError as error:
+            raise ApiError(f"{last}; checking whether it was created failed too: {error}") from None
+        existing = [r for r in remote if r.name == name]
+        if existing:
+            return existing[0].id, "confirmed by listing after an unclear response"
+    assert last is not None
+    raise last
+
+
+def apply_plan(
+    plan: Plan,
+    client: FlowServiceClient,
+    payload_for: Callable[[DesiredConnection], Payload],
+    *,
+    parallelism: int,
+    progress: Progress,
+) -> ApplyResult:
+    creates = plan.creates
+    for planned in creates:
+        progress.start(planned.desired.sandbox, 1)
+    stop = threading.Event()
+
+    def work(planned: PlannedConnection) -> Outcome:
+        if stop.is_set():
+            return Outcome(planned, Status.SKIPPED)
+        try:
+            connection_id, note = create_one(client, planned.desired, payload_for(planned.desired))
+        except ApiError as error:
+            progress.finished(planned.desired.sandbox, failed=True)
+            return Outcome(planned, Status.FAILED, message=str(error))
+        progress.finished(planned.desired.sandbox, failed=False)
+        return Outcome(planned, Status.CREATED, connection_id, note)
+
+    outcomes: list[Outcome] = []
+    interrupted = False
+    pool = ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="apply")
+    futures: dict[Future[Outcome], PlannedConnection] = {pool.submit(work, p): p for p in creates}
+    pending = set(futures)
+    try:
+        while pending:
+            done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+            outcomes.extend(f.result() for f in done)
+    except KeyboardInterrupt:
+        # Ctrl-C: start nothing new, let in-flight creates finish so each has a known end.
+        interrupted = True
+        stop.set()
+        for future in pending:
+            future.cancel()
+        finished, _ = wait(pending)
+        outcomes.extend(f.result() for f in finished if not f.cancelled())
+        outcomes.extend(Outcome(futures[f], Status.SKIPPED) for f in pending if f.cancelled())
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    order = {id(p): i for i, p in enumerate(creates)}
+    outcomes.sort(key=lambda o: order[id(o.planned)])
+    return ApplyResult(tuple(outcomes), interrupted)

@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import TextIO
+
+from provisioner import planfile
+from provisioner.apply import ApplyResult, Status, apply_plan
+from provisioner.commands import load_desired
+from provisioner.commands.remote import RemoteOptions, connect, plan_for
+from provisioner.errors import PlanFileError, UsageError
+from provisioner.payloads import render_payload
+from provisioner.progress import Progress
+from provisioner.report.jsonplan import desired_digest
+from provisioner.report.text import write_text
+from provisioner.secrets import SecretResolver
+from provisioner.select import Selection
+
+
+def run(
+    paths: Sequence[str],
+    selection: Selection,
+    secrets_dirs: Sequence[Path],
+    *,
+    plan_file: Path | None,
+    auto_approve: bool,
+    options: RemoteOptions,
+    environ: Mapping[str, str],
+    colour: bool,
+    quiet: bool,
+    interactive: bool,
+    confirm: Callable[[str], str] = input,
+    out: TextIO = sys.stdout,
+    err: TextIO = sys.stderr,
+) -> int:
+    saved = None
+    if plan_file is not None:
+        if paths or selection.sandboxes or selection.connections:
+            raise UsageError(
+                "give either manifest paths or --plan FILE, not both: a saved "
+                "plan already names its manifests and selection"
+            )
+        saved = planfile.read(plan_file)
+        paths, selection = saved.paths, saved.selection
+    elif not paths:
+        raise UsageError("give the manifests to apply (PATH...) or a saved plan (--plan FILE)")
+    elif not auto_approve and not interactive:
+        raise UsageError(
+            "not running on a terminal: pass --auto-approve, or apply a reviewed "
+            "plan with --plan FILE"
+        )
+
+    desired = load_desired(paths, selection, secrets_dirs)
+    with connect(environ, options) as client:
+        plan = plan_for(client, desired, options.parallelism)
+        if saved is not None:
+            reasons = planfile.staleness(saved, desired_digest(desired), plan)
+            if reasons:
+                raise PlanFileError(
+                    f"{saved.path}: the plan is stale, nothing was changed; plan again:\n"
+                    + "\n".join(f"  {reason}" for reason in reasons)
+                )
+        if not quiet:
+            write_text(plan, out, colour=colour)
+        if not plan.creates:
+            out.write("Nothing to create.\n")
+            return 1 if plan.has_errors else 0
+        if saved is None and not auto_approve:
+            answer = confirm(f"Create {len(plan.creates)} connection(s)? Type 'yes' to go on: ")
+            if answer.strip().lower() != "yes":
+                out.write("Cancelled; nothing was changed.\n")
+                return 1
+        # Every secret before the first write: a missing one must not leave half a rollout.
+        resolver = SecretResolver(environ, secrets_dirs)
+        values = resolver.resolve_all(ref for p in plan.creates for ref in p.desired.secrets)
+        err.write(
+            f"Creating {len(plan.creates)} connection(s), {options.parallelism} at a time...\n"
+        )
+        progress = Progress(err, live=err.isatty(), quiet=quiet)
+        result = apply_plan(
+            plan,
+            client,
+            lambda c: render_payload(c, values.__getitem__),
+            parallelism=options.parallelism,
+            progress=progress,
+        )
+    _summarise(result, plan.has_errors, out)
+    if result.interrupted:
+        return 130
+    return 1 if result.count(Status.FAILED) or plan.has_errors else 0
+
+
+def _summarise(result: ApplyResult, plan_errors: bool, out: TextIO) -> None:
+    by_sandbox: dict[str, dict[Status, int]] = {}
+    for outcome in result.outcomes:
+        counts = by_sandbox.setdefault(outcome.planned.desired.sandbox, {})
+        counts[outcome.status] = counts.get(outcome.status, 0) + 1
+    for outcome in result.outcomes:
+        if outcome.status is Status.FAILED:
+            out.write(
+                f"  ! {outcome.planned.desired.name} ({outcome.planned.desired.sandbox}): "
+                f"{outcome.message}\n"
+            )
+    for sandbox, counts in by_sandbox.items():
+        parts = [f"{counts[s]} {s.value}" for s in Status if counts.get(s)]
+        out.write(f"  {sandbox}: {', '.join(parts)}\n")
+    created, failed = result.count(Status.CREATED), result.count(Status.FAILED)
+    skipped = result.count(Status.SKIPPED)
+    line = f"Apply {'interrupted' if result.interrupted else 'complete'}: {created} created"
+    line += f", {failed} failed" if failed else ""
+    line += f", {skipped} not started" if skipped else ""
+    line += (
+        "." if not (failed or plan_errors) else "; re-run apply to converge (it never duplicates)."
+    )
+    out.write(line + "\n")

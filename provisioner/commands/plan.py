@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TextIO
+
+from provisioner import planfile
+from provisioner.commands import load_desired
+from provisioner.commands.remote import RemoteOptions, connect, plan_for
+from provisioner.report.jsonplan import desired_digest, plan_document
+from provisioner.report.markdown import render_markdown
+from provisioner.report.text import write_text
+from provisioner.select import Selection
+
+
+def run(
+    paths: Sequence[str],
+    selection: Selection,
+    secrets_dirs: Sequence[Path],
+    *,
+    output_format: str,
+    out_file: Path | None,
+    detailed_exitcode: bool,
+    options: RemoteOptions,
+    environ: Mapping[str, str],
+    colour: bool,
+    verbose: bool,
+    out: TextIO = sys.stdout,
+) -> int:
+    desired = load_desired(paths, selection, secrets_dirs)
+    with connect(environ, options) as client:
+        plan = plan_for(client, desired, options.parallelism)
+    document = plan_document(plan, paths=paths, selection=selection, digest=desired_digest(desired))
+    if out_file is not None:
+        planfile.write(out_file, document)
+    if output_format == "json":
+        json.dump(document, out, indent=2, ensure_ascii=False)
+        out.write("\n")
+    elif output_format == "markdown":
+        hint = f"the full plan in {out_file}" if out_file else "`provision plan --format json`"
+        out.write(render_markdown(plan, full_plan_hint=hint))
+    else:
+        write_text(plan, out, colour=colour, verbose=verbose)
+        if out_file is not None:
+            out.write(
+                f"Saved the plan to {out_file}; apply it with "
+                f"`provision apply --plan {out_file}`.\n"
+            )
+    if plan.has_errors:
+        return 1
+    return 2 if detailed_exitcode and plan.has_changes else 0

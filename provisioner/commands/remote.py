@@ -1,0 +1,66 @@
+"""What plan and apply share: credentials from the environment, the client, the plan."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from provisioner.client import (
+    DEFAULT_SCOPES,
+    Credentials,
+    Endpoints,
+    FlowServiceClient,
+    build_http_client,
+)
+from provisioner.errors import UsageError
+from provisioner.model import DesiredConnection
+from provisioner.observe import observe
+from provisioner.plan import Plan, make_plan
+
+DEFAULT_PARALLELISM = 8
+
+
+@dataclass(frozen=True)
+class RemoteOptions:
+    parallelism: int = DEFAULT_PARALLELISM
+    timeout: float = 30.0
+
+
+def credentials_from(environ: Mapping[str, str]) -> tuple[Credentials, Endpoints]:
+    missing = [name for name in ("AEP_CLIENT_ID", "AEP_CLIENT_SECRET") if not environ.get(name)]
+    if missing:
+        raise UsageError(
+            f"{' and '.join(missing)} must be set: the OAuth server-to-server credentials of "
+            "your Adobe Developer Console project (for a local rehearsal, `provision "
+            "emulator` prints values to export)"
+        )
+    scopes = tuple(s.strip() for s in environ.get("AEP_SCOPES", "").split(",") if s.strip())
+    credentials = Credentials(
+        environ["AEP_CLIENT_ID"], environ["AEP_CLIENT_SECRET"], scopes or DEFAULT_SCOPES
+    )
+    endpoints = Endpoints(
+        ims_url=environ.get("AEP_IMS_URL") or Endpoints.ims_url,
+        platform_url=environ.get("AEP_PLATFORM_URL") or Endpoints.platform_url,
+    )
+    for name, url in (
+        ("AEP_IMS_URL", endpoints.ims_url),
+        ("AEP_PLATFORM_URL", endpoints.platform_url),
+    ):
+        if not url.startswith(("https://", "http://")):
+            raise UsageError(f"{name}={url!r} is not an http(s) URL")
+    return credentials, endpoints
+
+
+@contextmanager
+def connect(environ: Mapping[str, str], options: RemoteOptions) -> Iterator[FlowServiceClient]:
+    credentials, endpoints = credentials_from(environ)
+    with build_http_client(options.timeout, parallelism=options.parallelism) as http:
+        yield FlowServiceClient(http, credentials, endpoints)
+
+
+def plan_for(
+    client: FlowServiceClient, desired: Sequence[DesiredConnection], parallelism: int
+) -> Plan:
+    keys = [(c.org, c.sandbox) for c in desired]
+    return make_plan(desired, observe(client, keys, parallelism))

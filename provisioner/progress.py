@@ -1,0 +1,55 @@
+"""Progress of a long apply on stderr: a live line on a terminal, plain lines in CI."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from typing import TextIO
+
+
+class Progress:
+    def __init__(self, out: TextIO, *, live: bool, quiet: bool = False) -> None:
+        self._out = out
+        self._live = live
+        self._quiet = quiet
+        self._lock = threading.Lock()
+        self._totals: Counter[str] = Counter()
+        self._done: Counter[str] = Counter()
+        self._failed: Counter[str] = Counter()
+        self._last_draw = 0.0
+
+    def start(self, sandbox: str, total: int) -> None:
+        self._totals[sandbox] += total
+
+    def finished(self, sandbox: str, *, failed: bool) -> None:
+        with self._lock:
+            self._done[sandbox] += 1
+            if failed:
+                self._failed[sandbox] += 1
+            if self._quiet:
+                return
+            if self._live:
+                self._draw()
+            elif self._done[sandbox] == self._totals[sandbox]:
+                self._out.write(
+                    f"  {sandbox}: {self._done[sandbox] - self._failed[sandbox]} created, "
+                    f"{self._failed[sandbox]} failed\n"
+                )
+                self._out.flush()
+
+    def _draw(self) -> None:
+        now = time.monotonic()
+        done, total = sum(self._done.values()), sum(self._totals.values())
+        if done < total and now - self._last_draw < 0.1:
+            return
+        self._last_draw = now
+        failed = sum(self._failed.values())
+        complete = sum(1 for s, t in self._totals.items() if self._done[s] == t)
+        self._out.write(
+            f"\r\033[K  creating: {done}/{total} done, {failed} failed, "
+            f"{complete}/{len(self._totals)} sandboxes complete"
+        )
+        if done == total:
+            self._out.write("\n")
+        self._out.flush()

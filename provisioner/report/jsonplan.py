@@ -1,0 +1,91 @@
+"""The versioned, machine-readable plan; also the format of a saved plan file.
+
+It carries, per connection, the action, identity, source and what was observed, and the
+payload with every secret replaced by the marker: a plan file is safe to upload as a CI
+artifact. The digest covers the desired state (masked payloads and secret references), so
+`apply --plan` can tell that the manifests changed since the plan was made.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from provisioner.model import DesiredConnection
+from provisioner.payloads import render_payload
+from provisioner.plan import Plan, PlannedConnection
+from provisioner.redact import SENSITIVE
+from provisioner.select import Selection
+
+FORMAT_VERSION = 1
+
+
+def masked_payload(connection: DesiredConnection) -> dict[str, Any]:
+    return render_payload(connection, lambda ref: SENSITIVE)
+
+
+def desired_digest(desired: Sequence[DesiredConnection]) -> str:
+    canonical = sorted(
+        [
+            list(c.identity),
+            c.cloud,
+            [str(ref) for ref in c.secrets],
+            masked_payload(c),
+        ]
+        for c in desired
+    )
+    text = json.dumps(canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def _entry(planned: PlannedConnection) -> dict[str, Any]:
+    c = planned.desired
+    return {
+        "action": planned.action.value,
+        "org": c.org,
+        "sandbox": c.sandbox,
+        "cloud": c.cloud,
+        "name": c.name,
+        "source": f"{c.source.file}:{c.source.line}",
+        "observed": [
+            {"id": r.id, "etag": r.etag, "createdAt": r.created_at} for r in planned.remote
+        ],
+        "drift": [
+            {"field": d.field, "desired": d.desired, "observed": d.observed} for d in planned.drift
+        ],
+        "payload": masked_payload(c),
+    }
+
+
+def plan_document(
+    plan: Plan, *, paths: Sequence[str], selection: Selection, digest: str
+) -> dict[str, Any]:
+    return {
+        "format": "provision-plan",
+        "format_version": FORMAT_VERSION,
+        "manifests": {
+            "paths": list(paths),
+            "sandboxes": list(selection.sandboxes),
+            "connections": list(selection.connections),
+            "digest": digest,
+        },
+        "summary": {
+            "add": len(plan.creates),
+            **{action.value: count for action, count in sorted(plan.counts.items())},
+            "unmanaged": sum(s.unmanaged for s in plan.sandboxes),
+            "text": plan.summary(),
+        },
+        "sandboxes": [
+            {
+                "org": s.org,
+                "sandbox": s.sandbox,
+                "cloud": s.cloud,
+                "unmanaged": s.unmanaged,
+                "error": s.error,
+            }
+            for s in plan.sandboxes
+        ],
+        "connections": [_entry(p) for p in plan.connections],
+    }

@@ -1,0 +1,90 @@
+"""The plan as a pull-request comment: a summary table per sandbox, details folded.
+
+GitHub refuses comments over 65,536 characters; past a budget the details are cut and the
+comment points at the full JSON plan instead. Names come from pull requests, so every
+value is escaped: a connection name cannot inject HTML, links or table cells.
+"""
+
+from __future__ import annotations
+
+import html
+
+from provisioner.plan import SYMBOLS, Action, Plan, PlannedConnection
+
+GITHUB_COMMENT_LIMIT = 65_536
+_BUDGET = GITHUB_COMMENT_LIMIT - 2_000  # room for the table, the footer and the cut notice
+
+
+def _cell(text: str) -> str:
+    return html.escape(text, quote=False).replace("|", "\\|").replace("`", "'")
+
+
+def _detail(planned: PlannedConnection) -> str:
+    c = planned.desired
+    text = f"{SYMBOLS[planned.action]} {c.name}"
+    if planned.action is Action.CREATE:
+        text += f"   # {c.source.file}:{c.source.line}"
+    elif planned.action is Action.AMBIGUOUS:
+        text += f"   # ERROR: {len(planned.remote)} connections share this name"
+    elif planned.action is Action.DRIFT:
+        text += "   # drifted: " + ", ".join(
+            f"{d.field} {d.observed!r} -> {d.desired!r}" for d in planned.drift
+        )
+    elif planned.action is Action.UNKNOWN:
+        text += "   # sandbox could not be listed"
+    return html.escape(text, quote=False)
+
+
+def render_markdown(plan: Plan, *, full_plan_hint: str = "the JSON plan") -> str:
+    n = plan.counts
+    head = [
+        "### provision plan",
+        "",
+        f"**{_cell(plan.summary())}**",
+        "",
+        "| sandbox | cloud | to add | unchanged | drifted | errors | unmanaged |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    sections: list[tuple[str, list[str]]] = []
+    for state in plan.sandboxes:
+        entries = [p for p in plan.connections if p.key == (state.org, state.sandbox)]
+
+        def count(*actions: Action, entries: list[PlannedConnection] = entries) -> int:
+            return sum(1 for p in entries if p.action in actions)
+
+        head.append(
+            f"| {_cell(state.sandbox)} | {state.cloud} | {count(Action.CREATE)} | "
+            f"{count(Action.UNCHANGED)} | {count(Action.DRIFT)} | "
+            f"{count(Action.AMBIGUOUS, Action.UNKNOWN)} | {state.unmanaged} |"
+        )
+        changes = [p for p in entries if p.action is not Action.UNCHANGED]
+        if not changes and not state.error:
+            continue
+        body = [_detail(p) for p in changes]
+        if state.error:
+            body.insert(0, html.escape(f"? cannot list connections: {state.error}", quote=False))
+        summary = f"{_cell(state.sandbox)}: {len(changes)} change(s) or problem(s)"
+        sections.append((summary, body))
+    text = "\n".join(head) + "\n"
+    if n.get(Action.AMBIGUOUS):
+        text += "\n> [!WARNING]\n> Some names match several remote connections; apply skips them.\n"
+    left_out = 0
+    for summary, body in sections:
+        opening = f"\n<details><summary>{summary}</summary>\n\n<pre>\n"
+        closing = "</pre>\n</details>\n"
+        room = _BUDGET - len(text) - len(opening) - len(closing)
+        kept: list[str] = []
+        for line in body:
+            if room - len(line) - 1 < 0:
+                break
+            kept.append(line)
+            room -= len(line) + 1
+        left_out += len(body) - len(kept)
+        if kept:
+            text += opening + "".join(line + "\n" for line in kept) + closing
+    if left_out:
+        text += (
+            f"\n_{left_out} more line(s) not shown: the comment would exceed GitHub's "
+            f"limit. See {_cell(full_plan_hint)} for every entry._\n"
+        )
+    return text
