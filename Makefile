@@ -31,10 +31,17 @@ unit: $(STAMP)
 
 test: lint typecheck unit
 
+# Database secrets for the example configs, for the demo only (the emulator checks nothing).
+demo: export PROD_ORDERS_PG_PASSWORD = demo-orders-prod
+demo: export STAGE_ORDERS_PG_PASSWORD = demo-orders-stage
+demo: export DEV_ORDERS_PG_PASSWORD = demo-orders-dev
+demo: export PROD_AWS_ORDERS_PG_PASSWORD = demo-orders-aws
+demo: export INVENTORY_PG_PASSWORD = demo-inventory
+demo: export DEV_CLICKS_PG_PASSWORD = demo-clicks
+demo: export BILLING_PG_DSN = Server=billing.db.acme.internal;Database=billing;UID=aep;Password=demo-billing
+demo: export PAYMENTS_PG_PASSWORD = demo-payments
 demo: $(STAMP)
-	@echo "== provision validate configs/"; $(BIN)/provision validate configs/
-	@echo; echo "== provision render configs/ --sandbox prod-aws   (secrets masked)"
-	@$(BIN)/provision render configs/ --sandbox prod-aws
+	@scripts/demo.sh
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

@@ -8,6 +8,9 @@ from collections import Counter
 from typing import TextIO
 
 
+SMALL_RUN = 50
+
+
 class Progress:
     def __init__(self, out: TextIO, *, live: bool, quiet: bool = False) -> None:
         self._out = out
@@ -31,12 +34,19 @@ class Progress:
                 return
             if self._live:
                 self._draw()
-            elif self._done[sandbox] == self._totals[sandbox]:
-                self._out.write(
-                    f"  {sandbox}: {self._done[sandbox] - self._failed[sandbox]} created, "
-                    f"{self._failed[sandbox]} failed\n"
-                )
-                self._out.flush()
+            else:
+                self._log_line()
+
+    def _log_line(self) -> None:
+        # Plain lines for CI logs: about every tenth of the work, and at the end.
+        done, total = sum(self._done.values()), sum(self._totals.values())
+        if total < SMALL_RUN or (done % (total // 10) and done != total):
+            return  # a small run needs no progress: the closing summary says it all
+        failed = sum(self._failed.values())
+        self._out.write(
+            f"  progress: {done}/{total} done ({100 * done // total}%), {failed} failed\n"
+        )
+        self._out.flush()
 
     def _draw(self) -> None:
         now = time.monotonic()
