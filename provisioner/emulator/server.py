@@ -183,7 +183,10 @@ class RunningServer:
         self.host = str(bound_host)
         self.port = int(bound_port)
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="emulator-server", daemon=True
+            # A short poll keeps close() quick; the loop is idle otherwise.
+            target=lambda: self._server.serve_forever(poll_interval=0.05),
+            name="emulator-server",
+            daemon=True,
         )
         self._thread.start()
 
@@ -191,6 +194,12 @@ class RunningServer:
     def url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
+
+    @property
+    def open_connections(self) -> int:
+        """Client connections currently open (keep-alive makes this one per client)."""
+        with self._server.sockets_lock:
+            return len(self._server.open_sockets)
 
     def close(self) -> None:
         self._server.shutdown()
