@@ -148,6 +148,9 @@ class Emulator:
                 environ.get("PATH_INFO"),
             )
             response = _to_response(flow_error("1102-500", request_id=request_id))
+        if isinstance(response.body, dict) and isinstance(response.body.get("report"), dict):
+            # One id in the header and the Flow error body, so either can be quoted.
+            request_id = str(response.body["report"].get("request-id", request_id))
         headers = [("x-request-id", request_id), *response.headers.items()]
         payload = b""
         if response.body is not None:
@@ -198,6 +201,7 @@ class Emulator:
         caller = check_headers(request.headers, self.config, self.tokens)
         if method in ("POST", "PATCH"):
             media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            # application/json is documented; the JSON Patch media type is accepted as well.
             if media not in ("application/json", "application/json-patch+json"):
                 raise content_type_error()
         response = self._dispatch(route, method, item_id, caller, request)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import shlex
 import signal
+import sqlite3
 import sys
 import threading
 from collections.abc import Sequence
@@ -246,8 +247,9 @@ def main(argv: Sequence[str] | None = None, prog: str = "provision emulator") ->
     try:
         config = config_from_args(args)
         emulator = Emulator(config)
-    except (ValueError, OSError) as exc:
-        print(f"{prog}: error: {exc}", file=sys.stderr)
+    except (ValueError, OSError, sqlite3.Error) as exc:
+        where = f" (state file {args.state})" if isinstance(exc, sqlite3.Error) else ""
+        print(f"{prog}: error: {exc}{where}", file=sys.stderr)
         return 1
     try:
         running = serve(emulator, args.host, args.port)

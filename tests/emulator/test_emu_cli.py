@@ -155,3 +155,16 @@ def test_options_reach_the_config() -> None:
     )
     assert (f.rate_5xx, f.rate_commit_then_500, f.rate_commit_then_drop) == (0.2, 0.01, 0.02)
     assert (f.page_size, f.apply_to_token, config.seed) == (5, True, 9)
+
+
+def test_unusable_state_file_is_a_one_line_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    not_a_db = tmp_path / "notes.txt"
+    not_a_db.write_text("hello, this is not SQLite " * 100)
+    assert main(["--state", str(not_a_db)]) == 1
+    assert capsys.readouterr().err == (
+        f"provision emulator: error: file is not a database (state file {not_a_db})\n"
+    )
+    assert main(["--state", str(tmp_path / "missing" / "x.db")]) == 1
+    assert "unable to open database file" in capsys.readouterr().err

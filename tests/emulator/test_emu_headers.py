@@ -131,3 +131,8 @@ def test_json_content_type_with_charset_is_fine(raw: httpx.Client, good: dict[st
         headers=headers,
     )
     assert response.status_code == 201
+
+
+def test_request_id_header_matches_the_error_body(raw: httpx.Client, good: dict[str, str]) -> None:
+    response = raw.get(f"{FLOW}/connections/nope", headers=good)
+    assert response.headers["x-request-id"] == response.json()["report"]["request-id"]
