@@ -1,7 +1,20 @@
 """Configuration records for the emulator.
 
 Every behaviour the reference marks [open] is a field here with a documented default, so a
-test or a rehearsal can switch it instead of the emulator silently guessing.
+test or a rehearsal can switch it instead of the emulator silently guessing:
+
+==================  =========================================  ==================================
+choice              default                                    other values
+==================  =========================================  ==================================
+page size           20 without ``limit``; ``limit`` clamped    ``page_size``, ``max_page_size``
+                    to 100 (not refused)
+``port`` type       JSON string of digits only (SPEC §3)       ``"string-or-integer"``
+``sslMode``         Disable, Allow, Prefer, Require,           any tuple of spellings
+                    Verify Ca, Verify Full, true, false
+secret masking      ``"stars"``: ``********``                  ``"drop"`` (omitted),
+                                                               ``"encrypted"`` (``ENC(<hash>)``)
+sandboxes           fixed list ``prod, dev, stage``            ``any_sandbox=True``
+==================  =========================================  ==================================
 """
 
 from __future__ import annotations
