@@ -51,7 +51,6 @@ FLOW_CODES: dict[str, tuple[str, str]] = {
     "2105-400": ("Header is missing", "The header 'x-sandbox-name' is missing in the request."),
     # emulator: Adobe documents no code for these.
     "1100-405": ("Method not allowed", "The method is not allowed on this resource."),
-    "1100-413": ("Request too large", "The request body is too large."),
 }
 
 
