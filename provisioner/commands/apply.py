@@ -31,9 +31,12 @@ def run(
     quiet: bool,
     interactive: bool,
     confirm: Callable[[str], str] = input,
-    out: TextIO = sys.stdout,
-    err: TextIO = sys.stderr,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
 ) -> int:
+    # Looked up per call, not bound at import: main() may run under another sys.stdout.
+    out = sys.stdout if out is None else out
+    err = sys.stderr if err is None else err
     saved = None
     if plan_file is not None:
         if paths or selection.sandboxes or selection.connections:

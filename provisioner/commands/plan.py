@@ -27,8 +27,10 @@ def run(
     environ: Mapping[str, str],
     colour: bool,
     verbose: bool,
-    out: TextIO = sys.stdout,
+    out: TextIO | None = None,
 ) -> int:
+    # Looked up per call, not bound at import: main() may run under another sys.stdout.
+    out = sys.stdout if out is None else out
     desired = load_desired(paths, selection, secrets_dirs)
     with connect(environ, options) as client:
         plan = plan_for(client, desired, options.parallelism)
