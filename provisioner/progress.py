@@ -7,7 +7,6 @@ import time
 from collections import Counter
 from typing import TextIO
 
-
 SMALL_RUN = 50
 
 

@@ -34,16 +34,19 @@ def run(
     desired = load_desired(paths, selection, secrets_dirs)
     with connect(environ, options) as client:
         plan = plan_for(client, desired, options.parallelism)
-    document = plan_document(plan, paths=paths, selection=selection, digest=desired_digest(desired))
-    if out_file is not None:
-        planfile.write(out_file, document)
-    if output_format == "json":
-        json.dump(document, out, indent=2, ensure_ascii=False)
-        out.write("\n")
-    elif output_format == "markdown":
+    if out_file is not None or output_format == "json":
+        # Only these need the masked payloads; the text and markdown views do not.
+        digest = desired_digest(desired)
+        document = plan_document(plan, paths=paths, selection=selection, digest=digest)
+        if out_file is not None:
+            planfile.write(out_file, document)
+        if output_format == "json":
+            json.dump(document, out, indent=2, ensure_ascii=False)
+            out.write("\n")
+    if output_format == "markdown":
         hint = f"the full plan in {out_file}" if out_file else "`provision plan --format json`"
         out.write(render_markdown(plan, full_plan_hint=hint))
-    else:
+    elif output_format == "text":
         write_text(plan, out, colour=colour, verbose=verbose)
         if out_file is not None:
             out.write(

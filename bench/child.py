@@ -1,0 +1,44 @@
+"""Run one `provision` command and report its peak memory and network time (bench/run.py).
+
+The benchmark needs the provisioner process's own figures: this wrapper runs the CLI
+in-process, times the two network stages (observe, apply) by wrapping them, and writes
+`{"peak_kb", "network_s"}` to the file named by BENCH_RSS_FILE.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import provisioner.commands.apply as apply_command
+import provisioner.commands.remote as remote
+from provisioner.cli import main
+
+network_seconds = 0.0
+
+
+def timed(function: Callable[..., Any]) -> Callable[..., Any]:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        global network_seconds
+        start = time.perf_counter()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            network_seconds += time.perf_counter() - start
+
+    return wrapper
+
+
+if __name__ == "__main__":
+    remote.observe = timed(remote.observe)  # type: ignore[assignment]
+    apply_command.apply_plan = timed(apply_command.apply_plan)  # type: ignore[assignment]
+    code = main(sys.argv[1:])
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with open(os.environ["BENCH_RSS_FILE"], "w") as handle:
+        json.dump({"peak_kb": peak_kb, "network_s": network_seconds}, handle)
+    raise SystemExit(code)
