@@ -15,6 +15,7 @@ import tempfile
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from provisioner import __version__, redact
 from provisioner.commands.remote import DEFAULT_PARALLELISM, RemoteOptions
@@ -90,8 +91,16 @@ def _add_remote(parser: argparse.ArgumentParser) -> None:
     )
 
 
+class _Parser(argparse.ArgumentParser):
+    # argparse exits 2 on a usage error; here 2 means "plan has changes", so usage errors
+    # must exit 1 like every other error, or a pipeline would read a typo as "changes".
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(1, f"{self.prog}: error: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="provision",
         description="Declarative provisioner for Adobe Experience Platform PostgreSQL base "
         "connections: manifests in git, plan in review, apply in pipelines.",
