@@ -77,9 +77,10 @@ def run(
         # Every secret before the first write: a missing one must not leave half a rollout.
         resolver = SecretResolver(environ, secrets_dirs)
         values = resolver.resolve_all(ref for p in plan.creates for ref in p.desired.secrets)
-        err.write(
-            f"Creating {len(plan.creates)} connection(s), {options.parallelism} at a time...\n"
-        )
+        if not quiet:  # -q: only errors
+            err.write(
+                f"Creating {len(plan.creates)} connection(s), {options.parallelism} at a time...\n"
+            )
         progress = Progress(err, live=err.isatty(), quiet=quiet)
         result = apply_plan(
             plan,
@@ -110,7 +111,9 @@ def _summarise(result: ApplyResult, plan_errors: bool, out: TextIO) -> None:
         out.write(f"  {sandbox}: {', '.join(parts)}\n")
     created, failed = result.count(Status.CREATED), result.count(Status.FAILED)
     skipped = result.count(Status.SKIPPED)
+    yielded = result.count(Status.YIELDED)
     line = f"Apply {'interrupted' if result.interrupted else 'complete'}: {created} created"
+    line += f", {yielded} already made by a concurrent run" if yielded else ""
     line += f", {failed} failed" if failed else ""
     line += f", {skipped} not started" if skipped else ""
     line += (

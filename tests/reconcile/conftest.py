@@ -7,7 +7,7 @@ import pytest
 
 from provisioner.emulator import Emulator, EmulatorConfig, RunningServer, serve
 
-from .recon_helpers import SANDBOXES, SECRETS, write_manifest
+from .recon_helpers import SANDBOXES, point_at, write_manifest
 
 
 @pytest.fixture
@@ -27,14 +27,7 @@ def server(emulator: Emulator) -> Iterator[RunningServer]:
 @pytest.fixture
 def aep_env(monkeypatch: pytest.MonkeyPatch, server: RunningServer, emulator: Emulator) -> None:
     """What a pipeline exports: the API credentials and every database secret."""
-    for name in ("CI", "NO_COLOR", "AEP_SCOPES"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AEP_IMS_URL", server.url)
-    monkeypatch.setenv("AEP_PLATFORM_URL", server.url)
-    monkeypatch.setenv("AEP_CLIENT_ID", emulator.config.client_id)
-    monkeypatch.setenv("AEP_CLIENT_SECRET", emulator.config.client_secret)
-    for name, value in SECRETS.items():
-        monkeypatch.setenv(name, value)
+    point_at(monkeypatch, server, emulator)
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import pytest
 
 from provisioner import cli
 from provisioner.client import Credentials, Endpoints, FlowServiceClient
-from provisioner.emulator import POSTGRES_SPEC_ID, Emulator
+from provisioner.emulator import POSTGRES_SPEC_ID, Emulator, RunningServer
 
 ORG = "0123456789ABCDEF01234567@AdobeOrg"
 SANDBOXES = ("prod", "dev", "prod-aws")
@@ -218,3 +218,20 @@ def run_cli(capsys: pytest.CaptureFixture[str], argv: Sequence[str]) -> Run:
     code = cli.main(list(argv))
     captured = capsys.readouterr()
     return Run(code, captured.out, captured.err)
+
+
+def point_at(
+    monkeypatch: pytest.MonkeyPatch,
+    server: RunningServer,
+    emulator: Emulator,
+    secrets: Mapping[str, str] = SECRETS,
+) -> None:
+    """Export what a pipeline would: the API credentials and the database secrets."""
+    for name in ("CI", "NO_COLOR", "AEP_SCOPES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AEP_IMS_URL", server.url)
+    monkeypatch.setenv("AEP_PLATFORM_URL", server.url)
+    monkeypatch.setenv("AEP_CLIENT_ID", emulator.config.client_id)
+    monkeypatch.setenv("AEP_CLIENT_SECRET", emulator.config.client_secret)
+    for name, value in secrets.items():
+        monkeypatch.setenv(name, value)

@@ -191,7 +191,7 @@ def test_console_script_as_a_user_runs_it(
     assert stored(emulator) == []
 
     apply = provision("apply", str(manifest), "--auto-approve", "-q")
-    assert apply.returncode == 0, apply.stderr
+    assert (apply.returncode, apply.stderr) == (0, "")
     assert apply.stdout == (
         "  prod: 3 created\n  dev: 2 created\n  prod-aws: 2 created\nApply complete: 7 created.\n"
     )
