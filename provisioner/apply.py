@@ -8,6 +8,7 @@ stays with its connection; other connections and sandboxes go on.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from provisioner.client import CreateOutcomeUnknown, FlowServiceClient
+from provisioner.dedupe import duplicates_to_delete
 from provisioner.errors import ApiError
 from provisioner.model import POSTGRES_SPEC_ID, DesiredConnection
 from provisioner.payloads import Payload
@@ -22,10 +24,13 @@ from provisioner.plan import Plan, PlannedConnection
 from provisioner.progress import Progress
 
 MAX_CREATE_ATTEMPTS = 4
+log = logging.getLogger("provisioner.apply")
 
 
 class Status(StrEnum):
     CREATED = "created"
+    # Created, then deleted again: a concurrent apply made the same name first.
+    YIELDED = "yielded to a concurrent run"
     FAILED = "failed"
     SKIPPED = "skipped"  # not started: the run was interrupted
 
@@ -36,6 +41,7 @@ class Outcome:
     status: Status
     connection_id: str | None = None
     message: str | None = None
+    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -92,7 +98,7 @@ def apply_plan(
             progress.finished(planned.desired.sandbox, failed=True)
             return Outcome(planned, Status.FAILED, message=str(error))
         progress.finished(planned.desired.sandbox, failed=False)
-        return Outcome(planned, Status.CREATED, connection_id, note)
+        return Outcome(planned, Status.CREATED, connection_id, note=note)
 
     outcomes: list[Outcome] = []
     interrupted = False
@@ -114,6 +120,40 @@ def apply_plan(
         outcomes.extend(Outcome(futures[f], Status.SKIPPED) for f in pending if f.cancelled())
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+    outcomes = _settle_races(client, outcomes, parallelism)
     order = {id(p): i for i, p in enumerate(creates)}
     outcomes.sort(key=lambda o: order[id(o.planned)])
     return ApplyResult(tuple(outcomes), interrupted)
+
+
+def _settle_races(
+    client: FlowServiceClient, outcomes: list[Outcome], parallelism: int
+) -> list[Outcome]:
+    """List each sandbox we created in once more and remove the duplicates we lost."""
+    ours: dict[tuple[str, str], dict[str, Outcome]] = {}
+    for outcome in outcomes:
+        # Only ids a create answered with are ours for sure; a connection found by listing
+        # after an unclear response might be another run's, so it is never deleted.
+        if outcome.status is Status.CREATED and outcome.note is None and outcome.connection_id:
+            org, sandbox, name = outcome.planned.desired.identity
+            ours.setdefault((org, sandbox), {})[name] = outcome
+
+    def settle(key: tuple[str, str]) -> dict[int, Outcome]:
+        org, sandbox = key
+        created = {name: o.connection_id or "" for name, o in ours[key].items()}
+        replaced: dict[int, Outcome] = {}
+        try:
+            remote = client.list_connections(org, sandbox, spec_id=POSTGRES_SPEC_ID)
+            for loser in duplicates_to_delete(created, remote):
+                client.delete_connection(org, sandbox, loser.id, name=loser.name)
+                outcome = ours[key][loser.name]
+                replaced[id(outcome)] = Outcome(outcome.planned, Status.YIELDED, loser.id)
+        except ApiError as error:
+            log.warning("could not check sandbox %s for concurrent duplicates: %s", sandbox, error)
+        return replaced
+
+    replaced: dict[int, Outcome] = {}
+    with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
+        for result in pool.map(settle, list(ours)):
+            replaced.update(result)
+    return [replaced.get(id(o), o) for o in outcomes]

@@ -151,3 +151,11 @@ def test_usage_errors_have_no_traceback(tmp_path: Path) -> None:
     )
     assert done.returncode == 1
     assert done.stderr == f"error: {tmp_path / 'absent.yaml'}: no such file or directory\n"
+
+
+def test_usage_errors_exit_1_never_2(capsys: pytest.CaptureFixture[str]) -> None:
+    # 2 is reserved for `plan --detailed-exitcode` with pending changes.
+    with pytest.raises(SystemExit) as caught:
+        main(["plan", "configs/", "--bogus"])
+    assert caught.value.code == 1
+    assert capsys.readouterr().err.endswith("provision: error: unrecognized arguments: --bogus\n")

@@ -111,7 +111,9 @@ def _summarise(result: ApplyResult, plan_errors: bool, out: TextIO) -> None:
         out.write(f"  {sandbox}: {', '.join(parts)}\n")
     created, failed = result.count(Status.CREATED), result.count(Status.FAILED)
     skipped = result.count(Status.SKIPPED)
+    yielded = result.count(Status.YIELDED)
     line = f"Apply {'interrupted' if result.interrupted else 'complete'}: {created} created"
+    line += f", {yielded} already made by a concurrent run" if yielded else ""
     line += f", {failed} failed" if failed else ""
     line += f", {skipped} not started" if skipped else ""
     line += (
