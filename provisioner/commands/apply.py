@@ -11,6 +11,7 @@ from provisioner.commands import load_desired
 from provisioner.commands.remote import RemoteOptions, connect, plan_for
 from provisioner.errors import PlanFileError, UsageError
 from provisioner.payloads import render_payload
+from provisioner.plan import Action, Plan
 from provisioner.progress import Progress
 from provisioner.report.jsonplan import desired_digest
 from provisioner.report.text import write_text
@@ -67,6 +68,7 @@ def run(
         if not quiet:
             write_text(plan, out, colour=colour)
         if not plan.creates:
+            _plan_problems(plan, out)
             out.write("Nothing to create.\n")
             return 1 if plan.has_errors else 0
         if saved is None and not auto_approve:
@@ -89,10 +91,26 @@ def run(
             parallelism=options.parallelism,
             progress=progress,
         )
+    _plan_problems(plan, out)
     _summarise(result, plan.has_errors, out)
     if result.interrupted:
         return 130
     return 1 if result.count(Status.FAILED) or plan.has_errors else 0
+
+
+def _plan_problems(plan: Plan, out: TextIO) -> None:
+    # Repeated at the end, and shown under -q: a run that exits 1 must say why.
+    for state in plan.sandboxes:
+        if state.error:
+            out.write(f"  ? {state.sandbox}: cannot list connections: {state.error}\n")
+    for planned in plan.connections:
+        if planned.action is Action.AMBIGUOUS:
+            ids = ", ".join(r.id for r in planned.remote)
+            out.write(
+                f"  ! {planned.desired.name} ({planned.desired.sandbox}): "
+                f"{len(planned.remote)} connections share this name ({ids}); nothing is done "
+                "for it until only one remains\n"
+            )
 
 
 def _summarise(result: ApplyResult, plan_errors: bool, out: TextIO) -> None:

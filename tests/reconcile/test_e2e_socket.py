@@ -117,7 +117,12 @@ Plan: 5 to add, 1 unchanged, 0 drifted. 1 in error.
     apply = run_cli(capsys, ["apply", str(manifest), "--auto-approve"])
     assert apply.code == 1
     assert apply.out.startswith(expected_plan)
-    assert apply.out.endswith(
+    ambiguous = (
+        f"  ! inventory (prod-aws): 2 connections share this name ({twins[0]}, {twins[1]}); "
+        "nothing is done for it until only one remains\n"
+    )
+    assert apply.out == expected_plan + ambiguous + (
+        "  prod: 2 created\n  dev: 2 created\n  prod-aws: 1 created\n"
         "Apply complete: 5 created; re-run apply to converge (it never duplicates).\n"
     )
     after = {r["id"]: r for r in stored(emulator)}
@@ -128,6 +133,11 @@ Plan: 5 to add, 1 unchanged, 0 drifted. 1 in error.
     assert names(emulator, "prod") == ["billing", "inventory", "legacy-crm", "orders-prod"]
     assert names(emulator, "dev") == ["legacy-crm", "legacy-crm", "orders-dev", "payments"]
     assert names(emulator, "prod-aws") == ["inventory", "inventory", "orders-prod-aws"]
+
+    # Quiet, as a pipeline runs it: the only output says which connection is in error.
+    rerun = run_cli(capsys, ["apply", str(manifest), "--auto-approve", "-q"])
+    assert (rerun.code, rerun.out, rerun.err) == (1, ambiguous + "Nothing to create.\n", "")
+    assert len(stored(emulator)) == len(after)
 
 
 def test_drift_is_reported_and_left_alone(
