@@ -46,5 +46,9 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
+# The reliability suites at full size (faults, crashes, hostile input); figures on stdout.
+soak: $(STAMP)
+	PROVISION_SOAK=1 $(BIN)/pytest tests/reliability tests/hostile -q -s
+
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis
