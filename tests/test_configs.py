@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
@@ -32,3 +33,37 @@ def test_examples_cover_both_clouds_and_auth_types() -> None:
         "ConnectionStringParts",
     }
     assert len({c.sandbox for c in desired}) >= 4
+
+
+def test_examples_plan_and_apply_against_the_emulator() -> None:
+    import httpx
+
+    from provisioner.apply import Status, apply_plan
+    from provisioner.client import Credentials, Endpoints, FlowServiceClient
+    from provisioner.commands.remote import plan_for
+    from provisioner.emulator import Emulator, EmulatorConfig
+    from provisioner.plan import Action
+    from provisioner.progress import Progress
+
+    desired = load_desired([str(CONFIGS)], Selection(), [])
+    sandboxes = tuple(sorted({c.sandbox for c in desired}))
+    emulator = Emulator(EmulatorConfig(sandboxes=sandboxes))
+    config = emulator.config
+    with httpx.Client(transport=emulator.transport()) as http:
+        client = FlowServiceClient(
+            http,
+            Credentials(config.client_id, config.client_secret),
+            Endpoints("http://emulator", "http://emulator"),
+        )
+        plan = plan_for(client, desired, parallelism=4)
+        assert {p.action for p in plan.connections} == {Action.CREATE}
+        result = apply_plan(
+            plan,
+            client,
+            lambda c: render_payload(c, lambda ref: f"secret-for-{ref.name}"),
+            parallelism=4,
+            progress=Progress(io.StringIO(), live=False),
+        )
+        assert result.count(Status.CREATED) == len(desired)
+        again = plan_for(client, desired, parallelism=4)
+        assert {p.action for p in again.connections} == {Action.UNCHANGED}
