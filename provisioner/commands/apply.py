@@ -1,15 +1,16 @@
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from provisioner import planfile
+from provisioner import planfile, redact
 from provisioner.apply import ApplyResult, Status, apply_plan
 from provisioner.commands import load_desired
 from provisioner.commands.remote import RemoteOptions, connect, plan_for
-from provisioner.errors import PlanFileError, UsageError
+from provisioner.errors import PlanFileError, ProvisionError, UsageError
 from provisioner.payloads import render_payload
 from provisioner.plan import Action, Plan
 from provisioner.progress import Progress
@@ -79,6 +80,23 @@ def run(
         # Every secret before the first write: a missing one must not leave half a rollout.
         resolver = SecretResolver(environ, secrets_dirs)
         values = resolver.resolve_all(ref for p in plan.creates for ref in p.desired.secrets)
+        for value in values.values():
+            # An API that echoes a refused body quotes secrets JSON-escaped (\" \\ \\u00e9).
+            redact.register_secret(json.dumps(value)[1:-1])
+            redact.register_secret(json.dumps(value, ensure_ascii=False)[1:-1])
+        # Rendered before the first write too: a secret the payload cannot carry (a control
+        # character in an ODBC password) must not stop a rollout half way.
+        payloads, problems = {}, []
+        for planned in plan.creates:
+            try:
+                payloads[id(planned.desired)] = render_payload(planned.desired, values.__getitem__)
+            except ProvisionError as error:
+                problems.append(str(error))
+        if problems:
+            raise ProvisionError(
+                f"{len(problems)} payload(s) cannot be built; nothing was changed:\n"
+                + "\n".join(problems)
+            )
         if not quiet:  # -q: only errors
             err.write(
                 f"Creating {len(plan.creates)} connection(s), {options.parallelism} at a time...\n"
@@ -87,7 +105,7 @@ def run(
         result = apply_plan(
             plan,
             client,
-            lambda c: render_payload(c, values.__getitem__),
+            lambda c: payloads[id(c)],
             parallelism=options.parallelism,
             progress=progress,
         )

@@ -58,6 +58,27 @@ def test_missing_secrets_stop_apply_before_any_write(
 
 
 @pytest.mark.usefixtures("aep_env")
+def test_a_secret_the_payload_cannot_carry_stops_apply_before_any_write(
+    manifest: Path,
+    emulator: Emulator,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("RECON_PAYMENTS_PASSWORD", "payments\npw")  # ODBC cannot carry \n
+
+    apply = run_cli(capsys, ["apply", str(manifest), "--auto-approve", "--parallelism", "1"])
+    assert apply.code == 1
+    assert apply.err == (
+        "error: 1 payload(s) cannot be built; nothing was changed:\n"
+        "error: manifests/connections.yaml:46:17: the password of connection 'payments' "
+        "(sandbox 'dev') contains a control character, which ODBC cannot carry; fix the "
+        "secret {env: RECON_PAYMENTS_PASSWORD}\n"
+    )
+    assert stored(emulator) == []
+    assert FLOW_POSTS not in emulator.request_counts()
+
+
+@pytest.mark.usefixtures("aep_env")
 def test_only_the_secrets_of_connections_to_create_are_needed(
     manifest: Path,
     emulator: Emulator,

@@ -1,0 +1,135 @@
+"""Canary secrets: planted in every secret the tool can see, found in no output, file or log.
+
+The Flow Service here answers some creates with a 400 that echoes the request body (in
+each of Adobe's error shapes and as plain text), the worst case for a leak. The emulator
+never echoes, so a transport in front of it does.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import httpx
+import pytest
+
+from provisioner.commands import remote
+from provisioner.emulator import Emulator, EmulatorConfig
+
+from .recon_helpers import SANDBOXES, run_cli, stored
+
+CANARIES = {
+    # Characters JSON escapes: an echoed body shows this secret as CANARY-\"orders\\-\u00e9.
+    "RECON_ORDERS_PASSWORD": 'CANARY-"orders\\-\u00e9-5e0c9a',
+    "RECON_INVENTORY_PASSWORD": "CANARY-inventory-77d41b",
+    "RECON_BILLING_DSN": "Server=pg-billing;Port=5432;Password=CANARY-billing-a93f00",
+    "RECON_PAYMENTS_PASSWORD": "CANARY-payments-0b6e2d",
+}
+CLIENT_SECRET = "CANARY-client-secret-c1d2e3"
+BASE = "http://emulator.test"
+
+
+class EchoingGateway(httpx.BaseTransport):
+    """The emulator, except that some creates get a 400 quoting the whole request body."""
+
+    def __init__(self, emulator: Emulator) -> None:
+        self.inner = emulator.transport()
+        self.tokens: list[str] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "POST" and request.url.path.endswith("/flowservice/connections"):
+            body = request.content.decode()
+            name = json.loads(body)["name"]
+            if name == "billing":
+                return httpx.Response(
+                    400,
+                    json={
+                        "type": "https://ns.adobe.com/aep/errors/FLOW-1100-400",
+                        "title": "Invalid request",
+                        "report": {"detailed-message": f"Cannot accept payload {body}"},
+                    },
+                )
+            if name == "payments":
+                return httpx.Response(
+                    400, json={"error_code": "400000", "message": f"Bad body: {body}"}
+                )
+            if name == "orders-dev":
+                return httpx.Response(400, text=f"rejected: {body}")
+        response = self.inner.handle_request(request)
+        if request.url.path.endswith("/ims/token/v3"):
+            response.read()
+            self.tokens.append(response.json()["access_token"])
+        return response
+
+
+def test_no_canary_reaches_any_output_file_or_log(
+    tmp_path: Path,
+    manifest: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    emulator = Emulator(EmulatorConfig(sandboxes=SANDBOXES, client_secret=CLIENT_SECRET))
+    gateway = EchoingGateway(emulator)
+    monkeypatch.setattr(
+        remote,
+        "build_http_client",
+        lambda timeout, parallelism: httpx.Client(transport=gateway, follow_redirects=False),
+    )
+    for name in ("CI", "NO_COLOR", "AEP_SCOPES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AEP_IMS_URL", BASE)
+    monkeypatch.setenv("AEP_PLATFORM_URL", BASE)
+    monkeypatch.setenv("AEP_CLIENT_ID", emulator.config.client_id)
+    monkeypatch.setenv("AEP_CLIENT_SECRET", CLIENT_SECRET)
+    for name, value in CANARIES.items():
+        monkeypatch.setenv(name, value)
+    caplog.set_level(logging.DEBUG)  # every logger, httpx and httpcore included
+
+    m = str(manifest)
+    texts: list[str] = []
+    codes: list[int] = []
+    for verbosity in ("-v", "-vv"):
+        runs = [
+            ["validate", m, verbosity],
+            ["render", m, verbosity],
+            *(
+                ["plan", m, "--format", fmt, "--out", f"plan-{fmt}{verbosity}.json", verbosity]
+                for fmt in ("text", "json", "markdown")
+            ),
+            ["apply", "--plan", f"plan-json{verbosity}.json", verbosity],
+            ["apply", m, "--auto-approve", verbosity],
+        ]
+        for argv in runs:
+            result = run_cli(capsys, argv)
+            codes.append(result.code)
+            texts += [result.out, result.err]
+    texts += [path.read_text(encoding="utf-8") for path in sorted(Path().glob("plan-*.json"))]
+    logs = [f"{r.name} {r.getMessage()} {r.args!r} {r.exc_text or ''}" for r in caplog.records]
+
+    # validate, render, 3 plans, then two applies with three echoed 400s each, per level.
+    assert codes == [0, 0, 0, 0, 0, 1, 1] * 2
+    assert len(stored(emulator)) == 4  # everything but the three refused
+    everything = "\n".join(texts + logs)
+    assert "CANARY" not in everything
+    # The echoes did reach the user, with the secrets cut out of them.
+    assert everything.count("returned 400 FLOW-1100-400: Cannot accept payload") == 4
+    assert (
+        "  ! billing (prod): create connection 'billing' in sandbox 'prod' failed: POST "
+        "http://emulator.test/data/foundation/flowservice/connections returned 400 "
+        'FLOW-1100-400: Cannot accept payload {"name": "billing", "auth": {"specName": '
+        '"Connection String Based Authentication", "params": {"connectionString": '
+        '"(sensitive)"}}, "connectionSpec": {"id": "74a1c565-4e59-48d7-9d67-7c03b8a13137", '
+        '"version": "1.0"}}\n'
+    ) in everything
+    assert '"password": "(sensitive)"' in everything  # orders-dev, echoed as plain text
+    assert any(
+        r.levelno == logging.DEBUG and r.name == "provisioner.client" for r in caplog.records
+    )
+    # Tokens and Authorization headers never reach a log (or any other output).
+    assert gateway.tokens
+    for token in gateway.tokens:
+        assert token not in everything
+    assert "bearer" not in "\n".join(logs).lower()
+    assert "authorization" not in "\n".join(logs).lower()
