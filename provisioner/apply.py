@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from enum import StrEnum
@@ -19,8 +20,9 @@ from provisioner.client import CreateOutcomeUnknown, FlowServiceClient
 from provisioner.dedupe import duplicates_to_delete
 from provisioner.errors import ApiError
 from provisioner.model import POSTGRES_SPEC_ID, DesiredConnection
+from provisioner.observe import observe
 from provisioner.payloads import Payload
-from provisioner.plan import Plan, PlannedConnection
+from provisioner.plan import Action, Plan, PlannedConnection, resolve_ambiguous
 from provisioner.progress import Progress
 
 MAX_CREATE_ATTEMPTS = 4
@@ -64,7 +66,9 @@ def create_one(
             return client.create_connection(org, sandbox, payload, name=name).id, None
         except CreateOutcomeUnknown as error:
             last = error
-        # The create may have been committed: look before sending it again.
+        # The create may have been committed: look before sending it again. One that timed
+        # out may still be running; a listing taken before it lands would miss it.
+        time.sleep(last.pending_for)
         try:
             remote = client.list_connections(org, sandbox, spec_id=POSTGRES_SPEC_ID)
         except ApiError as error:
@@ -157,3 +161,29 @@ def _settle_races(
         for result in pool.map(settle, list(ours)):
             replaced.update(result)
     return [replaced.get(id(o), o) for o in outcomes]
+
+
+AMBIGUITY_WAITS = (0.5, 1.0, 2.0, 4.0)
+
+
+def settle_ambiguous(
+    client: FlowServiceClient,
+    plan: Plan,
+    *,
+    parallelism: int,
+    waits: Sequence[float] = AMBIGUITY_WAITS,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Plan:
+    """Give concurrent applies a moment to settle the duplicates they race into.
+
+    A name shared by several connections may be another apply's race in flight: it deletes
+    its own duplicates seconds later (provisioner/dedupe.py). Re-list the sandboxes concerned
+    a few times before reporting the ambiguity as an error.
+    """
+    for wait_seconds in waits:
+        keys = {p.key for p in plan.connections if p.action is Action.AMBIGUOUS}
+        if not keys:
+            break
+        sleep(wait_seconds)
+        plan = resolve_ambiguous(plan, observe(client, keys, parallelism))
+    return plan

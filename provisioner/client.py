@@ -73,8 +73,12 @@ class CreateOutcomeUnknown(ApiError):
     """A create that may have been committed: timeout, dropped connection or 5xx.
 
     Never send it again blindly (names are not unique, so that risks a duplicate): list the
-    sandbox and create only if the name is still absent.
+    sandbox and create only if the name is still absent. ``pending_for`` is how long the
+    server may still be working on it (the timeout, for a create that timed out; 0 when the
+    server answered or hung up): list no earlier, or the listing can miss it.
     """
+
+    pending_for: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -271,7 +275,11 @@ class FlowServiceClient:
                 _log(call, f"{type(exc).__name__}", sent_at, self._clock(), failures + 1)
                 not_sent = isinstance(exc, _NOT_SENT)
                 if call.kind == "create" and not not_sent:
-                    raise _unknown_outcome(call, _transport_text(exc)) from exc
+                    unknown = _unknown_outcome(call, _transport_text(exc))
+                    if isinstance(exc, httpx.TimeoutException):
+                        # The server finishes a request its client stopped waiting for.
+                        unknown.pending_for = self._http.timeout.read or 0.0
+                    raise unknown from exc
                 if not isinstance(exc, _TRANSIENT):
                     raise _failure(call, _transport_text(exc)) from exc
                 uncertain = uncertain or not not_sent
