@@ -164,6 +164,16 @@ def _settle_races(
 
 
 AMBIGUITY_WAITS = (0.5, 1.0, 2.0, 4.0)
+# Duplicates this young may be a concurrent apply's race still in flight; older ones are
+# real ambiguities a person must resolve, and waiting would only delay the error.
+RACE_WINDOW_MS = 120_000
+
+
+def _racing(planned: PlannedConnection, *, now_ms: float) -> bool:
+    return planned.action is Action.AMBIGUOUS and any(
+        r.created_at is not None and abs(now_ms - r.created_at) < RACE_WINDOW_MS
+        for r in planned.remote
+    )
 
 
 def settle_ambiguous(
@@ -181,7 +191,7 @@ def settle_ambiguous(
     a few times before reporting the ambiguity as an error.
     """
     for wait_seconds in waits:
-        keys = {p.key for p in plan.connections if p.action is Action.AMBIGUOUS}
+        keys = {p.key for p in plan.connections if _racing(p, now_ms=time.time() * 1000)}
         if not keys:
             break
         sleep(wait_seconds)

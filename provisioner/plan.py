@@ -170,3 +170,20 @@ def drift_between(desired: DesiredConnection, remote: RemoteConnection) -> list[
         if (wanted or None) != (observed.get(name) or None):
             drifts.append(Drift(name, wanted, observed.get(name)))
     return drifts
+
+
+def resolve_ambiguous(plan: Plan, observed: Observed) -> Plan:
+    """The plan with each ambiguous entry re-planned against a newer listing of its sandbox.
+
+    Only ambiguities can change: an entry that now has exactly one remote connection
+    becomes unchanged (or drifted); any other count stays an error.
+    """
+    planned: list[PlannedConnection] = []
+    for entry in plan.connections:
+        remote = observed.get(entry.key)
+        if entry.action is Action.AMBIGUOUS and not isinstance(remote, ListingFailed | None):
+            matches = tuple(r for r in remote if r.name == entry.desired.name)
+            if len(matches) == 1:
+                entry = _plan_one(entry.desired, matches)
+        planned.append(entry)
+    return Plan(tuple(planned), plan.sandboxes, dict(Counter(p.action for p in planned)))

@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import TextIO
 
 from provisioner import planfile, redact
-from provisioner.apply import ApplyResult, Status, apply_plan
+from provisioner.apply import ApplyResult, Status, apply_plan, settle_ambiguous
+from provisioner.client import FlowServiceClient
 from provisioner.commands import load_desired
 from provisioner.commands.remote import RemoteOptions, connect, plan_for
 from provisioner.errors import PlanFileError, ProvisionError, UsageError
@@ -69,6 +70,7 @@ def run(
         if not quiet:
             write_text(plan, out, colour=colour)
         if not plan.creates:
+            plan = _settle(client, plan, options, out)
             _plan_problems(plan, out)
             out.write("Nothing to create.\n")
             return 1 if plan.has_errors else 0
@@ -109,11 +111,24 @@ def run(
             parallelism=options.parallelism,
             progress=progress,
         )
+        plan = _settle(client, plan, options, out)
     _plan_problems(plan, out)
     _summarise(result, plan.has_errors, out)
     if result.interrupted:
         return 130
     return 1 if result.count(Status.FAILED) or plan.has_errors else 0
+
+
+def _settle(client: FlowServiceClient, plan: Plan, options: RemoteOptions, out: TextIO) -> Plan:
+    settled = settle_ambiguous(client, plan, parallelism=options.parallelism)
+    for before, after in zip(plan.connections, settled.connections, strict=True):
+        if before.action is Action.AMBIGUOUS and after.action is not Action.AMBIGUOUS:
+            out.write(
+                f"  {after.desired.name} ({after.desired.sandbox}): now a single connection "
+                f"({after.remote[0].id}); the duplicates were a concurrent apply's race, "
+                "since settled\n"
+            )
+    return settled
 
 
 def _plan_problems(plan: Plan, out: TextIO) -> None:

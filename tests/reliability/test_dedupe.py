@@ -32,3 +32,73 @@ def test_only_our_losing_connections_are_deleted() -> None:
 def test_the_winner_keeps_its_connection() -> None:
     listing = [remote("mine", "orders", 1), remote("late", "orders", 2)]
     assert duplicates_to_delete({"orders": "mine"}, listing) == []
+
+
+def test_apply_waits_out_a_concurrent_race_but_not_an_old_ambiguity() -> None:
+    import threading
+    from pathlib import Path
+
+    import httpx
+
+    from provisioner.apply import settle_ambiguous
+    from provisioner.client import Credentials, Endpoints, FlowServiceClient
+    from provisioner.emulator import Emulator, EmulatorConfig
+    from provisioner.errors import Location
+    from provisioner.model import BasicAuth, DesiredConnection, SecretRef
+    from provisioner.observe import observe
+    from provisioner.plan import Action, make_plan
+
+    org = "0123456789ABCDEF01234567@AdobeOrg"
+    emulator = Emulator(EmulatorConfig(sandboxes=("prod",)))
+    password = SecretRef("env", "PW", Path("."), Location("m.yaml", 1, 1))
+    desired = [
+        DesiredConnection(
+            org,
+            "prod",
+            "azure",
+            name,
+            None,
+            BasicAuth("h", 5432, "d", "u", password, "require"),
+            Location("m.yaml", 1, 1),
+        )
+        for name in ("racing", "stuck")
+    ]
+    body = {
+        "auth": {
+            "specName": "Basic Authentication",
+            "params": {
+                "server": "h",
+                "port": "5432",
+                "database": "d",
+                "username": "u",
+                "password": "p",
+                "sslMode": "Require",
+            },
+        },
+        "connectionSpec": {"id": "74a1c565-4e59-48d7-9d67-7c03b8a13137", "version": "1.0"},
+    }
+    with httpx.Client(transport=emulator.transport()) as http:
+        client = FlowServiceClient(
+            http,
+            Credentials(emulator.config.client_id, emulator.config.client_secret),
+            Endpoints("http://emu", "http://emu"),
+        )
+        ids = {
+            name: [
+                client.create_connection(org, "prod", {**body, "name": name}, name=name).id
+                for _ in range(2)
+            ]
+            for name in ("racing", "stuck")
+        }
+        plan = make_plan(desired, observe(client, [(org, "prod")], 1))
+        assert [p.action for p in plan.connections] == [Action.AMBIGUOUS] * 2
+
+        # The other run settles "racing" a moment later; "stuck" stays doubled.
+        later = threading.Timer(
+            0.3, lambda: client.delete_connection(org, "prod", ids["racing"][1], name="racing")
+        )
+        later.start()
+        settled = settle_ambiguous(client, plan, parallelism=1, waits=(0.2, 0.4, 0.8))
+        later.join()
+    actions = {p.desired.name: p.action for p in settled.connections}
+    assert actions == {"racing": Action.UNCHANGED, "stuck": Action.AMBIGUOUS}
