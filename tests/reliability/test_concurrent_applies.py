@@ -1,6 +1,7 @@
 """Two and three applies started at the same moment converge on one connection per name.
 
-Real processes over a real loopback socket, with latency so their plans overlap: every
+Real processes over a real loopback socket, with latency wide enough (100 ms a request,
+ten rounds of creates) that their plans overlap even when the processes start unevenly: every
 process sees the names absent and creates them, then settles the race (provisioner/dedupe.py).
 """
 
@@ -20,7 +21,7 @@ from provisioner.emulator import Emulator, EmulatorConfig, Faults, RunningServer
 
 ORG = "0123456789ABCDEF01234567@AdobeOrg"
 SANDBOXES = ("alpha", "beta")
-NAMES = [f"conn-{i:02d}" for i in range(12)]
+NAMES = [f"conn-{i:02d}" for i in range(20)]
 
 
 def manifest_text() -> str:
@@ -46,7 +47,7 @@ def manifest_text() -> str:
 
 @pytest.fixture
 def emulator() -> Iterator[Emulator]:
-    emu = Emulator(EmulatorConfig(sandboxes=SANDBOXES, seed=3, faults=Faults(latency_ms=40.0)))
+    emu = Emulator(EmulatorConfig(sandboxes=SANDBOXES, seed=3, faults=Faults(latency_ms=100.0)))
     yield emu
     emu.close()
 
@@ -75,7 +76,7 @@ def start_apply(server: RunningServer, emulator: Emulator, manifest: Path) -> su
             str(manifest),
             "--auto-approve",
             "--parallelism",
-            "8",
+            "4",
         ],
         env=env,
         stdout=subprocess.PIPE,
