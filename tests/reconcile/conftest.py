@@ -7,12 +7,17 @@ import pytest
 
 from provisioner.emulator import Emulator, EmulatorConfig, RunningServer, serve
 
-from .recon_helpers import SANDBOXES, point_at, write_manifest
+from .recon_helpers import SANDBOXES, Clock, point_at, write_manifest
 
 
 @pytest.fixture
-def emulator() -> Iterator[Emulator]:
-    emu = Emulator(EmulatorConfig(sandboxes=SANDBOXES, seed=7))
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def emulator(clock: Clock) -> Iterator[Emulator]:
+    emu = Emulator(EmulatorConfig(sandboxes=SANDBOXES, seed=7), clock=clock)
     yield emu
     emu.close()
 

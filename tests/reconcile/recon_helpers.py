@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -204,6 +205,16 @@ def direct_client(emulator: Emulator) -> FlowServiceClient:
 def create_remote(emulator: Emulator, sandbox: str, payload: Mapping[str, Any]) -> str:
     client = direct_client(emulator)
     return client.create_connection(ORG, sandbox, payload, name=str(payload["name"])).id
+
+
+class Clock:
+    """The emulator's wall clock, which a test can turn back to make connections old."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return time.time() + self.offset
 
 
 @dataclasses.dataclass(frozen=True)

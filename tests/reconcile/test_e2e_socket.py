@@ -18,6 +18,7 @@ from .recon_helpers import (
     ORG,
     SECRETS,
     TOTAL,
+    Clock,
     create_remote,
     inventory,
     names,
@@ -88,13 +89,17 @@ def test_empty_sandboxes_are_filled_once_with_the_spec_payloads(
 
 
 def test_existing_duplicate_and_unmanaged_connections(
-    manifest: Path, emulator: Emulator, capsys: pytest.CaptureFixture[str]
+    manifest: Path, emulator: Emulator, clock: Clock, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    # Made a day ago: duplicates that young would be a concurrent apply's race in flight,
+    # which apply waits out; these are a person's mistake.
+    clock.offset = -86_400
     existing = create_remote(emulator, "prod", orders("prod", "Verify Full"))
     twins = [create_remote(emulator, "prod-aws", inventory("false")) for _ in range(2)]
     legacy = orders("prod", "Require") | {"name": "legacy-crm"}
     for sandbox in ("prod", "dev", "dev"):
         create_remote(emulator, sandbox, legacy)
+    clock.offset = 0
     before = {r["id"]: r for r in stored(emulator)}
 
     expected_plan = f"""\
