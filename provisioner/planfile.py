@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from provisioner.errors import PlanFileError
-from provisioner.plan import Plan
+from provisioner.plan import Action, Plan
 from provisioner.report.jsonplan import FORMAT_VERSION
 from provisioner.select import Selection
 
@@ -76,6 +76,10 @@ def staleness(saved: SavedPlan, digest: str, current: Plan) -> list[str]:
         present = now.get(identity)
         if present is None:
             continue  # a manifest change; the digest reports it
+        if present.action is Action.UNKNOWN:
+            # Its sandbox cannot be read now: not "gone", and nothing is done there; the
+            # plan reports it as an error, as an apply without a saved plan would.
+            continue
         current_ids = sorted(r.id for r in present.remote)
         if planned_ids == current_ids:
             continue

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import httpx
 import pytest
 
+from provisioner.commands import remote
 from provisioner.emulator import Emulator
 
 from .recon_helpers import (
@@ -171,3 +173,49 @@ def test_unusable_plan_files(
     apply = run_cli(capsys, ["apply", "--plan", "plan.json"])
     assert (apply.code, apply.out, apply.err) == (1, "", message)
     assert emulator.request_count == 0
+
+
+class DevUnreadable(httpx.BaseTransport):
+    """The emulator, except that listing sandbox dev is refused (403, not retried)."""
+
+    def __init__(self, emulator: Emulator) -> None:
+        self.inner = emulator.transport()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "GET" and request.headers.get("x-sandbox-name") == "dev":
+            return httpx.Response(403, json={"error_code": "403027", "message": "No access"})
+        return self.inner.handle_request(request)
+
+
+def test_a_sandbox_that_cannot_be_listed_at_apply_time_is_an_error_not_a_change(
+    manifest: Path,
+    emulator: Emulator,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    existing = create_remote(emulator, "dev", orders("dev", "Verify Full"))
+    plan_file = save_plan(capsys, manifest)
+    monkeypatch.setenv("AEP_IMS_URL", "http://emulator.test")
+    monkeypatch.setenv("AEP_PLATFORM_URL", "http://emulator.test")
+    monkeypatch.setattr(
+        remote,
+        "build_http_client",
+        lambda timeout, parallelism: httpx.Client(transport=DevUnreadable(emulator)),
+    )
+
+    apply = run_cli(capsys, ["apply", "--plan", str(plan_file), "-q"])
+    # Nothing says orders-dev is gone: dev could not be read, so nothing is done there,
+    # and the other sandboxes go on (SPEC 5), as they do without a saved plan.
+    assert apply.code == 1
+    assert apply.err == ""
+    assert apply.out == (
+        "  ? dev: cannot list connections: list connections in sandbox 'dev' failed: GET "
+        "http://emulator.test/data/foundation/flowservice/connections?property=connectionSpec"
+        ".id%3D%3D74a1c565-4e59-48d7-9d67-7c03b8a13137&limit=100 returned 403 403027: No "
+        "access\n"
+        "  prod: 3 created\n  prod-aws: 2 created\n"
+        "Apply complete: 5 created; re-run apply to converge (it never duplicates).\n"
+    )
+    assert sorted(r["name"] for r in stored(emulator, "dev")) == ["orders-dev"]
+    assert [r["id"] for r in stored(emulator, "dev")] == [existing]
+    assert len(stored(emulator)) == 6
