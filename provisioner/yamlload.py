@@ -27,8 +27,12 @@ except ImportError:  # pragma: no cover - depends on the PyYAML build
 JsonPath = tuple[str | int, ...]
 
 # Bounds that keep hostile input (alias bombs, absurd nesting) from exhausting memory.
-MAX_NODES = 2_000_000
+# 250,000 values is ~50 MB of built data; a real manifest holds a few hundred.
+MAX_NODES = 250_000
 MAX_DEPTH = 64
+# PyYAML's composed tree costs ~170 bytes of memory per byte of YAML, before any bound
+# above applies: a 10 MB list of `1,` took 1.6 GB. Real manifests are a few kilobytes.
+MAX_FILE_BYTES = 1024 * 1024
 
 _STANDARD_TAG = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {f"{_STANDARD_TAG}{t}" for t in ("str", "int", "float", "bool", "null")}
@@ -39,6 +43,7 @@ _FALSE = frozenset({"false", "False", "FALSE"})
 # YAML 1.2 core decimal integers and floats only; a leading zero keeps a value a string,
 # so `0755` or `007` never becomes another number.
 _INT = re.compile(r"[-+]?(0|[1-9][0-9]*)")
+_MAX_INT_DIGITS = 1000
 _FLOAT = re.compile(r"[-+]?(0|[1-9][0-9]*)(\.[0-9]*)?([eE][-+]?[0-9]+)?")
 
 
@@ -87,7 +92,16 @@ def format_path(path: Iterable[str | int]) -> str:
 
 
 def _quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return '"' + printable(text.replace("\\", "\\\\").replace('"', '\\"')) + '"'
+
+
+def printable(text: str) -> str:
+    """`text` with line breaks, control and format characters escaped (`\\n`, `\\u202e`):
+    one diagnostic stays one line, and a manifest cannot write escape sequences or
+    right-to-left overrides to a reviewer's terminal."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
 
 
 def discover(paths: Sequence[str]) -> list[tuple[Path, str]]:
@@ -104,9 +118,9 @@ def discover(paths: Sequence[str]) -> list[tuple[Path, str]]:
                     f"{given}: no manifests found (no *.yaml or *.yml files inside); "
                     "pass a manifest file or a directory that holds some"
                 )
-            found.extend((p, str(p)) for p in files)
+            found.extend((p, printable(str(p))) for p in files)
         elif path.is_file():
-            found.append((path, given))
+            found.append((path, printable(given)))
         else:
             problems.append(f"{given}: no such file or directory")
     if problems:
@@ -133,6 +147,9 @@ def load_documents(paths: Sequence[str]) -> tuple[list[Document], list[Diagnosti
 
 def load_file(path: Path, display: str) -> Document:
     try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            message = f"larger than {MAX_FILE_BYTES // 1024} KiB; split it into several manifests"
+            raise _error(display, 1, 1, "$", message)
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as error:
         message = f"not UTF-8 text ({error.reason}); save it as UTF-8"
@@ -153,8 +170,17 @@ def load_text(text: str, display: str, path: Path | None = None) -> Document:
         if "but found another document" in str(error):
             problem = "holds several YAML documents; keep one manifest per file"
         raise _error(display, line, column, "$", f"invalid YAML: {problem}") from None
+    except yaml.reader.ReaderError as error:
+        # A NUL, a BOM mid-file or another character YAML forbids; its str() spans lines.
+        # libyaml counts the position in UTF-8 bytes.
+        raw = text.encode("utf-8", "surrogatepass")[: error.position]
+        before = raw.decode("utf-8", "replace").replace("\r\n", "\n").replace("\r", "\n")
+        line, column = before.count("\n") + 1, len(before) - before.rfind("\n")
+        message = f"invalid YAML: {error.reason} #x{error.character:04x}; remove that character"
+        raise _error(display, line, column, "$", message) from None
     except yaml.YAMLError as error:
-        raise _error(display, 1, 1, "$", f"invalid YAML: {error}") from None
+        message = " ".join(str(error).split())
+        raise _error(display, 1, 1, "$", f"invalid YAML: {message}") from None
     finally:
         loader.dispose()
     if root is None:
@@ -184,8 +210,14 @@ class _Builder:
         self.display = display
         self.diagnostics: list[Diagnostic] = []
         self.nodes = 0
+        self._reported: set[tuple[int, str]] = set()
 
     def _report(self, node: yaml.Node, path: JsonPath, message: str) -> None:
+        # An anchored node is built again at every alias of it; report its problem once,
+        # or a bomb of aliases to one `!tag` value makes millions of diagnostics.
+        if (id(node), message) in self._reported:
+            return
+        self._reported.add((id(node), message))
         mark = node.start_mark
         location = Location(self.display, mark.line + 1, mark.column + 1)
         self.diagnostics.append(Diagnostic(location, format_path(path), message))
@@ -197,7 +229,8 @@ class _Builder:
                 self._report(
                     node,
                     path,
-                    "too large once YAML aliases are expanded; "
+                    f"too large once YAML aliases are expanded (more than {MAX_NODES} "
+                    "values); "
                     "write the values out instead of nesting anchors",
                 )
             return None
@@ -212,7 +245,7 @@ class _Builder:
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
         assert isinstance(node, yaml.ScalarNode)
-        return self._scalar(node)
+        return self._scalar(node, path)
 
     def _mapping(self, node: yaml.MappingNode, path: JsonPath, depth: int) -> dict[str, Any]:
         result: dict[str, Any] = {}
@@ -238,7 +271,7 @@ class _Builder:
             result[key] = self.build(value_node, (*path, key), depth + 1)
         return result
 
-    def _scalar(self, node: yaml.ScalarNode) -> Any:
+    def _scalar(self, node: yaml.ScalarNode, path: JsonPath) -> Any:
         value: str = node.value
         # Quoted and block scalars are strings; so is a plain scalar that was tagged or
         # resolved as one (YAML 1.1 resolves `1e3` to a string, and `!!str 12` says so).
@@ -251,6 +284,10 @@ class _Builder:
         if value in _FALSE:
             return False
         if _INT.fullmatch(value):
+            # int() refuses more than sys.get_int_max_str_digits() (4300) digits.
+            if len(value) > _MAX_INT_DIGITS:
+                self._report(node, path, "the number is too long; quote it if it is text")
+                return None
             return int(value)
         if _FLOAT.fullmatch(value):
             return float(value)
