@@ -12,6 +12,7 @@ POSTGRES_SPEC_ID = "74a1c565-4e59-48d7-9d67-7c03b8a13137"
 POSTGRES_SPEC_VERSION = "1.0"
 
 Cloud = Literal["azure", "aws"]
+Identity = tuple[str, str, str]  # (org, sandbox, rendered name)
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ class DesiredConnection:
     source: Location
 
     @property
-    def identity(self) -> tuple[str, str, str]:
+    def identity(self) -> Identity:
         return (self.org, self.sandbox, self.name)
 
     @property

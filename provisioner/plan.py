@@ -7,12 +7,12 @@ walks the result without deciding anything the plan did not.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from provisioner.client import RemoteConnection
-from provisioner.model import BasicAuth, DesiredConnection
+from provisioner.model import BasicAuth, DesiredConnection, Identity
 from provisioner.payloads import AWS_SSL_ENABLED, AZURE_SSL_MODE, SPEC_NAMES, auth_type
 
 SandboxKey = tuple[str, str]  # (org, sandbox)
@@ -103,7 +103,13 @@ class Plan:
         return line
 
 
-def make_plan(desired: Sequence[DesiredConnection], observed: Observed) -> Plan:
+def make_plan(
+    desired: Sequence[DesiredConnection],
+    observed: Observed,
+    managed: Collection[Identity] = (),
+) -> Plan:
+    """`managed`: identities the manifests name beyond `desired` (outside a selection);
+    remote connections with those names are not counted as unmanaged."""
     by_sandbox: dict[SandboxKey, list[DesiredConnection]] = {}
     for connection in desired:
         by_sandbox.setdefault((connection.org, connection.sandbox), []).append(connection)
@@ -120,6 +126,7 @@ def make_plan(desired: Sequence[DesiredConnection], observed: Observed) -> Plan:
         for item in remote:
             by_name.setdefault(item.name, []).append(item)
         wanted_names = {c.name for c in wanted}
+        wanted_names |= {name for org, sandbox, name in managed if (org, sandbox) == key}
         unmanaged = sum(len(items) for name, items in by_name.items() if name not in wanted_names)
         states.append(SandboxState(key[0], key[1], cloud, unmanaged=unmanaged))
         planned.extend(_plan_one(c, tuple(by_name.get(c.name, ()))) for c in wanted)

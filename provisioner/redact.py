@@ -8,6 +8,7 @@ payload) or carried by an exception never reaches a terminal, a log or a file.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 
@@ -22,9 +23,11 @@ _secrets: set[str] = set()
 
 
 def register_secret(value: str) -> None:
-    if len(value) >= _MIN_LENGTH:
-        with _lock:
-            _secrets.add(value)
+    # An API that echoes a refused body quotes the secret JSON-escaped (\" \\ \u00e9):
+    # register those spellings too, so they are scrubbed wherever they appear.
+    forms = {value, json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]}
+    with _lock:
+        _secrets.update(form for form in forms if len(form) >= _MIN_LENGTH)
 
 
 def scrub(text: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from provisioner.model import DesiredConnection
+from provisioner.model import DesiredConnection, Identity
 from provisioner.select import Selection
 from provisioner.validate import desired_connections
 from provisioner.yamlload import load_documents
@@ -15,5 +15,14 @@ def load_desired(
     paths: Sequence[str], selection: Selection, secrets_dirs: Sequence[Path]
 ) -> list[DesiredConnection]:
     """Load, validate and select: the connections a command works on."""
+    return load_with_identities(paths, selection, secrets_dirs)[0]
+
+
+def load_with_identities(
+    paths: Sequence[str], selection: Selection, secrets_dirs: Sequence[Path]
+) -> tuple[list[DesiredConnection], frozenset[Identity]]:
+    """The selected connections, and the identity of every connection the manifests name
+    (a remote connection outside the selection is not "unmanaged" when a manifest names it)."""
     documents, load_problems = load_documents(paths)
-    return selection.apply(desired_connections(documents, secrets_dirs, load_problems))
+    everything = desired_connections(documents, secrets_dirs, load_problems)
+    return selection.apply(everything), frozenset(c.identity for c in everything)

@@ -1,15 +1,14 @@
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from provisioner import planfile, redact
+from provisioner import planfile
 from provisioner.apply import ApplyResult, Status, apply_plan, settle_ambiguous
 from provisioner.client import FlowServiceClient
-from provisioner.commands import load_desired
+from provisioner.commands import load_with_identities
 from provisioner.commands.remote import RemoteOptions, connect, plan_for
 from provisioner.errors import PlanFileError, ProvisionError, UsageError
 from provisioner.payloads import render_payload
@@ -57,9 +56,9 @@ def run(
             "plan with --plan FILE"
         )
 
-    desired = load_desired(paths, selection, secrets_dirs)
+    desired, managed = load_with_identities(paths, selection, secrets_dirs)
     with connect(environ, options) as client:
-        plan = plan_for(client, desired, options.parallelism)
+        plan = plan_for(client, desired, options.parallelism, managed)
         if saved is not None:
             reasons = planfile.staleness(saved, desired_digest(desired), plan)
             if reasons:
@@ -82,10 +81,6 @@ def run(
         # Every secret before the first write: a missing one must not leave half a rollout.
         resolver = SecretResolver(environ, secrets_dirs)
         values = resolver.resolve_all(ref for p in plan.creates for ref in p.desired.secrets)
-        for value in values.values():
-            # An API that echoes a refused body quotes secrets JSON-escaped (\" \\ \\u00e9).
-            redact.register_secret(json.dumps(value)[1:-1])
-            redact.register_secret(json.dumps(value, ensure_ascii=False)[1:-1])
         # Rendered before the first write too: a secret the payload cannot carry (a control
         # character in an ODBC password) must not stop a rollout half way.
         payloads, problems = {}, []

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TextIO
 
 from provisioner import planfile
-from provisioner.commands import load_desired
+from provisioner.commands import load_with_identities
 from provisioner.commands.remote import RemoteOptions, connect, plan_for
 from provisioner.report.jsonplan import desired_digest, plan_document
 from provisioner.report.markdown import render_markdown
@@ -31,9 +31,9 @@ def run(
 ) -> int:
     # Looked up per call, not bound at import: main() may run under another sys.stdout.
     out = sys.stdout if out is None else out
-    desired = load_desired(paths, selection, secrets_dirs)
+    desired, managed = load_with_identities(paths, selection, secrets_dirs)
     with connect(environ, options) as client:
-        plan = plan_for(client, desired, options.parallelism)
+        plan = plan_for(client, desired, options.parallelism, managed)
     if out_file is not None or output_format == "json":
         # Only these need the masked payloads; the text and markdown views do not.
         digest = desired_digest(desired)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -14,7 +14,7 @@ from provisioner.client import (
     build_http_client,
 )
 from provisioner.errors import UsageError
-from provisioner.model import DesiredConnection
+from provisioner.model import DesiredConnection, Identity
 from provisioner.observe import observe
 from provisioner.plan import Plan, make_plan
 
@@ -60,7 +60,10 @@ def connect(environ: Mapping[str, str], options: RemoteOptions) -> Iterator[Flow
 
 
 def plan_for(
-    client: FlowServiceClient, desired: Sequence[DesiredConnection], parallelism: int
+    client: FlowServiceClient,
+    desired: Sequence[DesiredConnection],
+    parallelism: int,
+    managed: Collection[Identity] = (),
 ) -> Plan:
     keys = [(c.org, c.sandbox) for c in desired]
-    return make_plan(desired, observe(client, keys, parallelism))
+    return make_plan(desired, observe(client, keys, parallelism), managed)

@@ -85,6 +85,6 @@ def render_markdown(plan: Plan, *, full_plan_hint: str = "the JSON plan") -> str
     if left_out:
         text += (
             f"\n_{left_out} more line(s) not shown: the comment would exceed GitHub's "
-            f"limit. See {_cell(full_plan_hint)} for every entry._\n"
+            f"limit. See {html.escape(full_plan_hint, quote=False)} for every entry._\n"
         )
     return text
