@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -93,7 +93,7 @@ def apply_plan(
         progress.start(planned.desired.sandbox, 1)
     stop = threading.Event()
 
-    def work(planned: PlannedConnection) -> Outcome:
+    def create(planned: PlannedConnection) -> Outcome:
         if stop.is_set():
             return Outcome(planned, Status.SKIPPED)
         try:
@@ -104,30 +104,81 @@ def apply_plan(
         progress.finished(planned.desired.sandbox, failed=False)
         return Outcome(planned, Status.CREATED, connection_id, note=note)
 
-    outcomes: list[Outcome] = []
+    # Ctrl-C can land anywhere in this thread, even inside a Thread.start() whose worker
+    # already runs, so no thread or future is the record: each worker claims work and
+    # records its outcome under one condition, and the count of creates running is the
+    # only thing waited on. Once stopped, nothing new is claimed.
+    work = _Work(len(creates))
+
+    def worker() -> None:
+        while (index := work.claim()) is not None:
+            outcome = Outcome(creates[index], Status.FAILED, message="internal error")
+            try:
+                outcome = create(creates[index])
+            except Exception as error:  # a bug: raised again in the main thread
+                work.bug = error
+            finally:
+                work.done(index, outcome)
+
     interrupted = False
-    pool = ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="apply")
-    futures: dict[Future[Outcome], PlannedConnection] = {pool.submit(work, p): p for p in creates}
-    pending = set(futures)
     try:
-        while pending:
-            done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
-            outcomes.extend(f.result() for f in done)
+        for n in range(min(max(1, parallelism), len(creates))):
+            threading.Thread(target=worker, name=f"apply-{n}").start()
+        work.wait_until_finished()
     except KeyboardInterrupt:
         # Ctrl-C: start nothing new, let in-flight creates finish so each has a known end.
         interrupted = True
-        stop.set()
-        for future in pending:
-            future.cancel()
-        finished, _ = wait(pending)
-        outcomes.extend(f.result() for f in finished if not f.cancelled())
-        outcomes.extend(Outcome(futures[f], Status.SKIPPED) for f in pending if f.cancelled())
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-    outcomes = _settle_races(client, outcomes, parallelism)
-    order = {id(p): i for i, p in enumerate(creates)}
-    outcomes.sort(key=lambda o: order[id(o.planned)])
+        stop.set()
+        work.stop_and_wait()
+    if work.bug is not None:
+        raise work.bug
+    outcomes = [work.recorded.get(i) or Outcome(p, Status.SKIPPED) for i, p in enumerate(creates)]
+    try:
+        outcomes = _settle_races(client, outcomes, parallelism)
+    except KeyboardInterrupt:
+        # Ctrl-C after the creates: report them unsettled; a re-run settles what is left.
+        interrupted = True
     return ApplyResult(tuple(outcomes), interrupted)
+
+
+class _Work:
+    """Indexes of creates handed out to workers, and their outcomes, under one condition."""
+
+    def __init__(self, total: int) -> None:
+        self.recorded: dict[int, Outcome] = {}
+        self.bug: Exception | None = None
+        self._total = total
+        self._next = 0
+        self._running = 0
+        self._stopped = False
+        self._changed = threading.Condition()
+
+    def claim(self) -> int | None:
+        with self._changed:
+            if self._stopped or self._next >= self._total:
+                return None
+            self._next += 1
+            self._running += 1
+            return self._next - 1
+
+    def done(self, index: int, outcome: Outcome) -> None:
+        with self._changed:
+            self.recorded[index] = outcome
+            self._running -= 1
+            self._changed.notify_all()
+
+    def wait_until_finished(self) -> None:
+        with self._changed:
+            # A timed wait, so Ctrl-C is seen at once on every platform.
+            while len(self.recorded) < self._total:
+                self._changed.wait(0.5)
+
+    def stop_and_wait(self) -> None:
+        with self._changed:
+            self._stopped = True
+            while self._running:
+                self._changed.wait(0.5)
 
 
 def _settle_races(
