@@ -155,8 +155,10 @@ class Figures:
                 row[key] = row.get(key, 0) + value
 
     def as_dict(self) -> dict[str, object]:
-        data = dataclasses.asdict(self)
-        data.pop("_lock")
+        with self._lock:
+            data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+            data.pop("_lock")
+            data["by_suite"] = {k: dict(v) for k, v in self.by_suite.items()}
         return {"size": "full" if FULL else "default", **data}
 
     def table(self) -> str:
