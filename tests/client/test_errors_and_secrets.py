@@ -152,7 +152,7 @@ def test_debug_logs_never_hold_tokens_or_secrets(
     adobe.fail_next("list", httpx.Response(503), httpx.ConnectError("refused"))
     echoed = flow_error(1455, 400, f"bad payload {json.dumps(payload())}")
     client = adobe.client(clock)
-    with caplog.at_level(logging.DEBUG):
+    with caplog.at_level(logging.DEBUG, logger="provisioner"):
         client.list_connections(ORG, "prod", spec_id=SPEC_ID)
         created = client.create_connection(ORG, "prod", payload("a"), name="a")
         adobe.revoked.add(adobe.tokens_issued[0])
