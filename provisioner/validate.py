@@ -259,7 +259,10 @@ def _cross_file_problems(
     for document in documents:
         if not isinstance(document.data, dict):
             continue
-        for i, sandbox in enumerate(document.data.get("sandboxes") or []):
+        sandboxes = document.data.get("sandboxes")
+        if not isinstance(sandboxes, list):
+            continue  # the schema reports it
+        for i, sandbox in enumerate(sandboxes):
             if not isinstance(sandbox, dict) or not isinstance(document.data.get("org"), str):
                 continue
             key = (document.data["org"], str(sandbox.get("name")))

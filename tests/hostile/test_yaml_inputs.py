@@ -110,6 +110,15 @@ CASES: dict[str, str | bytes] = {
     "secret-file-absolute": MANIFEST.replace("secrets/crm.txt", "/etc/shadow"),
     "secret-file-nul": MANIFEST.replace("secrets/crm.txt", '"a\\0b"'),
     "secret-templated-escape": MANIFEST.replace("secrets/crm.txt", "'{{ \"../\" * 8 }}etc/passwd'"),
+    "sandboxes-a-number": MANIFEST.replace(
+        "sandboxes:\n  - name: prod", "sandboxes: 1\nx:\n  - name: prod"
+    ),
+    "sandboxes-a-mapping": MANIFEST.replace(
+        "sandboxes:\n  - name: prod", "sandboxes: {a: 1}\nx:\n  - name: prod"
+    ),
+    "sandboxes-a-string": MANIFEST.replace(
+        "sandboxes:\n  - name: prod", "sandboxes: prod\nx:\n  - name: prod"
+    ),
     "env-name-injection": MANIFEST.replace("ORDERS_PG_PASSWORD", "'A;B $(id)'"),
 }
 
@@ -229,3 +238,14 @@ def test_an_invalid_cloud_is_not_echoed_by_the_cross_file_check(tmp_path: Path) 
         '"a\\nb" is not one of: azure, aws',
         "[1] is not one of: azure, aws",
     ]
+
+
+def test_sandboxes_that_are_not_a_list_are_a_schema_error(tmp_path: Path) -> None:
+    # Was an internal error (TypeError: 'int' object is not iterable) in the cross-file
+    # cloud check, which ran over documents the schema had refused; found by the soak run.
+    path = write(
+        tmp_path, MANIFEST.replace("sandboxes:\n  - name: prod", "sandboxes: 1\nx:\n  - name: prod")
+    )
+    run = run_cli(["validate", path])
+    check(run)
+    assert f"{path}:5:12: $.sandboxes: expected a list, got 1" in located(run)
