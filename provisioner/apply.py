@@ -31,8 +31,9 @@ log = logging.getLogger("provisioner.apply")
 
 class Status(StrEnum):
     CREATED = "created"
-    # Created, then deleted again: a concurrent apply made the same name first.
-    YIELDED = "yielded to a concurrent run"
+    # Created, then deleted again: an older connection of that name appeared meanwhile
+    # (a concurrent apply, or our own earlier create whose answer was lost).
+    YIELDED = "yielded to an older duplicate"
     FAILED = "failed"
     SKIPPED = "skipped"  # not started: the run was interrupted
 
@@ -199,12 +200,22 @@ def _settle_races(
         replaced: dict[int, Outcome] = {}
         try:
             remote = client.list_connections(org, sandbox, spec_id=POSTGRES_SPEC_ID)
-            for loser in duplicates_to_delete(created, remote):
-                client.delete_connection(org, sandbox, loser.id, name=loser.name)
-                outcome = ours[key][loser.name]
-                replaced[id(outcome)] = Outcome(outcome.planned, Status.YIELDED, loser.id)
         except ApiError as error:
             log.warning("could not check sandbox %s for concurrent duplicates: %s", sandbox, error)
+            return replaced
+        for loser in duplicates_to_delete(created, remote):
+            outcome = ours[key][loser.name]
+            try:
+                client.delete_connection(org, sandbox, loser.id, name=loser.name)
+            except ApiError as error:
+                # Ours and a duplicate: say so plainly, a later run will not own it.
+                message = (
+                    f"created {loser.id}, a duplicate of an older connection of this "
+                    f"name, and could not delete it ({error}); delete it by hand"
+                )
+                replaced[id(outcome)] = Outcome(outcome.planned, Status.FAILED, loser.id, message)
+                continue
+            replaced[id(outcome)] = Outcome(outcome.planned, Status.YIELDED, loser.id)
         return replaced
 
     replaced: dict[int, Outcome] = {}

@@ -159,7 +159,11 @@ def _summarise(result: ApplyResult, plan_errors: bool, out: TextIO) -> None:
     skipped = result.count(Status.SKIPPED)
     yielded = result.count(Status.YIELDED)
     line = f"Apply {'interrupted' if result.interrupted else 'complete'}: {created} created"
-    line += f", {yielded} already made by a concurrent run" if yielded else ""
+    line += (
+        f", {yielded} found made already (a concurrent run or an unclear response)"
+        if yielded
+        else ""
+    )
     line += f", {failed} failed" if failed else ""
     line += f", {skipped} not started" if skipped else ""
     line += (

@@ -138,4 +138,4 @@ def test_simultaneous_applies_leave_one_connection_per_name(
     assert created >= 1
     outputs = "".join(out for out, _ in results)
     # The race did happen: at least one process created and then yielded a duplicate.
-    assert "already made by a concurrent run" in outputs
+    assert "found made already" in outputs
