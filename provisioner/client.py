@@ -200,7 +200,8 @@ class FlowServiceClient:
             if url in seen:
                 raise _malformed(call, f"next page link loops back to {url}")
         raise ApiError(
-            f"{what} failed: more than {self._max_pages} pages; stopped following _links.next",
+            f"{what} failed: GET {url}: more than {self._max_pages} pages; "
+            "stopped following _links.next",
             method="GET",
             url=url,
         )

@@ -73,9 +73,10 @@ def test_an_endless_chain_stops_at_the_page_cap(adobe: FakeAdobe) -> None:
     with pytest.raises(ApiError) as caught:
         adobe.client(max_pages=25).list_connections(ORG, "prod", spec_id=SPEC_ID)
     assert str(caught.value) == (
-        "list connections in sandbox 'prod' failed: more than 25 pages; "
-        "stopped following _links.next"
+        "list connections in sandbox 'prod' failed: GET "
+        f"{caught.value.url}: more than 25 pages; stopped following _links.next"
     )
+    assert caught.value.url.startswith(f"{FLOW}/connections?continuationToken=")
     assert len(adobe.seen("list")) == 25
 
 
