@@ -253,7 +253,8 @@ def render(results: dict[str, Any], args: argparse.Namespace) -> str:
         "process wall s adds interpreter start-up, imports, loading and validating the "
         "manifests (a fixed ~0.5 s that dominates a plan whose floor is 0.16 s). "
         "Sequential = the same phase at parallelism 1 on 5 sandboxes x 40 (200 connections), "
-        "times 10 (the fixed start-up cost is scaled too, which flatters nothing). "
+        "times 10 (its fixed start-up cost is multiplied too, so the wall speed-up of a short "
+        "plan is the network speed-up diluted by start-up). "
         "Targets: within 1.3x of the floor, speed-up >= 10. A plan's 51 requests need at least "
         "ceil(51/16) = 4 round trips (0.20 s), 1.25x the formula's floor.",
         "",
