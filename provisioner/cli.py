@@ -67,24 +67,33 @@ def _add_selection(parser: argparse.ArgumentParser, *, paths_required: bool = Tr
     parser.add_argument("--no-color", action="store_true", help="no colour (also NO_COLOR)")
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if not 1 <= value <= 256:
-        raise argparse.ArgumentTypeError(f"{text} is not between 1 and 256")
+def _parallelism(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 256:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number from 1 to 256")
+    return int(text)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 3600:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds (0 to 3600)")
     return value
 
 
 def _add_remote(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--parallelism",
-        type=_positive,
+        type=_parallelism,
         default=DEFAULT_PARALLELISM,
         metavar="N",
         help=f"concurrent API requests (default {DEFAULT_PARALLELISM})",
     )
     parser.add_argument(
         "--timeout",
-        type=float,
+        type=_seconds,
         default=30.0,
         metavar="SECONDS",
         help="per-request timeout (default 30)",

@@ -159,3 +159,20 @@ def test_usage_errors_exit_1_never_2(capsys: pytest.CaptureFixture[str]) -> None
         main(["plan", "configs/", "--bogus"])
     assert caught.value.code == 1
     assert capsys.readouterr().err.endswith("provision: error: unrecognized arguments: --bogus\n")
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        (["--parallelism", "0"], "argument --parallelism: '0' is not a whole number from 1 to 256"),
+        (["--parallelism", "x"], "argument --parallelism: 'x' is not a whole number from 1 to 256"),
+        (["--timeout", "-3"], "argument --timeout: '-3' is not a number of seconds (0 to 3600)"),
+    ],
+)
+def test_bad_option_values_are_one_line_errors(
+    option: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["plan", "configs/", *option])
+    assert caught.value.code == 1
+    assert capsys.readouterr().err.endswith(f"provision plan: error: {message}\n")
