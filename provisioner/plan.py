@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from provisioner.client import RemoteConnection
-from provisioner.model import BasicAuth, DesiredConnection, Identity
+from provisioner.model import BasicAuth, ConnectionStringSecret, DesiredConnection, Identity
 from provisioner.payloads import AWS_SSL_ENABLED, AZURE_SSL_MODE, SPEC_NAMES, auth_type
 
 SandboxKey = tuple[str, str]  # (org, sandbox)
@@ -143,6 +143,18 @@ def _plan_one(
         return PlannedConnection(desired, Action.AMBIGUOUS, remote)
     drift = tuple(drift_between(desired, remote[0]))
     return PlannedConnection(desired, Action.DRIFT if drift else Action.UNCHANGED, remote, drift)
+
+
+def destination(desired: DesiredConnection) -> str:
+    """Where the connection points, for a reviewer: user@host:port/database and TLS."""
+    auth = desired.auth
+    if isinstance(auth, ConnectionStringSecret):
+        return f"connection string from {auth.connection_string}"
+    where = f"{auth.username}@{auth.server}:{auth.port}/{auth.database}"
+    if isinstance(auth, BasicAuth):
+        return f"{where} ssl={auth.ssl}"
+    tls = "verified" if auth.validate_server_certificate else "not verified"
+    return f"{where} encryption={auth.encryption}, certificate {tls}"
 
 
 def readable_fields(desired: DesiredConnection) -> dict[str, str | None]:

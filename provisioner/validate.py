@@ -234,6 +234,10 @@ class _Renderer:
         for key, value in fields.items():
             if not self.failed and not value.strip():
                 self.fail(("auth", key), f"{key} renders empty")
+            elif not self.failed and any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+                # No host, database or user name holds one; in a plan it could repaint a
+                # reviewer's terminal.
+                self.fail(("auth", key), f"{key} contains a control character")
         if kind == "basic":
             return BasicAuth(port=port, password=password, ssl=ssl, **fields)
         parts = ConnectionStringParts(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 
-from provisioner.plan import SYMBOLS, Action, Plan, PlannedConnection
+from provisioner.plan import SYMBOLS, Action, Plan, PlannedConnection, destination
 
 GITHUB_COMMENT_LIMIT = 65_536
 _BUDGET = GITHUB_COMMENT_LIMIT - 2_000  # room for the table, the footer and the cut notice
@@ -23,7 +23,7 @@ def _detail(planned: PlannedConnection) -> str:
     c = planned.desired
     text = f"{SYMBOLS[planned.action]} {c.name}"
     if planned.action is Action.CREATE:
-        text += f"   # {c.source.file}:{c.source.line}"
+        text += f"   {destination(c)}   # {c.source.file}:{c.source.line}"
     elif planned.action is Action.AMBIGUOUS:
         text += f"   # ERROR: {len(planned.remote)} connections share this name"
     elif planned.action is Action.DRIFT:

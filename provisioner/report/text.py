@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from provisioner.plan import SYMBOLS, Action, Plan
+from provisioner.plan import SYMBOLS, Action, Plan, destination
 
 _COLOURS = {
     Action.CREATE: "\033[32m",
@@ -36,7 +36,7 @@ def write_text(plan: Plan, out: TextIO, *, colour: bool, verbose: bool = False) 
             symbol = SYMBOLS[planned.action]
             line = f"  {symbol} {c.name}"
             if planned.action is Action.CREATE:
-                line += f"  ({c.source.file}:{c.source.line})"
+                line += f"  {destination(c)}  ({c.source.file}:{c.source.line})"
             elif planned.action is Action.AMBIGUOUS:
                 ids = ", ".join(r.id for r in planned.remote)
                 line += f"  ERROR: {len(planned.remote)} connections share this name ({ids}); "

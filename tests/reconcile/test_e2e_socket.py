@@ -33,15 +33,15 @@ pytestmark = pytest.mark.usefixtures("aep_env")
 M = "manifests/connections.yaml"
 ALL_CREATES = f"""\
 sandbox prod (azure, {ORG})
-  + orders-prod  ({M}:13)
-  + inventory  ({M}:23)
-  + billing  ({M}:33)
+  + orders-prod  aep_reader@pg-orders.db.example.test:5432/orders ssl=verify-full  ({M}:13)
+  + inventory  aep_inventory@pg-inventory.db.example.test:6432/inventory ssl=disable  ({M}:23)
+  + billing  connection string from {{env: RECON_BILLING_DSN}}  ({M}:33)
 sandbox dev (azure, {ORG})
-  + orders-dev  ({M}:13)
-  + payments  ({M}:38)
+  + orders-dev  aep_reader@pg-orders.db.example.test:5432/orders ssl=verify-full  ({M}:13)
+  + payments  aep_payments@pg-payments.db.example.test:5432/payments encryption=ssl, certificate verified  ({M}:38)
 sandbox prod-aws (aws, {ORG})
-  + orders-prod-aws  ({M}:13)
-  + inventory  ({M}:23)
+  + orders-prod-aws  aep_reader@pg-orders.db.example.test:5432/orders ssl=verify-full  ({M}:13)
+  + inventory  aep_inventory@pg-inventory.db.example.test:6432/inventory ssl=disable  ({M}:23)
 Plan: 7 to add, 0 unchanged, 0 drifted.
 """
 ALL_UNCHANGED = f"""\
@@ -104,13 +104,13 @@ def test_existing_duplicate_and_unmanaged_connections(
 
     expected_plan = f"""\
 sandbox prod (azure, {ORG}): 1 unchanged, 1 unmanaged, left alone
-  + inventory  ({M}:23)
-  + billing  ({M}:33)
+  + inventory  aep_inventory@pg-inventory.db.example.test:6432/inventory ssl=disable  ({M}:23)
+  + billing  connection string from {{env: RECON_BILLING_DSN}}  ({M}:33)
 sandbox dev (azure, {ORG}): 2 unmanaged, left alone
-  + orders-dev  ({M}:13)
-  + payments  ({M}:38)
+  + orders-dev  aep_reader@pg-orders.db.example.test:5432/orders ssl=verify-full  ({M}:13)
+  + payments  aep_payments@pg-payments.db.example.test:5432/payments encryption=ssl, certificate verified  ({M}:38)
 sandbox prod-aws (aws, {ORG})
-  + orders-prod-aws  ({M}:13)
+  + orders-prod-aws  aep_reader@pg-orders.db.example.test:5432/orders ssl=verify-full  ({M}:13)
   ! inventory  ERROR: 2 connections share this name ({twins[0]}, {twins[1]}); nothing will \
 be done for it until only one remains
 Plan: 5 to add, 1 unchanged, 0 drifted. 1 in error.
@@ -163,7 +163,7 @@ sandbox dev (azure, {ORG})
       description: 'Old orders' -> 'Orders (dev)'
       server: 'pg-orders-old.db.example.test' -> 'pg-orders.db.example.test'
       port: '5433' -> '5432'
-  + payments  ({M}:38)
+  + payments  aep_payments@pg-payments.db.example.test:5432/payments encryption=ssl, certificate verified  ({M}:38)
 Plan: 1 to add, 0 unchanged, 1 drifted.
 """
     )

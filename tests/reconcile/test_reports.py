@@ -45,7 +45,7 @@ def text(plan: Plan, **options: bool) -> str:
 
 TEXT = f"""\
 sandbox prod (azure, {ORG}): 1 unchanged, 1 unmanaged, left alone
-  + orders  (team/orders.yaml:10)
+  + orders  reader@pg.example.test:5432/orders ssl=verify-full  (team/orders.yaml:10)
   ~ inv  (i-1) drifted, not changed by apply
       server: 'pg-old.example.test' -> 'pg.example.test'
   ! dup  ERROR: 2 connections share this name (d-1, d-2); nothing will be done for it until \
@@ -63,14 +63,17 @@ def test_text_symbols_and_summary_without_colour() -> None:
 
 def test_text_verbose_lists_the_unchanged_too() -> None:
     assert text(mixed_plan(), verbose=True) == TEXT.replace(
-        "  + orders  (team/orders.yaml:10)\n",
-        "  + orders  (team/orders.yaml:10)\n    crm\n",
+        "  + orders  reader@pg.example.test:5432/orders ssl=verify-full  (team/orders.yaml:10)\n",
+        "  + orders  reader@pg.example.test:5432/orders ssl=verify-full  (team/orders.yaml:10)\n    crm\n",
     )
 
 
 def test_text_colour_only_when_asked() -> None:
     coloured = text(mixed_plan(), colour=True)
-    assert "\033[32m  + orders  (team/orders.yaml:10)\033[0m\n" in coloured
+    assert (
+        "\033[32m  + orders  reader@pg.example.test:5432/orders ssl=verify-full  (team/orders.yaml:10)\033[0m\n"
+        in coloured
+    )
     assert "\033[33m  ~ inv  (i-1) drifted, not changed by apply\033[0m\n" in coloured
     assert "\033[31m  ? cannot list connections: " in coloured
     assert (
@@ -98,7 +101,7 @@ MARKDOWN = """\
 <details><summary>prod: 3 change(s) or problem(s)</summary>
 
 <pre>
-+ orders   # team/orders.yaml:10
++ orders   reader@pg.example.test:5432/orders ssl=verify-full   # team/orders.yaml:10
 ~ inv   # drifted: server 'pg-old.example.test' -&gt; 'pg.example.test'
 ! dup   # ERROR: 2 connections share this name
 </pre>
@@ -125,7 +128,10 @@ def test_markdown_escapes_hostile_names() -> None:
     assert "<script>" not in comment and "<b>" not in comment
     assert "| x\\|y&lt;b&gt; | azure | 1 | 0 | 0 | 0 | 0 |\n" in comment
     assert "<summary>x\\|y&lt;b&gt;: 1 change(s) or problem(s)</summary>" in comment
-    assert "+ a|b&lt;script&gt;alert(1)&lt;/script&gt;`x`   # team/orders.yaml:10\n" in comment
+    assert (
+        "+ a|b&lt;script&gt;alert(1)&lt;/script&gt;`x`   reader@pg.example.test:5432/orders ssl=verify-full   # team/orders.yaml:10\n"
+        in comment
+    )
 
 
 def test_markdown_stays_under_githubs_limit_and_points_at_the_json() -> None:
