@@ -280,7 +280,7 @@ def render(results: dict[str, Any], args: argparse.Namespace) -> str:
         "",
         f"PyYAML C-loader parse {off['yaml_parse_s']:.2f} s; provision load + validate + render "
         f"{off['validate_render_s']:.2f} s = **{off['ratio']:.2f}x** (target <= 4x); "
-        f"peak traced memory {off['peak_mb']:.0f} MB.",
+        f"peak RSS {off['peak_mb']:.0f} MB (target < 200 MB).",
         "",
         "## The emulator is not the bottleneck",
         "",
