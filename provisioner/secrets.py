@@ -16,6 +16,18 @@ from provisioner.model import SecretRef
 TOOL_VARIABLES = frozenset(
     {"AEP_CLIENT_ID", "AEP_CLIENT_SECRET", "AEP_SCOPES", "AEP_IMS_URL", "AEP_PLATFORM_URL"}
 )
+# The credentials CI systems and clouds put in a job's environment. A manifest merged by
+# mistake (or malice) that names one would send it to the server it names as a "password";
+# no database password lives in these, so refusing them costs nothing.
+CI_CREDENTIALS = frozenset(
+    {
+        "GITHUB_TOKEN", "GH_TOKEN", "ACTIONS_RUNTIME_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+        "CI_JOB_TOKEN", "CI_JOB_JWT", "CI_JOB_JWT_V2", "CI_REGISTRY_PASSWORD",
+        "CI_DEPLOY_PASSWORD", "SYSTEM_ACCESSTOKEN", "BITBUCKET_STEP_OIDC_TOKEN",
+        "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AZURE_CLIENT_SECRET",
+        "ARM_CLIENT_SECRET", "GOOGLE_APPLICATION_CREDENTIALS", "NPM_TOKEN", "PYPI_TOKEN",
+    }
+)  # fmt: skip
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 MAX_SECRET_BYTES = 65_536
 
@@ -32,6 +44,11 @@ def reference_problem(ref: SecretRef, secrets_dirs: Sequence[Path] = ()) -> str 
             return (
                 f"{ref.name} holds provision's own credentials and cannot be used as a "
                 "connection secret; put the database secret in a variable of its own"
+            )
+        if ref.name.upper() in CI_CREDENTIALS:
+            return (
+                f"{ref.name} holds a CI or cloud credential, never a database password; "
+                "put the database secret in a variable of its own"
             )
         return None
     if "\x00" in ref.name:

@@ -76,3 +76,11 @@ def test_resolve_all_lists_every_missing_secret(tmp_path: Path) -> None:
         "m.yaml:1:1: environment variable A_PW is not set",
         "m.yaml:1:1: secret {env: B_PW} is empty; give it a value",
     ]
+
+
+@pytest.mark.parametrize("name", ["GITHUB_TOKEN", "CI_JOB_TOKEN", "aws_secret_access_key"])
+def test_ci_credentials_are_not_secrets_for_connections(name: str, tmp_path: Path) -> None:
+    assert reference_problem(ref("env", name, tmp_path)) == (
+        f"{name} holds a CI or cloud credential, never a database password; "
+        "put the database secret in a variable of its own"
+    )
