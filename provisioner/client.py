@@ -25,6 +25,7 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
+from provisioner import wire
 from provisioner.auth_token import (
     DEFAULT_SCOPES,
     AccessToken,
@@ -34,6 +35,7 @@ from provisioner.auth_token import (
     token_form,
 )
 from provisioner.errors import ApiError
+from provisioner.model import CreatedConnection, RemoteConnection
 from provisioner.redact import register_secret, scrub
 from provisioner.retry import RETRYABLE_STATUSES, RetryPolicy
 
@@ -93,26 +95,6 @@ class Endpoints:
     @property
     def flow_url(self) -> str:
         return self.platform_url.rstrip("/") + FLOW_SERVICE_PATH
-
-
-@dataclass(frozen=True)
-class RemoteConnection:
-    id: str
-    name: str
-    etag: str
-    description: str | None
-    spec_id: str | None
-    auth_spec_name: str | None
-    params: Mapping[str, object] = field(hash=False)  # secrets come back masked
-    state: str | None
-    created_at: int | None  # epoch milliseconds
-    created_client: str | None
-
-
-@dataclass(frozen=True)
-class CreatedConnection:
-    id: str
-    etag: str
 
 
 def build_http_client(
@@ -192,8 +174,11 @@ class FlowServiceClient:
         for _ in range(self._max_pages):
             seen.add(url)
             call = _Call("read", what, "GET", url, org, sandbox)
-            items, next_href = _page(self._json(call, self._send(call)), call)
-            found.extend(_parse_item(item, f"items[{i}]", call) for i, item in enumerate(items))
+            try:
+                items, next_href = wire.page(self._json(call, self._send(call)))
+                found.extend(wire.connection(item, f"items[{i}]") for i, item in enumerate(items))
+            except wire.Malformed as problem:
+                raise _malformed(call, str(problem)) from None
             if next_href is None:
                 return found
             url = self._resolve(next_href, call)
@@ -214,7 +199,10 @@ class FlowServiceClient:
         items = body.get("items", [body]) if isinstance(body, dict) else None
         if not isinstance(items, list) or not items:
             raise _malformed(call, "response holds no connection")
-        return _parse_item(items[0], "items[0]", call)
+        try:
+            return wire.connection(items[0], "items[0]")
+        except wire.Malformed as problem:
+            raise _malformed(call, str(problem)) from None
 
     def create_connection(
         self, org: str, sandbox: str, payload: Mapping[str, object], *, name: str
@@ -370,64 +358,9 @@ class FlowServiceClient:
 # --- response parsing and messages ----------------------------------------------------
 
 
-def _page(body: object, call: _Call) -> tuple[list[object], str | None]:
-    # Anything unreadable is an error, never an empty or shorter list: a connection we
-    # fail to see is one the plan would create a second time.
-    if not isinstance(body, dict):
-        raise _malformed(call, "response is not a JSON object")
-    items = body.get("items")
-    if not isinstance(items, list):
-        raise _malformed(call, "response has no 'items' list")
-    links = body.get("_links")
-    if links is None:
-        return items, None
-    if not isinstance(links, dict):
-        raise _malformed(call, "response has a '_links' that is not an object")
-    next_link = links.get("next")
-    if isinstance(next_link, dict) and next_link and "href" not in next_link:
-        raise _malformed(call, "response has a '_links.next' without a string 'href'")
-    href = next_link.get("href") if isinstance(next_link, dict) else next_link
-    if href is None or href == "":
-        return items, None
-    if not isinstance(href, str):
-        raise _malformed(call, "response has a '_links.next' without a string 'href'")
-    return items, href
-
-
-def _parse_item(item: object, where: str, call: _Call) -> RemoteConnection:
-    if not isinstance(item, dict):
-        raise _malformed(call, f"{where} is not an object")
-    for key in ("id", "name"):
-        if not isinstance(item.get(key), str):
-            raise _malformed(call, f"{where} has no string '{key}'")
-    auth = _obj(item.get("auth"))
-    created_at = item.get("createdAt")
-    return RemoteConnection(
-        id=item["id"],
-        name=item["name"],
-        etag=_str(item.get("etag")) or _str(item.get("version")) or "",
-        description=_str(item.get("description")),
-        spec_id=_str(_obj(item.get("connectionSpec")).get("id")),
-        auth_spec_name=_str(auth.get("specName")),
-        # A plain dict copy, not a read-only proxy: dataclasses.asdict cannot copy those.
-        params=dict(_obj(auth.get("params"))),
-        state=_str(item.get("state")),
-        created_at=created_at if type(created_at) is int else None,
-        created_client=_str(item.get("createdClient")),
-    )
-
-
-def _obj(value: object) -> Mapping[str, object]:
-    return value if isinstance(value, dict) else {}
-
-
-def _str(value: object) -> str | None:
-    return value if isinstance(value, str) else None
-
-
 def _secrets_of(payload: Mapping[str, object]) -> tuple[str, ...]:
     """Secret param values of a payload, cut from error text even if nobody registered them."""
-    params = _obj(_obj(payload.get("auth")).get("params"))
+    params = wire.obj(wire.obj(payload.get("auth")).get("params"))
     marks = ("password", "secret", "connectionstring", "token", "key")
     return tuple(
         v for k, v in params.items() if isinstance(v, str) and any(m in k.lower() for m in marks)
@@ -459,13 +392,13 @@ def _error_body(response: httpx.Response) -> tuple[str, str]:
     if not isinstance(data, dict):
         return "", response.text
     if "error_code" in data:  # the gateway's shape
-        return str(data["error_code"]), _str(data.get("message")) or ""
-    match = _FLOW_CODE.search(_str(data.get("type")) or "")
-    report = _obj(data.get("report"))
+        return str(data["error_code"]), wire.text(data.get("message")) or ""
+    match = _FLOW_CODE.search(wire.text(data.get("type")) or "")
+    report = wire.obj(data.get("report"))
     for candidate in (report.get("detailed-message"), data.get("errorMessage"), data.get("detail")):
         if isinstance(candidate, str) and candidate:
             return (match.group() if match else ""), candidate
-    title = _str(data.get("title"))
+    title = wire.text(data.get("title"))
     return (match.group() if match else ""), title or response.text
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from provisioner.client import RemoteConnection
+from provisioner.model import RemoteConnection
 
 
 def winner(candidates: Sequence[RemoteConnection]) -> RemoteConnection:

@@ -1,8 +1,9 @@
-"""Frozen records passed between stages: what the manifests ask for."""
+"""Frozen records passed between stages: what the manifests ask for, what the API has."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -80,3 +81,25 @@ class DesiredConnection:
         if isinstance(self.auth, ConnectionStringSecret):
             return (self.auth.connection_string,)
         return (self.auth.password,)
+
+
+@dataclass(frozen=True)
+class RemoteConnection:
+    """One connection as the Flow Service lists it (secret params come back masked)."""
+
+    id: str
+    name: str
+    etag: str
+    description: str | None
+    spec_id: str | None
+    auth_spec_name: str | None
+    params: Mapping[str, object] = field(hash=False)
+    state: str | None
+    created_at: int | None  # epoch milliseconds
+    created_client: str | None
+
+
+@dataclass(frozen=True)
+class CreatedConnection:
+    id: str
+    etag: str

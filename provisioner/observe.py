@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 
-from provisioner.client import FlowServiceClient, RemoteConnection
+from provisioner.client import FlowServiceClient
 from provisioner.errors import ApiError
-from provisioner.model import POSTGRES_SPEC_ID
+from provisioner.model import POSTGRES_SPEC_ID, RemoteConnection
 from provisioner.plan import ListingFailed, SandboxKey
 
 

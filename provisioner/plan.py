@@ -11,8 +11,13 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from provisioner.client import RemoteConnection
-from provisioner.model import BasicAuth, ConnectionStringSecret, DesiredConnection, Identity
+from provisioner.model import (
+    BasicAuth,
+    ConnectionStringSecret,
+    DesiredConnection,
+    Identity,
+    RemoteConnection,
+)
 from provisioner.payloads import AWS_SSL_ENABLED, AZURE_SSL_MODE, SPEC_NAMES, auth_type
 
 SandboxKey = tuple[str, str]  # (org, sandbox)
