@@ -46,6 +46,18 @@ SECRET_ENV = {"SOAK_PG_PASSWORD": "soak-pw-4e1d"}
 FAST_RETRY = RetryPolicy(base_delay=0.002, max_delay=0.02, max_retry_after=0.02, deadline=30.0)
 
 
+def cli_env(url: str, emulator: Emulator, **secrets: str) -> dict[str, str]:
+    """The environment a `provision` subprocess needs to reach an emulator served at `url`."""
+    return {
+        **os.environ,
+        "AEP_IMS_URL": url,
+        "AEP_PLATFORM_URL": url,
+        "AEP_CLIENT_ID": emulator.config.client_id,
+        "AEP_CLIENT_SECRET": emulator.config.client_secret,
+        **secrets,
+    }
+
+
 def manifest_text(names: int = NAMES_PER_SANDBOX, sandboxes: Sequence[str] = SANDBOXES) -> str:
     """``names`` entries, each rendered into every sandbox: names x sandboxes connections."""
     lines = [

@@ -7,7 +7,6 @@ process sees the names absent and creates them, then settles the race (provision
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections import Counter
@@ -18,6 +17,8 @@ import httpx
 import pytest
 
 from provisioner.emulator import Emulator, EmulatorConfig, Faults, RunningServer, serve
+
+from .soak import cli_env
 
 ORG = "0123456789ABCDEF01234567@AdobeOrg"
 SANDBOXES = ("alpha", "beta")
@@ -59,14 +60,7 @@ def server(emulator: Emulator) -> Iterator[RunningServer]:
 
 
 def start_apply(server: RunningServer, emulator: Emulator, manifest: Path) -> subprocess.Popen[str]:
-    env = {
-        **os.environ,
-        "AEP_IMS_URL": server.url,
-        "AEP_PLATFORM_URL": server.url,
-        "AEP_CLIENT_ID": emulator.config.client_id,
-        "AEP_CLIENT_SECRET": emulator.config.client_secret,
-        "RACE_PW": "race-secret-1",
-    }
+    env = cli_env(server.url, emulator, RACE_PW="race-secret-1")
     return subprocess.Popen(
         [
             sys.executable,

@@ -11,7 +11,6 @@ creates are finished, not abandoned half-known). After the kills, one more apply
 
 from __future__ import annotations
 
-import os
 import random
 import re
 import signal
@@ -35,6 +34,7 @@ from .soak import (
     SEEDS,
     assert_converged,
     census,
+    cli_env,
     client_for,
     desired_from,
     write_manifest,
@@ -76,14 +76,7 @@ def server(emulator: Emulator) -> Iterator[RunningServer]:
 def start_apply(
     server: RunningServer, emulator: Emulator, manifest: Path, logs: Path, run: int
 ) -> Apply:
-    env = {
-        **os.environ,
-        **SECRET_ENV,
-        "AEP_IMS_URL": server.url,
-        "AEP_PLATFORM_URL": server.url,
-        "AEP_CLIENT_ID": emulator.config.client_id,
-        "AEP_CLIENT_SECRET": emulator.config.client_secret,
-    }
+    env = cli_env(server.url, emulator, **SECRET_ENV)
     out, err = logs / f"run{run}.out", logs / f"run{run}.err"
     with out.open("wb") as stdout, err.open("wb") as stderr:
         process = subprocess.Popen(
