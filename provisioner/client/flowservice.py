@@ -1,0 +1,122 @@
+"""FlowServiceClient: one method per Flow Service API call.
+
+This is the home of every call to the API. A new call is a method here that builds a
+``Call`` (its kind picks the retry rules in ``transport``; its ``what`` is the subject of
+every error message), hands it to ``self._transport.send`` and reads the answer through
+``wire`` (tolerant parsing) or ``pagination.collect`` for a listing. Nothing here retries,
+sleeps or words HTTP failures itself: the transport and ``failures`` do.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Callable, Mapping
+from urllib.parse import quote
+
+import httpx
+
+from provisioner import wire
+from provisioner.auth_token import Credentials
+from provisioner.client import pagination
+from provisioner.client.failures import Call, CreateOutcomeUnknown, malformed, secrets_of
+from provisioner.client.token import fetch_token
+from provisioner.client.transport import DEFAULT_ENDPOINTS, DEFAULT_RETRY, Endpoints, Transport
+from provisioner.model import CreatedConnection, RemoteConnection
+from provisioner.redact import register_secret
+from provisioner.retry import RetryPolicy
+
+
+class FlowServiceClient:
+    def __init__(
+        self,
+        http: httpx.Client,
+        credentials: Credentials,
+        endpoints: Endpoints = DEFAULT_ENDPOINTS,
+        *,
+        retry: RetryPolicy = DEFAULT_RETRY,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        rng: random.Random | None = None,
+        page_size: int = 100,
+        max_pages: int = 10_000,
+    ) -> None:
+        self._endpoints = endpoints
+        self._page_size = page_size
+        self._max_pages = max_pages
+        self._transport = Transport(
+            http,
+            credentials.client_id,
+            lambda transport: fetch_token(transport, credentials, endpoints),
+            retry=retry,
+            sleep=sleep,
+            clock=clock,
+            rng=rng,
+        )
+        register_secret(credentials.client_secret)
+
+    @property
+    def requests_sent(self) -> dict[str, int]:
+        """Requests sent so far, retries included, by method; IMS calls under "TOKEN"."""
+        return self._transport.requests_sent
+
+    def list_connections(self, org: str, sandbox: str, *, spec_id: str) -> list[RemoteConnection]:
+        """Every connection of ``spec_id`` in the sandbox, following every page."""
+        what = f"list connections in sandbox '{sandbox}'"
+        query = {"property": f"connectionSpec.id=={spec_id}", "limit": str(self._page_size)}
+        url = str(httpx.URL(self._endpoints.flow_url + "/connections", params=query))
+        return pagination.collect(
+            self._transport,
+            Call("read", what, "GET", url, org, sandbox),
+            flow_url=self._endpoints.flow_url,
+            max_pages=self._max_pages,
+            parse=wire.connection,
+        )
+
+    def get_connection(self, org: str, sandbox: str, connection_id: str) -> RemoteConnection:
+        what = f"get connection '{connection_id}' in sandbox '{sandbox}'"
+        call = Call("read", what, "GET", self._item_url(connection_id), org, sandbox)
+        body = self._transport.json(call, self._transport.send(call))
+        # Adobe wraps a single connection in the list shape; accept a bare object too.
+        items = body.get("items", [body]) if isinstance(body, dict) else None
+        if not isinstance(items, list) or not items:
+            raise malformed(call, "response holds no connection")
+        try:
+            return wire.connection(items[0], "items[0]")
+        except wire.Malformed as problem:
+            raise malformed(call, str(problem)) from None
+
+    def create_connection(
+        self, org: str, sandbox: str, payload: Mapping[str, object], *, name: str
+    ) -> CreatedConnection:
+        """Create one connection. Raises CreateOutcomeUnknown when it may have happened."""
+        what = f"create connection '{name}' in sandbox '{sandbox}'"
+        body = json.dumps(payload).encode()
+        url = self._endpoints.flow_url + "/connections"
+        call = Call("create", what, "POST", url, org, sandbox, body, None, secrets_of(payload))
+        response = self._transport.send(call)
+        # The create went through; a body we cannot read leaves us without its id.
+        try:
+            data = response.json()
+            created_id, etag = data["id"], data.get("etag", "")
+            if isinstance(created_id, str) and created_id and isinstance(etag, str):
+                return CreatedConnection(created_id, etag)
+        except (ValueError, TypeError, KeyError, AttributeError):
+            pass
+        raise CreateOutcomeUnknown(
+            f"{what} may have succeeded: POST {url} returned {response.status_code} without "
+            f"a connection id; list the sandbox before creating it again",
+            method="POST",
+            url=url,
+            status=response.status_code,
+        )
+
+    def delete_connection(self, org: str, sandbox: str, connection_id: str, *, name: str) -> None:
+        what = f"delete connection '{name}' ({connection_id}) in sandbox '{sandbox}'"
+        call = Call("delete", what, "DELETE", self._item_url(connection_id), org, sandbox)
+        self._transport.send(call)
+
+    def _item_url(self, connection_id: str) -> str:
+        # Quoted whole: an id is data, never path structure.
+        return f"{self._endpoints.flow_url}/connections/{quote(connection_id, safe='')}"
