@@ -212,9 +212,10 @@ def _configure_logging(verbosity: int, quiet: bool) -> None:
 
 def _dispatch(argv: list[str]) -> int:
     if argv and argv[0] == "emulator":
+        from provisioner.commands.emulator import scopes
         from provisioner.emulator import main as emulator_main
 
-        return emulator_main(argv[1:], prog="provision emulator")
+        return emulator_main(argv[1:], prog="provision emulator", load_scopes=scopes)
     args = build_parser().parse_args(argv)
     if args.command == "schema":
         from provisioner.schemas import MANIFEST, schema_text

@@ -8,7 +8,7 @@ import signal
 import sqlite3
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import FrameType
 
 from provisioner.emulator import config as defaults
@@ -21,11 +21,15 @@ Run a local stand-in for Adobe's Flow Service connections API and IMS token endp
 `provision plan/apply` can be rehearsed with no Adobe account. Both are served on one
 host:port; on start the emulator prints the environment to export to point `provision` at it.
 State lives in memory unless --state names a SQLite file (kept across restarts).
+Given manifests, it serves exactly the orgs and sandboxes (with their clouds) they name, so
+`provision plan` on the same manifests works against it with no other flag.
 """
 
 EPILOG = """\
 examples:
   provision emulator                          # http://127.0.0.1:8080, sandboxes prod,dev,stage
+  provision emulator configs/                 # the orgs and sandboxes configs/ names
+  provision emulator --sandboxes prod,prod-aws:aws   # a sandbox on AWS takes AWS payloads only
   provision emulator --port 0 --state emu.db  # a free port; connections survive restarts
   provision emulator --latency-ms 50 --rate-429 0.1 --rate-commit-then-drop 0.05 --seed 7
 
@@ -41,6 +45,18 @@ def _csv(text: str) -> tuple[str, ...]:
     if not items:
         raise argparse.ArgumentTypeError("expected a comma-separated list")
     return items
+
+
+def _sandboxes(text: str) -> tuple[tuple[str, str | None], ...]:
+    pairs = []
+    for item in _csv(text):
+        name, _, cloud = item.partition(":")
+        if cloud and cloud not in defaults.CLOUDS:
+            raise argparse.ArgumentTypeError(
+                f"{item!r}: the cloud after ':' is one of {', '.join(defaults.CLOUDS)}"
+            )
+        pairs.append((name.strip(), cloud or None))
+    return tuple(pairs)
 
 
 def _rate(text: str) -> float:
@@ -59,6 +75,12 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
         description=DESCRIPTION,
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="manifests: serve the orgs and sandboxes (and clouds) they name",
     )
     net = p.add_argument_group("where")
     net.add_argument("--host", default="127.0.0.1", help="interface to bind (default: %(default)s)")
@@ -84,10 +106,10 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
     )
     who.add_argument(
         "--sandboxes",
-        type=_csv,
-        default=defaults.DEFAULT_SANDBOXES,
-        metavar="A,B",
-        help="sandboxes of every org; others get FLOW-2100-404 (default: prod,dev,stage)",
+        type=_sandboxes,
+        metavar="A,B:aws",
+        help="sandboxes of every org, each optionally NAME:azure or NAME:aws; others get "
+        "FLOW-2100-404 (default: those the manifests name, else prod,dev,stage)",
     )
     who.add_argument(
         "--any-sandbox",
@@ -189,7 +211,13 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
     return p
 
 
-def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
+Scope = tuple[str, str, str]  # (org, sandbox, cloud)
+# Reads manifests into the (org, sandbox, cloud) they name. The provisioner's CLI passes it:
+# this package imports nothing from the provisioner, which owns manifest loading.
+ScopeLoader = Callable[[Sequence[str]], Sequence[Scope]]
+
+
+def config_from_args(args: argparse.Namespace, scopes: Sequence[Scope] = ()) -> EmulatorConfig:
     faults = Faults(
         latency_ms=args.latency_ms,
         latency_jitter_ms=args.latency_jitter_ms,
@@ -202,11 +230,18 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         page_size=args.fault_page_size,
         apply_to_token=args.faults_on_token,
     )
+    sandboxes: dict[str, str | None] = {sandbox: cloud for _, sandbox, cloud in scopes}
+    for name, cloud in args.sandboxes or ():
+        sandboxes[name] = cloud or sandboxes.get(name)
+    if not sandboxes:
+        sandboxes = dict.fromkeys(defaults.DEFAULT_SANDBOXES)
+    orgs = dict.fromkeys([*(org for org, _, _ in scopes), *(args.org or ())])
     config = EmulatorConfig(
         client_id=args.client_id,
         client_secret=args.client_secret,
-        orgs=tuple(args.org or (defaults.DEFAULT_ORG,)),
-        sandboxes=tuple(args.sandboxes),
+        orgs=tuple(orgs or (defaults.DEFAULT_ORG,)),
+        sandboxes=tuple(sandboxes),
+        clouds=tuple((name, cloud) for name, cloud in sandboxes.items() if cloud),
         any_sandbox=args.any_sandbox,
         token_lifetime_s=args.token_lifetime,
         page_size=args.page_size,
@@ -225,7 +260,9 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
 
 def banner(url: str, config: EmulatorConfig) -> str:
     q = shlex.quote
-    sandboxes = "any lowercase name" if config.any_sandbox else ", ".join(config.sandboxes)
+    clouds = dict(config.clouds)
+    named = (f"{name} ({clouds[name]})" if name in clouds else name for name in config.sandboxes)
+    sandboxes = "any lowercase name" if config.any_sandbox else ", ".join(named)
     return "\n".join(
         [
             f"# provision emulator listening on {url} (state: {config.state_file or 'in memory'})",
@@ -241,11 +278,18 @@ def banner(url: str, config: EmulatorConfig) -> str:
     )
 
 
-def main(argv: Sequence[str] | None = None, prog: str = "provision emulator") -> int:
+def main(
+    argv: Sequence[str] | None = None,
+    prog: str = "provision emulator",
+    load_scopes: ScopeLoader | None = None,
+) -> int:
     parser = build_parser(prog)
     args = parser.parse_args(argv)
+    if args.paths and load_scopes is None:
+        parser.error("manifest paths are read by `provision emulator PATH...`, not this entry")
+    scopes = load_scopes(args.paths) if args.paths and load_scopes else ()
     try:
-        config = config_from_args(args)
+        config = config_from_args(args, scopes)
         emulator = Emulator(config)
     except (ValueError, OSError, sqlite3.Error) as exc:
         where = f" (state file {args.state})" if isinstance(exc, sqlite3.Error) else ""

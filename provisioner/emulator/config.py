@@ -14,6 +14,8 @@ page size           20 without ``limit``; ``limit`` clamped    ``page_size``, ``
 secret masking      ``"stars"``: ``********``                  ``"drop"`` (omitted),
                                                                ``"encrypted"`` (``ENC(<hash>)``)
 sandboxes           fixed list ``prod, dev, stage``            ``any_sandbox=True``
+sandbox cloud       none: both clouds' payloads accepted       ``clouds``: ``azure`` or ``aws``
+                                                               per sandbox (see ``clouds.py``)
 ==================  =========================================  ==================================
 """
 
@@ -44,6 +46,8 @@ DEFAULT_SSL_MODES = (
     "true",
     "false",
 )
+
+CLOUDS = ("azure", "aws")
 
 MaskStyle = Literal["stars", "drop", "encrypted"]
 PortType = Literal["string", "string-or-integer"]
@@ -103,6 +107,8 @@ class EmulatorConfig:
     sandboxes: tuple[str, ...] = DEFAULT_SANDBOXES
     # Accept any well-formed sandbox name (handy for demos); off by default like Adobe.
     any_sandbox: bool = False
+    # (sandbox, cloud) pairs; a sandbox not named here accepts either cloud's payloads.
+    clouds: tuple[tuple[str, str], ...] = ()
     token_lifetime_s: int = DEFAULT_TOKEN_LIFETIME
     page_size: int = DEFAULT_PAGE_SIZE
     max_page_size: int = DEFAULT_MAX_PAGE_SIZE
@@ -122,6 +128,11 @@ class EmulatorConfig:
             raise ValueError("at least one org is required")
         if not self.sandboxes and not self.any_sandbox:
             raise ValueError("at least one sandbox is required (or any_sandbox)")
+        for sandbox, cloud in self.clouds:
+            if cloud not in CLOUDS:
+                raise ValueError(
+                    f"sandbox {sandbox}: cloud must be one of {', '.join(CLOUDS)}, got {cloud!r}"
+                )
         if self.token_lifetime_s < 1:
             raise ValueError(
                 f"token lifetime must be at least 1 second, got {self.token_lifetime_s}"
@@ -140,3 +151,6 @@ class EmulatorConfig:
         if self.max_body_bytes < 1024:
             raise ValueError("max_body_bytes must be at least 1024")
         self.faults.validate()
+
+    def cloud_of(self, sandbox: str) -> str | None:
+        return dict(self.clouds).get(sandbox)

@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from provisioner.emulator.auth import Caller
+from provisioner.emulator.clouds import check_cloud
 from provisioner.emulator.config import EmulatorConfig
 from provisioner.emulator.errors import JsonObject, flow_error
 from provisioner.emulator.filters import (
@@ -83,6 +84,7 @@ class Connections:
         auth = body.get("auth")
         self._spec.validate_auth(auth)
         assert isinstance(auth, dict)  # validate_auth checked it
+        check_cloud(self._config.cloud_of(caller.sandbox), caller.sandbox, auth)
         now, etag = self._now_ms(), new_etag(self._clock)
         record: JsonObject = {
             "id": str(uuid.uuid4()),
@@ -202,6 +204,7 @@ class Connections:
             if record["state"] not in MUTABLE_STATES:
                 raise flow_error("1416-400")
             updated = apply_patch(record, ops, self._spec)
+            check_cloud(self._config.cloud_of(caller.sandbox), caller.sandbox, updated["auth"])
             etag = new_etag(self._clock)
             updated.update(
                 etag=etag,
