@@ -89,8 +89,21 @@ def _refusal(
     message = where + (f" {code}" if code else "") + (f": {detail}" if detail else "")
     if not 400 <= status < 500:  # IMS itself failed: nothing for the user to check
         return ApiError(message, method=method, url=url, status=status, code=code)
-    hint = "AEP_SCOPES" if code == "invalid_scope" else "AEP_CLIENT_ID and AEP_CLIENT_SECRET"
+    hint = _variable_to_check(code, detail)
     return AuthError(f"{message}; check {hint}", method=method, url=url, status=status, code=code)
+
+
+def _variable_to_check(code: str, detail: str) -> str:
+    # IMS names the refused parameter ("invalid client_secret parameter"): say which
+    # variable holds it, so the person fixes one thing rather than guessing between two.
+    if code == "invalid_scope":
+        return "AEP_SCOPES"
+    lowered = detail.lower()
+    if "client_secret" in lowered:
+        return "AEP_CLIENT_SECRET"
+    if "client_id" in lowered:
+        return "AEP_CLIENT_ID"
+    return "AEP_CLIENT_ID and AEP_CLIENT_SECRET"
 
 
 class TokenCache:

@@ -6,6 +6,7 @@ message (one line per problem) and exits 1. Anything else is a bug.
     ProvisionError
     ├── ManifestError     invalid manifests: every located Diagnostic of the run, sorted
     ├── UsageError        bad options or environment (missing credentials, empty selection)
+    ├── CredentialError   the credentials are refused: found once, before any sandbox is listed
     ├── SecretError       secrets that cannot be resolved (all of them listed)
     ├── PlanFileError     a saved plan that is unreadable or stale
     └── ApiError          the Flow Service or IMS refused or failed a request
@@ -51,6 +52,10 @@ class ManifestError(ProvisionError):
 
 
 class UsageError(ProvisionError):
+    pass
+
+
+class CredentialError(ProvisionError):
     pass
 
 

@@ -112,6 +112,19 @@ class FlowServiceClient:
             status=response.status_code,
         )
 
+    def fetch_token(self) -> None:
+        """Make sure a token is at hand (asking IMS if need be); AuthError when refused."""
+        self._transport.ensure_token()
+
+    def get_connection_spec(self, org: str, sandbox: str, spec_id: str) -> None:
+        """Ask for a connection spec: an answer proves the token, API key and org accepted.
+
+        The body is not read: only whether the gateway let the request through matters.
+        """
+        what = f"get the PostgreSQL connection spec in sandbox '{sandbox}'"
+        url = f"{self._endpoints.flow_url}/connectionSpecs/{quote(spec_id, safe='')}"
+        self._transport.send(Call("read", what, "GET", url, org, sandbox))
+
     def delete_connection(self, org: str, sandbox: str, connection_id: str, *, name: str) -> None:
         what = f"delete connection '{name}' ({connection_id}) in sandbox '{sandbox}'"
         call = Call("delete", what, "DELETE", self._item_url(connection_id), org, sandbox)

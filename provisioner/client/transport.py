@@ -171,6 +171,10 @@ class Transport:
             log.debug("%s %s: retrying in %.2f s", call.method, call.url, delay)
             self._sleep(delay)
 
+    def ensure_token(self) -> None:
+        """A token now, from the cache or IMS; AuthError when IMS refuses the credentials."""
+        self._tokens.get()
+
     def json(self, call: Call, response: httpx.Response) -> object:
         """The body of a success as JSON, or an ApiError naming the call."""
         try:

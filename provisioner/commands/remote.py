@@ -6,6 +6,7 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from provisioner.access import check_access
 from provisioner.client import (
     DEFAULT_SCOPES,
     Credentials,
@@ -65,5 +66,7 @@ def plan_for(
     parallelism: int,
     managed: Collection[Identity] = (),
 ) -> Plan:
+    # Refused credentials are one line for the run, not the same error once per sandbox.
+    check_access(client, desired)
     keys = [(c.org, c.sandbox) for c in desired]
     return make_plan(desired, observe(client, keys, parallelism), managed)

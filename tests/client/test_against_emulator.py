@@ -111,7 +111,7 @@ def test_wrong_credentials_are_an_auth_error(emulator: Emulator, clock: FakeCloc
     client = connect(emulator, clock, secret="not-the-emulator-secret")
     with pytest.raises(AuthError) as caught:
         client.list_connections(emulator.config.orgs[0], "prod", spec_id=POSTGRES_SPEC_ID)
-    assert str(caught.value).endswith("; check AEP_CLIENT_ID and AEP_CLIENT_SECRET")
+    assert str(caught.value).endswith("; check AEP_CLIENT_SECRET")
     assert "not-the-emulator-secret" not in str(caught.value)
 
 

@@ -110,7 +110,7 @@ def test_invalid_client_is_an_auth_error_that_names_the_variables(adobe: FakeAdo
         client.list_connections(ORG, "prod", spec_id=SPEC_ID)
     assert str(caught.value) == (
         f"IMS token request failed: POST {IMS} returned 401 invalid_client: invalid "
-        "client_secret; check AEP_CLIENT_ID and AEP_CLIENT_SECRET"
+        "client_secret; check AEP_CLIENT_SECRET"
     )
     assert "wrong-secret-value" not in str(caught.value)
     assert caught.value.code == "invalid_client"
