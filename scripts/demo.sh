@@ -12,9 +12,9 @@ else
   step() { printf '\n== %s\n' "$*"; }
 fi
 
-step "Start the emulator (Flow Service + IMS) on a free loopback port"
-"$PROVISION" emulator --port 0 --state "$work/emulator.sqlite" \
-  --sandboxes prod,stage,dev,prod-aws --latency-ms 20 >"$work/emulator.env" 2>"$work/emulator.log" &
+step "provision emulator configs/   (Flow Service + IMS serving the manifests' org and sandboxes)"
+"$PROVISION" emulator configs/ --port 0 --state "$work/emulator.sqlite" --latency-ms 20 \
+  >"$work/emulator.env" 2>"$work/emulator.log" &
 emulator=$!
 for _ in $(seq 100); do grep -q '^export AEP_CLIENT_SECRET' "$work/emulator.env" && break; sleep 0.1; done
 grep -q '^export AEP_CLIENT_SECRET' "$work/emulator.env" || { cat "$work/emulator.log"; exit 1; }
