@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -97,9 +98,29 @@ class RemoteConnection:
     state: str | None
     created_at: int | None  # epoch milliseconds
     created_client: str | None
+    spec_version: str | None = None
 
 
 @dataclass(frozen=True)
 class CreatedConnection:
     id: str
     etag: str
+
+
+@dataclass(frozen=True)
+class PruneRule:
+    """A manifest's claim on remote names in one of its sandboxes (its `prune:` block).
+
+    `apply --prune` may delete a remote connection only inside such a claim, and only when
+    no manifest declares it: a connection nobody claims is never touched.
+    """
+
+    org: str
+    sandbox: str
+    cloud: Cloud
+    patterns: tuple[str, ...]
+    source: Location
+
+    def owns(self, name: str) -> str | None:
+        """The first pattern that matches `name`, or None."""
+        return next((p for p in self.patterns if fnmatch.fnmatchcase(name, p)), None)

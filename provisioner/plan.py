@@ -1,7 +1,10 @@
 """Stage 4, plan: a pure function of what the manifests want and what the API has.
 
 No I/O here: `make_plan(desired, observed)` is tested with literal values, and `apply`
-walks the result without deciding anything the plan did not.
+walks the result without deciding anything the plan did not. What may change is the
+caller's explicit choice (`PlanOptions`): by default a plan only creates, as it always did;
+the command line turns updates on unless `--no-update`, and rotation and pruning only on
+their flags.
 """
 
 from __future__ import annotations
@@ -11,33 +14,62 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from provisioner.diff import (
+    Drift,
+    PatchOp,
+    drift_between,
+    not_in_place,
+    readable_fields,
+    rotate_ops,
+    update_ops,
+)
 from provisioner.model import (
     BasicAuth,
     ConnectionStringSecret,
     DesiredConnection,
     Identity,
+    PruneRule,
     RemoteConnection,
 )
-from provisioner.payloads import AWS_SSL_ENABLED, AZURE_SSL_MODE, SPEC_NAMES, auth_type
+from provisioner.ownership import owner
+from provisioner.payloads import SecretLookup, render_payload
+
+__all__ = ["Drift", "drift_between", "make_plan", "readable_fields"]
 
 SandboxKey = tuple[str, str]  # (org, sandbox)
 
 
 class Action(StrEnum):
     CREATE = "create"
+    UPDATE = "update"  # readable fields differ: PATCH them
+    ROTATE = "rotate"  # re-send the secret (--rotate-secrets); may come with UPDATE's fields
     UNCHANGED = "unchanged"
-    DRIFT = "drift"
+    DRIFT = "drift"  # differs, reported only (--no-update)
+    REPLACE = "replace"  # differs in what PATCH cannot change: the user must act
     AMBIGUOUS = "ambiguous"
     UNKNOWN = "unknown"  # the sandbox could not be listed
 
 
 SYMBOLS = {
     Action.CREATE: "+",
+    Action.UPDATE: "~",
+    Action.ROTATE: "~",
     Action.UNCHANGED: " ",
     Action.DRIFT: "~",
+    Action.REPLACE: "!",
     Action.AMBIGUOUS: "!",
     Action.UNKNOWN: "?",
 }
+DELETE_SYMBOL = "-"
+CHANGES = (Action.CREATE, Action.UPDATE, Action.ROTATE)
+PROBLEMS = (Action.AMBIGUOUS, Action.UNKNOWN, Action.REPLACE)
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    update: bool = False  # PATCH drifted readable fields
+    rotate: bool = False  # re-send the secrets of existing connections
+    prune: bool = False  # delete owned connections no manifest declares
 
 
 @dataclass(frozen=True)
@@ -51,22 +83,44 @@ Observed = Mapping[SandboxKey, Sequence[RemoteConnection] | ListingFailed]
 
 
 @dataclass(frozen=True)
-class Drift:
-    field: str
-    desired: str | None
-    observed: str | None
-
-
-@dataclass(frozen=True)
 class PlannedConnection:
     desired: DesiredConnection
     action: Action
     remote: tuple[RemoteConnection, ...] = ()
     drift: tuple[Drift, ...] = ()
+    rotate: bool = False  # an UPDATE that also re-sends the secret, or a ROTATE
+    reason: str | None = None  # for REPLACE: why and what the user must do
 
     @property
     def key(self) -> SandboxKey:
         return (self.desired.org, self.desired.sandbox)
+
+    @property
+    def patches(self) -> bool:
+        return self.action in (Action.UPDATE, Action.ROTATE)
+
+    def patch_ops(self, lookup: SecretLookup) -> list[PatchOp]:
+        """The JSON Patch apply sends; `lookup` gives the secrets (the marker in a plan)."""
+        ops = update_ops(self.drift) if self.action is Action.UPDATE else []
+        if self.rotate and self.remote:
+            params = render_payload(self.desired, lookup)["auth"]["params"]
+            ops += rotate_ops(self.desired, self.remote[0], params)
+        return ops
+
+
+@dataclass(frozen=True)
+class PlannedDeletion:
+    """A remote connection no manifest declares, inside a `prune:` claim (`apply --prune`)."""
+
+    remote: RemoteConnection
+    org: str
+    sandbox: str
+    rule: PruneRule
+    pattern: str
+
+    @property
+    def key(self) -> SandboxKey:
+        return (self.org, self.sandbox)
 
 
 @dataclass(frozen=True)
@@ -83,26 +137,42 @@ class Plan:
     connections: tuple[PlannedConnection, ...]
     sandboxes: tuple[SandboxState, ...]
     counts: Mapping[Action, int] = field(default_factory=dict)
+    deletions: tuple[PlannedDeletion, ...] = ()
+    options: PlanOptions = PlanOptions()
 
     @property
     def creates(self) -> tuple[PlannedConnection, ...]:
         return tuple(c for c in self.connections if c.action is Action.CREATE)
 
     @property
+    def patches(self) -> tuple[PlannedConnection, ...]:
+        return tuple(c for c in self.connections if c.patches)
+
+    @property
     def has_changes(self) -> bool:
-        return any(c.action is Action.CREATE for c in self.connections)
+        return bool(self.deletions) or any(c.action in CHANGES for c in self.connections)
 
     @property
     def has_errors(self) -> bool:
-        return any(c.action in (Action.AMBIGUOUS, Action.UNKNOWN) for c in self.connections)
+        return any(c.action in PROBLEMS for c in self.connections)
 
     def summary(self) -> str:
         n = self.counts
+        # "to update" and the others only when there are any: a create-only plan reads as
+        # it always did, for the pipelines that parse it.
+        extra = [
+            f"{n.get(action, 0)} to {action.value}"
+            for action in (Action.UPDATE, Action.ROTATE)
+            if n.get(action, 0)
+        ]
+        if self.deletions:
+            extra.append(f"{len(self.deletions)} to delete")
         line = (
-            f"Plan: {n.get(Action.CREATE, 0)} to add, {n.get(Action.UNCHANGED, 0)} unchanged, "
-            f"{n.get(Action.DRIFT, 0)} drifted."
+            f"Plan: {n.get(Action.CREATE, 0)} to add, "
+            + "".join(f"{part}, " for part in extra)
+            + f"{n.get(Action.UNCHANGED, 0)} unchanged, {n.get(Action.DRIFT, 0)} drifted."
         )
-        problems = n.get(Action.AMBIGUOUS, 0) + n.get(Action.UNKNOWN, 0)
+        problems = sum(n.get(action, 0) for action in PROBLEMS)
         if problems:
             line += f" {problems} in error."
         return line
@@ -112,17 +182,28 @@ def make_plan(
     desired: Sequence[DesiredConnection],
     observed: Observed,
     managed: Collection[Identity] = (),
+    *,
+    options: PlanOptions = PlanOptions(),
+    rules: Sequence[PruneRule] = (),
+    connection_globs: Sequence[str] = (),
 ) -> Plan:
     """`managed`: identities the manifests name beyond `desired` (outside a selection);
-    remote connections with those names are not counted as unmanaged."""
+    remote connections with those names are neither unmanaged nor pruned. `rules`: the
+    selected `prune:` claims; they only matter with `options.prune`. `connection_globs`:
+    the `--connection` selection, which limits pruning too."""
     by_sandbox: dict[SandboxKey, list[DesiredConnection]] = {}
     for connection in desired:
         by_sandbox.setdefault((connection.org, connection.sandbox), []).append(connection)
+    clouds = {key: wanted[0].cloud for key, wanted in by_sandbox.items()}
+    if options.prune:
+        for rule in rules:
+            clouds.setdefault((rule.org, rule.sandbox), rule.cloud)
     planned: list[PlannedConnection] = []
+    deletions: list[PlannedDeletion] = []
     states: list[SandboxState] = []
-    for key, wanted in by_sandbox.items():
+    for key, cloud in clouds.items():
+        wanted = by_sandbox.get(key, [])
         remote = observed.get(key, ListingFailed("not listed"))
-        cloud = wanted[0].cloud
         if isinstance(remote, ListingFailed):
             states.append(SandboxState(key[0], key[1], cloud, error=remote.message))
             planned.extend(PlannedConnection(c, Action.UNKNOWN) for c in wanted)
@@ -134,19 +215,35 @@ def make_plan(
         wanted_names |= {name for org, sandbox, name in managed if (org, sandbox) == key}
         unmanaged = sum(len(items) for name, items in by_name.items() if name not in wanted_names)
         states.append(SandboxState(key[0], key[1], cloud, unmanaged=unmanaged))
-        planned.extend(_plan_one(c, tuple(by_name.get(c.name, ()))) for c in wanted)
+        planned.extend(plan_one(c, tuple(by_name.get(c.name, ())), options) for c in wanted)
+        if options.prune:
+            for name, items in by_name.items():
+                claim = (
+                    None if name in wanted_names else owner(rules, (*key, name), connection_globs)
+                )
+                if claim is not None:
+                    deletions.extend(PlannedDeletion(r, *key, *claim) for r in items)
     counts = Counter(c.action for c in planned)
-    return Plan(tuple(planned), tuple(states), dict(counts))
+    return Plan(tuple(planned), tuple(states), dict(counts), tuple(deletions), options)
 
 
-def _plan_one(
-    desired: DesiredConnection, remote: tuple[RemoteConnection, ...]
+def plan_one(
+    desired: DesiredConnection,
+    remote: tuple[RemoteConnection, ...],
+    options: PlanOptions = PlanOptions(),
 ) -> PlannedConnection:
     if not remote:
         return PlannedConnection(desired, Action.CREATE)
     if len(remote) > 1:
         return PlannedConnection(desired, Action.AMBIGUOUS, remote)
     drift = tuple(drift_between(desired, remote[0]))
+    blocked = not_in_place(drift, remote[0])
+    if blocked and (options.update or options.rotate):
+        return PlannedConnection(desired, Action.REPLACE, remote, drift, reason=blocked)
+    if drift and options.update:
+        return PlannedConnection(desired, Action.UPDATE, remote, drift, rotate=options.rotate)
+    if options.rotate:
+        return PlannedConnection(desired, Action.ROTATE, remote, drift, rotate=True)
     return PlannedConnection(desired, Action.DRIFT if drift else Action.UNCHANGED, remote, drift)
 
 
@@ -162,52 +259,25 @@ def destination(desired: DesiredConnection) -> str:
     return f"{where} encryption={auth.encryption}, certificate {tls}"
 
 
-def readable_fields(desired: DesiredConnection) -> dict[str, str | None]:
-    """The non-secret fields the API lets us read back, as the payload would send them."""
-    fields: dict[str, str | None] = {
-        "description": desired.description,
-        "auth type": SPEC_NAMES[auth_type(desired)],
-    }
-    auth = desired.auth
-    if isinstance(auth, BasicAuth):
-        ssl = AZURE_SSL_MODE[auth.ssl] if desired.cloud == "azure" else AWS_SSL_ENABLED[auth.ssl]
-        fields.update(
-            server=auth.server,
-            port=str(auth.port),
-            database=auth.database,
-            username=auth.username,
-            sslMode=ssl,
-        )
-    return fields
-
-
-def drift_between(desired: DesiredConnection, remote: RemoteConnection) -> list[Drift]:
-    observed: dict[str, str | None] = {
-        "description": remote.description or None,
-        "auth type": remote.auth_spec_name,
-    }
-    for name in ("server", "port", "database", "username", "sslMode"):
-        value = remote.params.get(name)
-        observed[name] = None if value is None else str(value)
-    drifts = []
-    for name, wanted in readable_fields(desired).items():
-        if (wanted or None) != (observed.get(name) or None):
-            drifts.append(Drift(name, wanted, observed.get(name)))
-    return drifts
+def replan(plan: Plan, entries: Mapping[int, PlannedConnection]) -> Plan:
+    """The plan with the entries at the given indexes replaced (counts recomputed)."""
+    planned = [entries.get(i, p) for i, p in enumerate(plan.connections)]
+    counts = dict(Counter(p.action for p in planned))
+    return Plan(tuple(planned), plan.sandboxes, counts, plan.deletions, plan.options)
 
 
 def resolve_ambiguous(plan: Plan, observed: Observed) -> Plan:
     """The plan with each ambiguous entry re-planned against a newer listing of its sandbox.
 
     Only ambiguities can change: an entry that now has exactly one remote connection
-    becomes unchanged (or drifted); any other count stays an error.
+    becomes unchanged (or drifted, or updated, as the options say); any other count stays
+    an error.
     """
-    planned: list[PlannedConnection] = []
-    for entry in plan.connections:
+    changed: dict[int, PlannedConnection] = {}
+    for index, entry in enumerate(plan.connections):
         remote = observed.get(entry.key)
         if entry.action is Action.AMBIGUOUS and not isinstance(remote, ListingFailed | None):
             matches = tuple(r for r in remote if r.name == entry.desired.name)
             if len(matches) == 1:
-                entry = _plan_one(entry.desired, matches)
-        planned.append(entry)
-    return Plan(tuple(planned), plan.sandboxes, dict(Counter(p.action for p in planned)))
+                changed[index] = plan_one(entry.desired, matches, plan.options)
+    return replan(plan, changed)

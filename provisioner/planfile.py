@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from provisioner.errors import PlanFileError
-from provisioner.plan import Action, Plan
-from provisioner.report.jsonplan import FORMAT_VERSION
+from provisioner.plan import Action, Plan, PlanOptions
+from provisioner.report.jsonplan import FORMAT_VERSION, READABLE_VERSIONS
 from provisioner.select import Selection
 
 
@@ -32,6 +32,16 @@ class SavedPlan:
     @property
     def digest(self) -> str:
         return str(self.document["manifests"]["digest"])
+
+    @property
+    def options(self) -> PlanOptions:
+        # A version-1 plan has no options: it was a create-only plan, and stays one.
+        options = self.document.get("options") or {}
+        return PlanOptions(
+            update=options.get("update") is True,
+            rotate=options.get("rotate_secrets") is True,
+            prune=options.get("prune") is True,
+        )
 
 
 def write(path: Path, document: dict[str, Any]) -> None:
@@ -56,7 +66,7 @@ def read(path: Path) -> SavedPlan:
         ) from None
     if not isinstance(document, dict) or document.get("format") != "provision-plan":
         raise PlanFileError(f"{path}: not a provision plan file")
-    if document.get("format_version") != FORMAT_VERSION:
+    if document.get("format_version") not in READABLE_VERSIONS:
         raise PlanFileError(
             f"{path}: plan format version {document.get('format_version')} is not supported "
             f"(this provision writes version {FORMAT_VERSION}); plan again"
@@ -81,9 +91,10 @@ def staleness(saved: SavedPlan, digest: str, current: Plan) -> list[str]:
             # plan reports it as an error, as an apply without a saved plan would.
             continue
         current_ids = sorted(r.id for r in present.remote)
-        if planned_ids == current_ids:
-            continue
         where = f"connection {entry['name']!r} in sandbox {entry['sandbox']!r}"
+        if planned_ids == current_ids:
+            reasons.extend(_moved(where, entry, present.action, present.remote))
+            continue
         if not planned_ids:
             reasons.append(f"{where} was absent and now exists ({', '.join(current_ids)})")
         elif not current_ids:
@@ -91,5 +102,41 @@ def staleness(saved: SavedPlan, digest: str, current: Plan) -> list[str]:
         else:
             reasons.append(
                 f"{where} was {', '.join(planned_ids)} and is now {', '.join(current_ids)}"
+            )
+    return reasons + deletion_staleness(saved, current)
+
+
+def _moved(where: str, entry: dict[str, Any], action: Action, remote: Any) -> list[str]:
+    """Same connection, but changed: a patch would overwrite an edit nobody reviewed."""
+    if entry["action"] != action.value:
+        return [f"{where} was planned as {entry['action']} and would now be {action.value}"]
+    if action in (Action.UPDATE, Action.ROTATE):
+        before = entry["observed"][0]["etag"]
+        if before != remote[0].etag:
+            return [
+                f"{where} changed since the plan was made (etag {before}, now {remote[0].etag})"
+            ]
+    return []
+
+
+def deletion_staleness(saved: SavedPlan, current: Plan) -> list[str]:
+    """Deletions must be exactly those reviewed: none added, none changed meanwhile."""
+    planned = {d["id"]: d for d in saved.document.get("deletions") or []}
+    now = {d.remote.id: d for d in current.deletions}
+    reasons: list[str] = []
+    for conn_id, entry in planned.items():
+        where = f"connection {entry['name']!r} ({conn_id}) in sandbox {entry['sandbox']!r}"
+        if conn_id not in now:
+            reasons.append(f"{where} was planned for deletion and no longer is")
+        elif now[conn_id].remote.etag != entry["etag"]:
+            reasons.append(
+                f"{where} changed since the plan was made (etag {entry['etag']}, now "
+                f"{now[conn_id].remote.etag}); it is not deleted unseen"
+            )
+    for conn_id, deletion in now.items():
+        if conn_id not in planned:
+            reasons.append(
+                f"connection {deletion.remote.name!r} ({conn_id}) in sandbox "
+                f"{deletion.sandbox!r} would now be deleted too, which the plan did not show"
             )
     return reasons

@@ -59,6 +59,7 @@ def connection(item: object, where: str) -> RemoteConnection:
         state=text(item.get("state")),
         created_at=created_at if type(created_at) is int else None,
         created_client=text(item.get("createdClient")),
+        spec_version=text(obj(item.get("connectionSpec")).get("version")),
     )
 
 

@@ -4,6 +4,13 @@ It carries, per connection, the action, identity, source and what was observed, 
 payload with every secret replaced by the marker: a plan file is safe to upload as a CI
 artifact. The digest covers the desired state (masked payloads and secret references), so
 `apply --plan` can tell that the manifests changed since the plan was made.
+
+Format versions (docs/lifecycle.md has the field list):
+  1  create-only: actions create, unchanged, drift, ambiguous, unknown.
+  2  adds `options` (update, rotate_secrets, prune), the actions update, rotate and
+     replace with each entry's `patch` (secret values masked) and `reason`, and a
+     `deletions` list. Every version-1 field keeps its meaning; a version-1 file is still
+     applied, as the create-only plan it was.
 """
 
 from __future__ import annotations
@@ -15,11 +22,12 @@ from typing import Any
 
 from provisioner.model import DesiredConnection
 from provisioner.payloads import render_payload
-from provisioner.plan import Plan, PlannedConnection
+from provisioner.plan import Plan, PlannedConnection, PlannedDeletion
 from provisioner.redact import SENSITIVE
 from provisioner.select import Selection
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 
 
 def masked_payload(connection: DesiredConnection) -> dict[str, Any]:
@@ -42,7 +50,7 @@ def desired_digest(desired: Sequence[DesiredConnection]) -> str:
 
 def _entry(planned: PlannedConnection) -> dict[str, Any]:
     c = planned.desired
-    return {
+    entry: dict[str, Any] = {
         "action": planned.action.value,
         "org": c.org,
         "sandbox": c.sandbox,
@@ -56,6 +64,26 @@ def _entry(planned: PlannedConnection) -> dict[str, Any]:
             {"field": d.field, "desired": d.desired, "observed": d.observed} for d in planned.drift
         ],
         "payload": masked_payload(c),
+    }
+    if planned.patches:
+        entry["patch"] = planned.patch_ops(lambda ref: SENSITIVE)
+        entry["rotate"] = planned.rotate
+    if planned.reason:
+        entry["reason"] = planned.reason
+    return entry
+
+
+def _deletion(deletion: PlannedDeletion) -> dict[str, Any]:
+    r, where = deletion.remote, deletion.rule.source
+    return {
+        "action": "delete",
+        "org": deletion.org,
+        "sandbox": deletion.sandbox,
+        "name": r.name,
+        "id": r.id,
+        "etag": r.etag,
+        "createdAt": r.created_at,
+        "rule": {"source": f"{where.file}:{where.line}", "pattern": deletion.pattern},
     }
 
 
@@ -71,10 +99,16 @@ def plan_document(
             "connections": list(selection.connections),
             "digest": digest,
         },
+        "options": {
+            "update": plan.options.update,
+            "rotate_secrets": plan.options.rotate,
+            "prune": plan.options.prune,
+        },
         "summary": {
             "add": len(plan.creates),
             **{action.value: count for action, count in sorted(plan.counts.items())},
-            "unmanaged": sum(s.unmanaged for s in plan.sandboxes),
+            "delete": len(plan.deletions),
+            "unmanaged": sum(s.unmanaged for s in plan.sandboxes) - len(plan.deletions),
             "text": plan.summary(),
         },
         "sandboxes": [
@@ -88,4 +122,5 @@ def plan_document(
             for s in plan.sandboxes
         ],
         "connections": [_entry(p) for p in plan.connections],
+        "deletions": [_deletion(d) for d in plan.deletions],
     }

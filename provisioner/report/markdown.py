@@ -9,7 +9,16 @@ from __future__ import annotations
 
 import html
 
-from provisioner.plan import SYMBOLS, Action, Plan, PlannedConnection, destination
+from provisioner.plan import (
+    DELETE_SYMBOL,
+    SYMBOLS,
+    Action,
+    Plan,
+    PlannedConnection,
+    PlannedDeletion,
+    destination,
+)
+from provisioner.report.text import describe, describe_deletion
 
 GITHUB_COMMENT_LIMIT = 65_536
 _BUDGET = GITHUB_COMMENT_LIMIT - 2_000  # room for the table, the footer and the cut notice
@@ -21,17 +30,29 @@ def _cell(text: str) -> str:
 
 def _detail(planned: PlannedConnection) -> str:
     c = planned.desired
-    text = f"{SYMBOLS[planned.action]} {c.name}"
+    prefix = "rotate " if planned.action is Action.ROTATE else ""
+    text = f"{SYMBOLS[planned.action]} {prefix}{c.name}"
     if planned.action is Action.CREATE:
         text += f"   {destination(c)}   # {c.source.file}:{c.source.line}"
     elif planned.action is Action.AMBIGUOUS:
         text += f"   # ERROR: {len(planned.remote)} connections share this name"
+    elif planned.action is Action.UNKNOWN:
+        text += "   # sandbox could not be listed"
     elif planned.action is Action.DRIFT:
         text += "   # drifted: " + ", ".join(
             f"{d.field} {d.observed!r} -> {d.desired!r}" for d in planned.drift
         )
-    elif planned.action is Action.UNKNOWN:
-        text += "   # sandbox could not be listed"
+    else:
+        text += f"   # {describe(planned)}"
+        if planned.drift:
+            text += ": " + ", ".join(
+                f"{d.field} {d.observed!r} -> {d.desired!r}" for d in planned.drift
+            )
+    return html.escape(text, quote=False)
+
+
+def _deletion(deletion: PlannedDeletion) -> str:
+    text = f"{DELETE_SYMBOL} {deletion.remote.name}   # {describe_deletion(deletion)}"
     return html.escape(text, quote=False)
 
 
@@ -42,32 +63,41 @@ def render_markdown(plan: Plan, *, full_plan_hint: str = "the JSON plan") -> str
         "",
         f"**{_cell(plan.summary())}**",
         "",
-        "| sandbox | cloud | to add | unchanged | drifted | errors | unmanaged |",
-        "|---|---|---:|---:|---:|---:|---:|",
+        "| sandbox | cloud | to add | to change | to delete | unchanged | drifted | errors "
+        "| unmanaged |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     sections: list[tuple[str, list[str]]] = []
     for state in plan.sandboxes:
         entries = [p for p in plan.connections if p.key == (state.org, state.sandbox)]
+        deletions = [d for d in plan.deletions if d.key == (state.org, state.sandbox)]
 
         def count(*actions: Action, entries: list[PlannedConnection] = entries) -> int:
             return sum(1 for p in entries if p.action in actions)
 
         head.append(
             f"| {_cell(state.sandbox)} | {state.cloud} | {count(Action.CREATE)} | "
+            f"{count(Action.UPDATE, Action.ROTATE)} | {len(deletions)} | "
             f"{count(Action.UNCHANGED)} | {count(Action.DRIFT)} | "
-            f"{count(Action.AMBIGUOUS, Action.UNKNOWN)} | {state.unmanaged} |"
+            f"{count(Action.AMBIGUOUS, Action.UNKNOWN, Action.REPLACE)} | "
+            f"{state.unmanaged - len(deletions)} |"
         )
         changes = [p for p in entries if p.action is not Action.UNCHANGED]
-        if not changes and not state.error:
+        if not changes and not deletions and not state.error:
             continue
-        body = [_detail(p) for p in changes]
+        body = [_detail(p) for p in changes] + [_deletion(d) for d in deletions]
         if state.error:
             body.insert(0, html.escape(f"? cannot list connections: {state.error}", quote=False))
-        summary = f"{_cell(state.sandbox)}: {len(changes)} change(s) or problem(s)"
+        summary = f"{_cell(state.sandbox)}: {len(changes) + len(deletions)} change(s) or problem(s)"
         sections.append((summary, body))
     text = "\n".join(head) + "\n"
     if n.get(Action.AMBIGUOUS):
         text += "\n> [!WARNING]\n> Some names match several remote connections; apply skips them.\n"
+    if plan.deletions:
+        text += (
+            f"\n> [!CAUTION]\n> `apply --prune` deletes {len(plan.deletions)} connection(s) "
+            "no manifest declares (the `-` lines).\n"
+        )
     left_out = 0
     for summary, body in sections:
         opening = f"\n<details><summary>{summary}</summary>\n\n<pre>\n"

@@ -4,46 +4,103 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from provisioner.plan import SYMBOLS, Action, Plan, destination
+from provisioner.plan import (
+    DELETE_SYMBOL,
+    SYMBOLS,
+    Action,
+    Plan,
+    PlannedConnection,
+    PlannedDeletion,
+    destination,
+)
 
 _COLOURS = {
     Action.CREATE: "\033[32m",
+    Action.UPDATE: "\033[33m",
+    Action.ROTATE: "\033[33m",
     Action.DRIFT: "\033[33m",
+    Action.REPLACE: "\033[31m",
     Action.AMBIGUOUS: "\033[31m",
     Action.UNKNOWN: "\033[31m",
 }
+_DELETE_COLOUR = "\033[31m"
 _RESET = "\033[0m"
 
 
+def secret_source(planned: PlannedConnection) -> str:
+    return " and ".join(str(ref) for ref in planned.desired.secrets)
+
+
+def describe(planned: PlannedConnection) -> str:
+    """What happens to one entry, after its name (shared with the markdown report)."""
+    c = planned.desired
+    action = planned.action
+    if action is Action.CREATE:
+        return f"{destination(c)}  ({c.source.file}:{c.source.line})"
+    if action is Action.AMBIGUOUS:
+        ids = ", ".join(r.id for r in planned.remote)
+        return (
+            f"ERROR: {len(planned.remote)} connections share this name ({ids}); "
+            "nothing will be done for it until only one remains"
+        )
+    remote_id = planned.remote[0].id if planned.remote else ""
+    if action is Action.UPDATE:
+        text = f"({remote_id}) will update"
+        return text + (
+            f" and re-send its secret from {secret_source(planned)}" if planned.rotate else ""
+        )
+    if action is Action.ROTATE:
+        text = f"({remote_id}) will re-send its secret from {secret_source(planned)}"
+        return text + ("; the drift below is not changed (--no-update)" if planned.drift else "")
+    if action is Action.DRIFT:
+        return f"({remote_id}) drifted, not changed by apply"
+    if action is Action.REPLACE:
+        return f"({remote_id}) ERROR: {planned.reason}"
+    return ""
+
+
+def describe_deletion(deletion: PlannedDeletion) -> str:
+    where = deletion.rule.source
+    return (
+        f"({deletion.remote.id}) will delete: no manifest declares it, and prune "
+        f"{deletion.pattern!r} claims it ({where.file}:{where.line})"
+    )
+
+
+def _label(planned: PlannedConnection) -> str:
+    prefix = "rotate " if planned.action is Action.ROTATE else ""
+    return f"{SYMBOLS[planned.action]} {prefix}{planned.desired.name}"
+
+
 def write_text(plan: Plan, out: TextIO, *, colour: bool, verbose: bool = False) -> None:
-    def paint(action: Action, text: str) -> str:
-        return f"{_COLOURS[action]}{text}{_RESET}" if colour and action in _COLOURS else text
+    def paint(code: str | None, text: str) -> str:
+        return f"{code}{text}{_RESET}" if colour and code else text
 
     for state in plan.sandboxes:
-        entries = [p for p in plan.connections if p.key == (state.org, state.sandbox)]
+        key = (state.org, state.sandbox)
+        entries = [p for p in plan.connections if p.key == key]
+        deletions = [d for d in plan.deletions if d.key == key]
         shown = [p for p in entries if verbose or p.action is not Action.UNCHANGED]
-        unchanged = len(entries) - len([p for p in entries if p.action is not Action.UNCHANGED])
+        unchanged = sum(1 for p in entries if p.action is Action.UNCHANGED)
         header = f"sandbox {state.sandbox} ({state.cloud}, {state.org})"
         notes = [f"{unchanged} unchanged"] if unchanged else []
-        if state.unmanaged:
-            notes.append(f"{state.unmanaged} unmanaged, left alone")
+        if state.unmanaged - len(deletions) > 0:
+            notes.append(f"{state.unmanaged - len(deletions)} unmanaged, left alone")
         out.write(header + (f": {', '.join(notes)}" if notes else "") + "\n")
         if state.error:
-            out.write(paint(Action.UNKNOWN, f"  ? cannot list connections: {state.error}") + "\n")
+            out.write(
+                paint(_COLOURS[Action.UNKNOWN], f"  ? cannot list connections: {state.error}")
+                + "\n"
+            )
             continue
         for planned in shown:
-            c = planned.desired
-            symbol = SYMBOLS[planned.action]
-            line = f"  {symbol} {c.name}"
-            if planned.action is Action.CREATE:
-                line += f"  {destination(c)}  ({c.source.file}:{c.source.line})"
-            elif planned.action is Action.AMBIGUOUS:
-                ids = ", ".join(r.id for r in planned.remote)
-                line += f"  ERROR: {len(planned.remote)} connections share this name ({ids}); "
-                line += "nothing will be done for it until only one remains"
-            elif planned.action is Action.DRIFT:
-                line += f"  ({planned.remote[0].id}) drifted, not changed by apply"
-            out.write(paint(planned.action, line) + "\n")
+            line = f"  {_label(planned)}"
+            detail = describe(planned)
+            line += f"  {detail}" if detail else ""
+            out.write(paint(_COLOURS.get(planned.action), line) + "\n")
             for drift in planned.drift:
                 out.write(f"      {drift.field}: {drift.observed!r} -> {drift.desired!r}\n")
+        for deletion in deletions:
+            line = f"  {DELETE_SYMBOL} {deletion.remote.name}  {describe_deletion(deletion)}"
+            out.write(paint(_DELETE_COLOUR, line) + "\n")
     out.write(plan.summary() + "\n")

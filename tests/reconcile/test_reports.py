@@ -90,10 +90,10 @@ MARKDOWN = """\
 
 **Plan: 1 to add, 1 unchanged, 1 drifted. 2 in error.**
 
-| sandbox | cloud | to add | unchanged | drifted | errors | unmanaged |
-|---|---|---:|---:|---:|---:|---:|
-| prod | azure | 1 | 1 | 1 | 1 | 1 |
-| dev | azure | 0 | 0 | 0 | 1 | 0 |
+| sandbox | cloud | to add | to change | to delete | unchanged | drifted | errors | unmanaged |
+|---|---|---:|---:|---:|---:|---:|---:|---:|
+| prod | azure | 1 | 0 | 0 | 1 | 1 | 1 | 1 |
+| dev | azure | 0 | 0 | 0 | 0 | 0 | 1 | 0 |
 
 > [!WARNING]
 > Some names match several remote connections; apply skips them.
@@ -126,7 +126,7 @@ def test_markdown_escapes_hostile_names() -> None:
     plan = make_plan([desired(hostile, "x|y<b>")], {(ORG, "x|y<b>"): []})
     comment = render_markdown(plan)
     assert "<script>" not in comment and "<b>" not in comment
-    assert "| x\\|y&lt;b&gt; | azure | 1 | 0 | 0 | 0 | 0 |\n" in comment
+    assert "| x\\|y&lt;b&gt; | azure | 1 | 0 | 0 | 0 | 0 | 0 | 0 |\n" in comment
     assert "<summary>x\\|y&lt;b&gt;: 1 change(s) or problem(s)</summary>" in comment
     assert (
         "+ a|b&lt;script&gt;alert(1)&lt;/script&gt;`x`   reader@pg.example.test:5432/orders ssl=verify-full   # team/orders.yaml:10\n"
@@ -143,8 +143,9 @@ def test_markdown_stays_under_githubs_limit_and_points_at_the_json() -> None:
     plan = make_plan(wanted, {(ORG, "prod"): [], (ORG, "dev"): []})
     comment = render_markdown(plan, full_plan_hint="the full plan in plan.json")
     assert len(comment) <= GITHUB_COMMENT_LIMIT
-    assert "| prod | azure | 3000 | 0 | 0 | 0 | 0 |\n| dev | azure | 3000 | 0 | 0 | 0 | 0 |\n" in (
-        comment
+    assert (
+        "| prod | azure | 3000 | 0 | 0 | 0 | 0 | 0 | 0 |\n| dev | azure | 3000 | 0 | 0 | 0 | 0 | 0 | 0 |\n"
+        in (comment)
     )
     shown = comment.count("\n+ orders-connection-with-a-long-name-")
     assert 500 < shown < 6000
@@ -175,17 +176,19 @@ def test_json_plan_document() -> None:
     common = {"org": ORG, "sandbox": "prod", "cloud": "azure"}
     assert document == {
         "format": "provision-plan",
-        "format_version": 1,
+        "format_version": 2,
         "manifests": {
             "paths": ["team/"],
             "sandboxes": ["prod"],
             "connections": ["*"],
             "digest": "sha256:d",
         },
+        "options": {"update": False, "rotate_secrets": False, "prune": False},
         "summary": {
             "add": 2,
             "create": 2,
             "drift": 1,
+            "delete": 0,
             "unmanaged": 0,
             "text": "Plan: 2 to add, 0 unchanged, 1 drifted.",
         },
@@ -236,6 +239,7 @@ def test_json_plan_document() -> None:
                 },
             },
         ],
+        "deletions": [],
     }
 
 

@@ -157,7 +157,7 @@ def test_a_comment_or_a_secret_value_is_no_manifest_change(
         (
             '{"format": "provision-plan", "format_version": 99}',
             "error: plan.json: plan format version 99 is not supported (this provision writes "
-            "version 1); plan again\n",
+            "version 2); plan again\n",
         ),
     ],
 )
