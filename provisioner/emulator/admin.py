@@ -5,6 +5,9 @@
 - ``GET /__emulator/state`` → every stored record (secrets unmasked: it is a test seam);
   ``DELETE`` → forget every connection.
 - ``DELETE /__emulator/tokens`` → revoke every token; ``?token=...`` revokes one.
+- ``POST /__emulator/dataflows`` with ``{"org", "sandbox", "connection_id", "name"}`` → a
+  source connection on that base connection and a flow reading it (the connection is then
+  in use: deleting it is FLOW-1418-400); answers their ids.
 - ``GET /__emulator/requests`` → request counters; ``DELETE`` resets them.
 - ``GET /__emulator/health`` → ``{"ok": true}``.
 """
@@ -25,6 +28,17 @@ if TYPE_CHECKING:
 
 def _bad(message: str) -> ApiError:
     return ApiError(400, {"error": "bad_request", "message": message})
+
+
+def _preload(emulator: Emulator, request: Request) -> dict[str, object]:
+    try:
+        body = json.loads(request.body or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        raise _bad("the body must be a JSON object") from None
+    fields = ("org", "sandbox", "connection_id", "name")
+    if not isinstance(body, dict) or not all(isinstance(body.get(k), str) for k in fields):
+        raise _bad(f"the body must be a JSON object with string {', '.join(fields)}")
+    return emulator.add_dataflow(body["org"], body["sandbox"], body["connection_id"], body["name"])
 
 
 def handle(emulator: Emulator, route: Route, request: Request) -> Response:
@@ -49,7 +63,16 @@ def handle(emulator: Emulator, route: Route, request: Request) -> Response:
         if method == "DELETE":
             emulator.reset()
             return Response(204)
-        return Response(200, {"connections": emulator.connections()})
+        return Response(
+            200,
+            {
+                "connections": emulator.connections(),
+                "sourceConnections": emulator.dataflows.sources.dump(),
+                "flows": emulator.dataflows.flows.dump(),
+            },
+        )
+    if job == "dataflows":
+        return Response(201, _preload(emulator, request))
     if job == "tokens":
         revoked = emulator.revoke_tokens(request.param("token"))
         return Response(200, {"revoked": revoked})

@@ -17,7 +17,8 @@ import httpx
 from provisioner.emulator import admin
 from provisioner.emulator.auth import Caller, TokenIssuer, check_headers
 from provisioner.emulator.config import EmulatorConfig, Faults
-from provisioner.emulator.connections import Connections
+from provisioner.emulator.connections import Connections, list_response
+from provisioner.emulator.dataflows import Dataflows
 from provisioner.emulator.errors import (
     ApiError,
     JsonObject,
@@ -28,7 +29,7 @@ from provisioner.emulator.errors import (
 )
 from provisioner.emulator.faults import ConnectionDropped, Decision, FaultInjector
 from provisioner.emulator.http import Request, Response
-from provisioner.emulator.routes import Route, match
+from provisioner.emulator.routes import FLOW, Route, match
 from provisioner.emulator.spec import POSTGRES_SPEC_ID, ConnectionSpec
 from provisioner.emulator.store import open_store
 
@@ -67,8 +68,25 @@ class Emulator:
         self.store = open_store(self.config.state_file)
         self.spec = ConnectionSpec(self.config)
         self.injector = FaultInjector(self.config.faults, self.config.seed)
+        usage_lock = threading.Lock()
         self.api = Connections(
-            self.config, self.store, self.spec, clock, lambda: self.injector.faults.page_size
+            self.config,
+            self.store,
+            self.spec,
+            clock,
+            lambda: self.injector.faults.page_size,
+            users=lambda org, sandbox, conn_id: self.dataflows.users_of_connection(
+                org, sandbox, conn_id
+            ),
+            usage_lock=usage_lock,
+        )
+        self.dataflows = Dataflows(
+            open_store(self.config.state_file, "source_connections"),
+            open_store(self.config.state_file, "flows"),
+            self.store,
+            self.api.now_ms,
+            clock,
+            usage_lock,
         )
         self._counts: Counter[str] = Counter()
         self._counts_lock = threading.Lock()
@@ -95,6 +113,12 @@ class Emulator:
             ),
             key=lambda r: (r["createdAt"], r["id"]),
         )
+
+    def add_dataflow(self, org: str, sandbox: str, connection_id: str, name: str) -> JsonObject:
+        """A source connection on the base connection and a flow reading it: the connection
+        is then "in use", and deleting it is refused with FLOW-1418-400."""
+        caller = Caller(self.config.client_id, org, sandbox)
+        return self.dataflows.preload(caller, connection_id, name)
 
     def set_faults(
         self, faults: Faults | None = None, *, seed: int | None = None, **changes: Any
@@ -127,9 +151,13 @@ class Emulator:
 
     def reset(self) -> None:
         self.store.reset()
+        self.dataflows.sources.reset()
+        self.dataflows.flows.reset()
 
     def close(self) -> None:
         self.store.close()
+        self.dataflows.sources.close()
+        self.dataflows.flows.close()
 
     # -- WSGI -------------------------------------------------------------------------------
 
@@ -221,6 +249,9 @@ class Emulator:
         if route.name.endswith("/test"):
             assert item_id is not None
             return self.api.test(caller, item_id)
+        collection = route.name.removeprefix(FLOW + "/").split("/")[0]
+        if collection in ("sourceConnections", "flows"):
+            return self._dataflow_route(collection, method, item_id, caller, request)
         if item_id is None:
             if method == "POST":
                 return self.api.create(caller, request)[0]
@@ -230,6 +261,21 @@ class Emulator:
         if method == "PATCH":
             return self.api.patch(caller, item_id, request)
         return self.api.delete(caller, item_id)
+
+    def _dataflow_route(
+        self, collection: str, method: str, item_id: str | None, caller: Caller, request: Request
+    ) -> Response:
+        flows = self.dataflows
+        if item_id is None and method == "POST":
+            if collection == "flows":
+                return flows.create_flow(caller, request.json())
+            return flows.create_source(caller, request.json())
+        if item_id is None:
+            records = flows.store_of(collection).in_scope((caller.org, caller.sandbox))
+            return list_response(records, request, collection, self.api.page_size)
+        if method == "GET":
+            return flows.get(collection, caller, item_id)
+        return flows.delete(collection, caller, item_id)
 
     def _read(self, environ: WSGIEnvironment, method: str, path: str) -> Request:
         headers = {

@@ -51,8 +51,14 @@ class Connections:
         spec: ConnectionSpec,
         clock: Callable[[], float] = time.time,
         forced_page_size: Callable[[], int | None] = lambda: None,
+        users: Callable[[str, str, str], list[str]] = lambda org, sandbox, conn_id: [],
+        usage_lock: threading.Lock | None = None,
     ) -> None:
         self._config = config
+        # Who uses a connection (dataflow names), checked under the lock that also guards
+        # creating a dataflow, so a delete and a new dataflow cannot both succeed.
+        self._users = users
+        self._usage_lock = usage_lock or threading.Lock()
         self._forced_page_size = forced_page_size
         self._tick_lock = threading.Lock()
         self._last_ms = max((max(r["createdAt"], r["updatedAt"]) for r in store.dump()), default=0)
@@ -60,7 +66,7 @@ class Connections:
         self._spec = spec
         self._clock = clock
 
-    def _now_ms(self) -> int:
+    def now_ms(self) -> int:
         # Strictly increasing, so creation order is total even within one millisecond and
         # "orderby=createdAt" (the default order) lists connections in the order they were made.
         with self._tick_lock:
@@ -85,7 +91,7 @@ class Connections:
         self._spec.validate_auth(auth)
         assert isinstance(auth, dict)  # validate_auth checked it
         check_cloud(self._config.cloud_of(caller.sandbox), caller.sandbox, auth)
-        now, etag = self._now_ms(), new_etag(self._clock)
+        now, etag = self.now_ms(), new_etag(self._clock)
         record: JsonObject = {
             "id": str(uuid.uuid4()),
             "createdAt": now,
@@ -114,39 +120,10 @@ class Connections:
         return Response(201, {"id": record["id"], "etag": etag}, {"Location": location}), record
 
     def list(self, caller: Caller, request: Request) -> Response:
-        count = (request.param("count") or "false").lower()
-        if count not in ("true", "false"):
-            raise flow_error("1100-400", "count must be true or false.")
-        limit_raw = request.param("limit")
-        if count == "true" and limit_raw is not None:
-            raise flow_error("1401-400")
-        matches = compile_filters(request.params("property"))
-        order = parse_orderby(request.param("orderby"))
-        records = [
-            view
-            for view in map(self.view, self._store.in_scope((caller.org, caller.sandbox)))
-            if matches(view)
-        ]
-        if count == "true":
-            return Response(200, {"count": len(records)})
-        records = sort_records(records, order)
-        token = request.param("continuationToken")
-        if token is not None:
-            after = decode_token(token)
-            if len(after) != len(order) + 1:
-                raise flow_error("1100-400", "continuationToken does not match this orderby.")
-            records = [r for r in records if compare_keys(sort_key(r, order), after, order) > 0]
-        size = self._page_size(limit_raw)
-        page, more = records[:size], len(records) > size
-        result: JsonObject = {"items": page}
-        if more:
-            next_token = encode_token(sort_key(page[-1], order))
-            kept = [(k, v) for k, v in request.query if k != "continuationToken"]
-            query = urlencode([("continuationToken", next_token), *kept], quote_via=quote)
-            result["_links"] = {"next": {"href": f"/connections?{query}"}}
-        return Response(200, result)
+        records = map(self.view, self._store.in_scope((caller.org, caller.sandbox)))
+        return list_response(list(records), request, "connections", self.page_size)
 
-    def _page_size(self, limit_raw: str | None) -> int:
+    def page_size(self, limit_raw: str | None) -> int:
         size = self._config.page_size
         if limit_raw is not None:
             try:
@@ -163,10 +140,10 @@ class Connections:
         return min(size, forced) if forced else size
 
     def get(self, caller: Caller, conn_id: str) -> Response:
-        return Response(200, {"items": [self.view(self._require(caller, conn_id))]})
+        return Response(200, {"items": [self.view(self.require(caller, conn_id))]})
 
     def test(self, caller: Caller, conn_id: str) -> Response:
-        record = self._require(caller, conn_id)
+        record = self.require(caller, conn_id)
         params = record["auth"]["params"]
         host = str(params.get("server") or "")
         if "connectionString" in params:
@@ -178,15 +155,23 @@ class Connections:
         return Response(200, {"result": not unreachable})
 
     def delete(self, caller: Caller, conn_id: str) -> Response:
-        record = self._require(caller, conn_id)
+        record = self.require(caller, conn_id)
         if record["state"] not in MUTABLE_STATES:
             raise flow_error("1416-400")
-        if not self._store.delete((caller.org, caller.sandbox), conn_id):
-            raise flow_error("1101-404", f"No connection with id '{conn_id}'.")
+        with self._usage_lock:
+            users = self._users(caller.org, caller.sandbox, conn_id)
+            if users:
+                raise flow_error(
+                    "1418-400",
+                    f"The connection '{conn_id}' is in use by dataflow(s) "
+                    f"{', '.join(users)} and cannot be deleted.",
+                )
+            if not self._store.delete((caller.org, caller.sandbox), conn_id):
+                raise flow_error("1101-404", f"No connection with id '{conn_id}'.")
         return Response(204)
 
     def patch(self, caller: Caller, conn_id: str, request: Request) -> Response:
-        self._require(caller, conn_id)
+        self.require(caller, conn_id)
         if_match = request.headers.get("if-match")
         if not if_match:
             raise flow_error("1403-400")
@@ -209,7 +194,7 @@ class Connections:
             updated.update(
                 etag=etag,
                 version=etag,
-                updatedAt=self._now_ms(),
+                updatedAt=self.now_ms(),
                 updatedBy=caller.adobe_id,
                 updatedClient=caller.adobe_id,
             )
@@ -220,11 +205,48 @@ class Connections:
             raise flow_error("1101-404", f"No connection with id '{conn_id}'.")
         return Response(200, {"id": new["id"], "etag": new["etag"]})
 
-    def _require(self, caller: Caller, conn_id: str) -> JsonObject:
+    def require(self, caller: Caller, conn_id: str) -> JsonObject:
         record = self._store.get((caller.org, caller.sandbox), conn_id)
         if record is None:
             raise flow_error("1101-404", f"No connection with id '{conn_id}'.")
         return record
+
+
+def list_response(
+    records: list[JsonObject],
+    request: Request,
+    collection: str,
+    page_size: Callable[[str | None], int],
+) -> Response:
+    """A list route's answer: `count`, `property` filters, `orderby`, `limit` and
+    continuation pages, as Adobe documents them for every Flow Service collection."""
+    count = (request.param("count") or "false").lower()
+    if count not in ("true", "false"):
+        raise flow_error("1100-400", "count must be true or false.")
+    limit_raw = request.param("limit")
+    if count == "true" and limit_raw is not None:
+        raise flow_error("1401-400")
+    matches = compile_filters(request.params("property"))
+    order = parse_orderby(request.param("orderby"))
+    records = [r for r in records if matches(r)]
+    if count == "true":
+        return Response(200, {"count": len(records)})
+    records = sort_records(records, order)
+    token = request.param("continuationToken")
+    if token is not None:
+        after = decode_token(token)
+        if len(after) != len(order) + 1:
+            raise flow_error("1100-400", "continuationToken does not match this orderby.")
+        records = [r for r in records if compare_keys(sort_key(r, order), after, order) > 0]
+    size = page_size(limit_raw)
+    page, more = records[:size], len(records) > size
+    result: JsonObject = {"items": page}
+    if more:
+        next_token = encode_token(sort_key(page[-1], order))
+        kept = [(k, v) for k, v in request.query if k != "continuationToken"]
+        query = urlencode([("continuationToken", next_token), *kept], quote_via=quote)
+        result["_links"] = {"next": {"href": f"/{collection}?{query}"}}
+    return Response(200, result)
 
 
 def _bare(etag: Any) -> str:

@@ -45,6 +45,11 @@ FLOW_CODES: dict[str, tuple[str, str]] = {
         "Delete or update can only be applied to connections that are enabled, disabled or "
         "initializing.",
     ),
+    # [inferred wording] Adobe documents the code for a connection its dataflows still use.
+    "1418-400": (
+        "Invalid request",
+        "The connection is in use by one or more dataflows and cannot be deleted.",
+    ),
     "1434-400": ("Invalid request", "The patch operation 'move' is not supported."),
     "1455-400": ("Invalid request", "The patch request is invalid."),
     "2100-404": ("Sandbox not found", "The sandbox in header 'x-sandbox-name' was not found."),

@@ -91,8 +91,9 @@ class MemoryStore:
 
 
 class SqliteStore(MemoryStore):
+    # One table per kind of record (connections, sourceConnections, flows), one file.
     _SCHEMA = """
-        CREATE TABLE IF NOT EXISTS connections (
+        CREATE TABLE IF NOT EXISTS {table} (
             id TEXT PRIMARY KEY,
             org TEXT NOT NULL,
             sandbox TEXT NOT NULL,
@@ -101,18 +102,19 @@ class SqliteStore(MemoryStore):
         )
     """
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, table: str = "connections") -> None:
         super().__init__()
+        self._table = table
         # One connection shared under the store lock: writes are serialised anyway.
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(self._SCHEMA)
-        rows = self._db.execute("SELECT body FROM connections ORDER BY seq").fetchall()
+        self._db.execute(self._SCHEMA.format(table=table))
+        rows = self._db.execute(f"SELECT body FROM {table} ORDER BY seq").fetchall()
         self._seq = 0
         for (body,) in rows:
             record = json.loads(body)
             self._scopes.setdefault(self.scope_of(record), {})[record["id"]] = record
-        seq_row = self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM connections").fetchone()
+        seq_row = self._db.execute(f"SELECT COALESCE(MAX(seq), 0) FROM {table}").fetchone()
         self._seq = int(seq_row[0])
 
     def _transaction(self, sql: str, params: tuple[object, ...]) -> None:
@@ -129,21 +131,22 @@ class SqliteStore(MemoryStore):
         org, sandbox = self.scope_of(record)
         # Upsert keeps the original seq so listing order survives restarts.
         self._transaction(
-            "INSERT INTO connections (id, org, sandbox, seq, body) VALUES (?, ?, ?, ?, ?) "
+            f"INSERT INTO {self._table} (id, org, sandbox, seq, body) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT(id) DO UPDATE SET body = excluded.body",
             (record["id"], org, sandbox, self._seq, json.dumps(record, sort_keys=True)),
         )
 
     def _remove(self, conn_id: str) -> None:
-        self._transaction("DELETE FROM connections WHERE id = ?", (conn_id,))
+        self._transaction(f"DELETE FROM {self._table} WHERE id = ?", (conn_id,))
 
     def _clear(self) -> None:
-        self._transaction("DELETE FROM connections", ())
+        self._transaction(f"DELETE FROM {self._table}", ())
 
     def close(self) -> None:
         with self.lock:
             self._db.close()
 
 
-def open_store(state_file: str | None) -> MemoryStore:
-    return SqliteStore(state_file) if state_file else MemoryStore()
+def open_store(state_file: str | None, table: str = "connections") -> MemoryStore:
+    # `table` is one of our own constants, never request data.
+    return SqliteStore(state_file, table) if state_file else MemoryStore()

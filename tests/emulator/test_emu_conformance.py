@@ -174,9 +174,12 @@ def test_every_served_route_is_in_the_openapi_file() -> None:
         if route.kind != "api":
             continue
         path = route.name.removeprefix(FLOW)
-        spelled = path.replace(
-            "{id}", "{CONNECTION_SPEC_ID}" if "Specs" in path else "{BASE_CONNECTION_ID}"
+        placeholder = {"connectionSpecs": "{CONNECTION_SPEC_ID}", "flows": "{FLOW_ID}"}.get(
+            path.split("/")[1], "{BASE_CONNECTION_ID}"
         )
+        if path.startswith("/sourceConnections"):
+            placeholder = "{SOURCE_CONNECTION_ID}"
+        spelled = path.replace("{id}", placeholder)
         assert spelled in openapi_paths, spelled
         for method in route.methods:
             declared = DOC["paths"].get(spelled) or DOC["paths"][spelled + "/"]

@@ -117,7 +117,11 @@ def test_admin_reset_clears_the_state_file(tmp_path: Path) -> None:
     with make_client(emu) as api:
         create(api)
         assert api.delete("/__emulator/state").status_code == 204
-        assert api.get("/__emulator/state").json() == {"connections": []}
+        assert api.get("/__emulator/state").json() == {
+            "connections": [],
+            "sourceConnections": [],
+            "flows": [],
+        }
     emu.close()
     again = Emulator(EmulatorConfig(state_file=state))
     assert again.connections() == []

@@ -55,7 +55,7 @@ def test_unknown_routes_are_404(api: httpx.Client) -> None:
         404,
         {"error_code": "404010", "message": "Service not found"},
     )
-    inside = api.get(f"{FLOW}/flows")
+    inside = api.get(f"{FLOW}/runs")
     assert (inside.status_code, flow_code(inside)) == (404, "1101-404")
 
 
