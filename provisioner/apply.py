@@ -34,6 +34,12 @@ class Status(StrEnum):
     # Created, then deleted again: an older connection of that name appeared meanwhile
     # (a concurrent apply, or our own earlier create whose answer was lost).
     YIELDED = "yielded to an older duplicate"
+    UPDATED = "updated"
+    ROTATED = "secret rotated"
+    # A 412 showed someone else's change; read again, it already matched the manifests.
+    CURRENT = "found up to date"
+    DELETED = "deleted"
+    IN_USE = "kept: in use by a dataflow"
     FAILED = "failed"
     SKIPPED = "skipped"  # not started: the run was interrupted
 

@@ -20,6 +20,7 @@ from typing import NoReturn
 from provisioner import __version__, redact
 from provisioner.commands.remote import DEFAULT_PARALLELISM, RemoteOptions
 from provisioner.errors import ManifestError, ProvisionError
+from provisioner.plan import PlanOptions
 from provisioner.select import Selection
 
 EPILOG = """\
@@ -27,7 +28,13 @@ examples:
   provision validate configs/                 check manifests offline
   provision render configs/ --sandbox prod    the payloads that would be sent (secrets masked)
   provision plan configs/ --format markdown   what apply would create (read-only)
-  provision apply configs/ --auto-approve     create what is missing
+  provision apply configs/ --auto-approve     create what is missing, update what drifted
+  provision apply configs/ --auto-approve --rotate-secrets --sandbox prod --connection 'orders-*'
+                                              re-send rotated database passwords
+  provision apply configs/ --auto-approve --prune
+                                              also delete what the manifests' prune: claims
+  provision import --org ORG --sandbox prod --out teams/imported.yaml
+                                              adopt connections made by hand
 
 environment: AEP_CLIENT_ID, AEP_CLIENT_SECRET (plan/apply), AEP_SCOPES, AEP_IMS_URL,
 AEP_PLATFORM_URL. `provision emulator` prints the values that point at a local emulator.
@@ -65,6 +72,40 @@ def _add_selection(parser: argparse.ArgumentParser, *, paths_required: bool = Tr
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more detail")
     parser.add_argument("-q", "--quiet", action="store_true", help="only errors")
     parser.add_argument("--no-color", action="store_true", help="no colour (also NO_COLOR)")
+
+
+def _add_lifecycle(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "changing existing connections",
+        "Creates are always planned. Drifted readable fields (description, server, port, "
+        "database, username, sslMode) are updated in place with PATCH unless --no-update; "
+        "secrets and deletions change only when asked.",
+    )
+    group.add_argument(
+        "--no-update",
+        action="store_true",
+        help="report drift (~) without changing it: create only, as before updates existed",
+    )
+    group.add_argument(
+        "--rotate-secrets",
+        action="store_true",
+        help="re-send the password or connection string of every selected existing "
+        "connection (secrets read back masked, so their drift is invisible); narrow it with "
+        "--sandbox/--connection. Plan shows '~ rotate' lines and needs no secret",
+    )
+    group.add_argument(
+        "--prune",
+        action="store_true",
+        help="delete remote connections no manifest declares, but only those a manifest's "
+        "prune: {names: [glob]} claims in its own sandboxes; a dataflow's connection is "
+        "refused by the API and reported. Without it nothing is ever deleted",
+    )
+
+
+def _lifecycle(args: argparse.Namespace) -> PlanOptions | None:
+    if not (args.no_update or args.rotate_secrets or args.prune):
+        return None
+    return PlanOptions(update=not args.no_update, rotate=args.rotate_secrets, prune=args.prune)
 
 
 def _parallelism(text: str) -> int:
@@ -141,7 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     plan = commands.add_parser(
         "plan",
-        help="show what apply would create (read-only)",
+        help="show what apply would create, update, rotate or delete (read-only)",
         description="Read the remote state (GET only) and print the plan. Needs "
         "AEP_CLIENT_ID and AEP_CLIENT_SECRET, never the connections' secrets.",
     )
@@ -164,12 +205,14 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="exit 2 when there are changes to apply (0 none, 1 error)",
     )
+    _add_lifecycle(plan)
 
     apply = commands.add_parser(
         "apply",
-        help="create the connections that are missing",
-        description="Plan, then create what is missing. Safe to re-run: it never "
-        "creates a duplicate. Without a terminal it needs --auto-approve or --plan FILE.",
+        help="create what is missing, update what drifted",
+        description="Plan, then create what is missing and update drifted fields in place "
+        "(PATCH with the etag the plan saw). Safe to re-run: it never creates a duplicate. "
+        "Without a terminal it needs --auto-approve or --plan FILE.",
     )
     _add_selection(apply, paths_required=False)
     _add_remote(apply)
@@ -179,8 +222,10 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         type=Path,
         dest="plan_file",
-        help="apply a saved plan; refused if the manifests or remote changed",
+        help="apply a saved plan; refused if the manifests or remote changed (an etag "
+        "moved, a deletion appeared); it brings its own --no-update/--rotate-secrets/--prune",
     )
+    _add_lifecycle(apply)
 
     commands.add_parser(
         "schema",
@@ -249,6 +294,7 @@ def _dispatch(argv: list[str]) -> int:
             environ=os.environ,
             colour=colour,
             verbose=args.verbose > 0,
+            lifecycle=_lifecycle(args) or PlanOptions(update=True),
         )
     if args.command == "apply":
         from provisioner.commands import apply
@@ -264,6 +310,7 @@ def _dispatch(argv: list[str]) -> int:
             colour=colour,
             quiet=args.quiet,
             interactive=sys.stdin.isatty(),
+            lifecycle=_lifecycle(args),
         )
     raise AssertionError(f"unhandled command {args.command}")
 

@@ -72,6 +72,9 @@ class PlanOptions:
     prune: bool = False  # delete owned connections no manifest declares
 
 
+CREATE_ONLY = PlanOptions()
+
+
 @dataclass(frozen=True)
 class ListingFailed:
     """A sandbox whose connections could not be read; nothing is planned for it."""
@@ -80,6 +83,7 @@ class ListingFailed:
 
 
 Observed = Mapping[SandboxKey, Sequence[RemoteConnection] | ListingFailed]
+Usage = Mapping[SandboxKey, Mapping[str, tuple[str, ...]]]  # connection id -> dataflow names
 
 
 @dataclass(frozen=True)
@@ -117,6 +121,9 @@ class PlannedDeletion:
     sandbox: str
     rule: PruneRule
     pattern: str
+    # Dataflows reading through it, as listed when planning: the API will refuse the delete
+    # (FLOW-1418-400) until they are gone. Apply still asks: they may be gone by then.
+    used_by: tuple[str, ...] = ()
 
     @property
     def key(self) -> SandboxKey:
@@ -186,11 +193,13 @@ def make_plan(
     options: PlanOptions = PlanOptions(),
     rules: Sequence[PruneRule] = (),
     connection_globs: Sequence[str] = (),
+    usage: Usage | None = None,
 ) -> Plan:
     """`managed`: identities the manifests name beyond `desired` (outside a selection);
     remote connections with those names are neither unmanaged nor pruned. `rules`: the
     selected `prune:` claims; they only matter with `options.prune`. `connection_globs`:
-    the `--connection` selection, which limits pruning too."""
+    the `--connection` selection, which limits pruning too. `usage`: the dataflows that
+    read through each connection, where they were listed."""
     by_sandbox: dict[SandboxKey, list[DesiredConnection]] = {}
     for connection in desired:
         by_sandbox.setdefault((connection.org, connection.sandbox), []).append(connection)
@@ -222,7 +231,10 @@ def make_plan(
                     None if name in wanted_names else owner(rules, (*key, name), connection_globs)
                 )
                 if claim is not None:
-                    deletions.extend(PlannedDeletion(r, *key, *claim) for r in items)
+                    users = (usage or {}).get(key, {})
+                    deletions.extend(
+                        PlannedDeletion(r, *key, *claim, users.get(r.id, ())) for r in items
+                    )
     counts = Counter(c.action for c in planned)
     return Plan(tuple(planned), tuple(states), dict(counts), tuple(deletions), options)
 

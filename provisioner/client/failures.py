@@ -22,7 +22,7 @@ _MAX_DETAIL = 300
 _FLOW_CODE = re.compile(r"FLOW-\d+-\d+")
 
 # What a call does, which decides its retry rules (see transport.Transport.send).
-Kind = Literal["token", "read", "create", "delete"]
+Kind = Literal["token", "read", "create", "update", "delete"]
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,7 @@ class Call:
     body: bytes | None = None
     form: Mapping[str, str] | None = field(default=None, repr=False)
     secrets: tuple[str, ...] = field(default=(), repr=False)  # to cut from error text
+    if_match: str | None = None  # the etag an update was planned against
 
 
 class CreateOutcomeUnknown(ApiError):

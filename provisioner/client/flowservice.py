@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from typing import TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -26,6 +27,8 @@ from provisioner.client.transport import DEFAULT_ENDPOINTS, DEFAULT_RETRY, Endpo
 from provisioner.model import CreatedConnection, RemoteConnection
 from provisioner.redact import register_secret
 from provisioner.retry import RetryPolicy
+
+T = TypeVar("T")
 
 
 class FlowServiceClient:
@@ -129,6 +132,59 @@ class FlowServiceClient:
         what = f"delete connection '{name}' ({connection_id}) in sandbox '{sandbox}'"
         call = Call("delete", what, "DELETE", self._item_url(connection_id), org, sandbox)
         self._transport.send(call)
+
+    def update_connection(
+        self,
+        org: str,
+        sandbox: str,
+        connection_id: str,
+        ops: Sequence[Mapping[str, object]],
+        *,
+        etag: str,
+        name: str,
+    ) -> CreatedConnection:
+        """PATCH a connection with JSON Patch ``ops``, only if it still has ``etag``.
+
+        Someone else's change in between is a 412 (FLOW-1404-412): an ApiError with
+        ``status == 412``; the caller reads the connection again and decides afresh.
+        """
+        what = f"update connection '{name}' ({connection_id}) in sandbox '{sandbox}'"
+        body = json.dumps(list(ops)).encode()
+        url = self._item_url(connection_id)
+        # Values sent to secret params are cut from any error text that quotes the body.
+        secrets = tuple(
+            str(op["value"])
+            for op in ops
+            if isinstance(op.get("value"), str)
+            and str(op.get("path", "")).rsplit("/", 1)[-1].lower()
+            in ("password", "connectionstring")
+        )
+        call = Call("update", what, "PATCH", url, org, sandbox, body, None, secrets, etag)
+        data = self._transport.json(call, self._transport.send(call))
+        new_etag = data.get("etag") if isinstance(data, dict) else None
+        return CreatedConnection(connection_id, new_etag if isinstance(new_etag, str) else "")
+
+    def list_source_connections(self, org: str, sandbox: str) -> list[wire.SourceConnection]:
+        """Every source connection of the sandbox (what reads through a base connection)."""
+        return self._list_all(org, sandbox, "sourceConnections", wire.source_connection)
+
+    def list_flows(self, org: str, sandbox: str) -> list[wire.Dataflow]:
+        """Every dataflow of the sandbox, with the source connections it reads."""
+        return self._list_all(org, sandbox, "flows", wire.dataflow)
+
+    def _list_all(
+        self, org: str, sandbox: str, collection: str, parse: Callable[[object, str], T]
+    ) -> list[T]:
+        what = f"list {collection} in sandbox '{sandbox}'"
+        query = {"limit": str(self._page_size)}
+        url = str(httpx.URL(f"{self._endpoints.flow_url}/{collection}", params=query))
+        return pagination.collect(
+            self._transport,
+            Call("read", what, "GET", url, org, sandbox),
+            flow_url=self._endpoints.flow_url,
+            max_pages=self._max_pages,
+            parse=parse,
+        )
 
     def _item_url(self, connection_id: str) -> str:
         # Quoted whole: an id is data, never path structure.

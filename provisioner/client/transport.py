@@ -116,8 +116,10 @@ class Transport:
     def send(self, call: Call) -> httpx.Response:
         """Send with the retry rules of ``call.kind``; a success or an ApiError comes back.
 
-        Reads, deletes and the token request retry on 429, 5xx and transient transport
-        errors. A create retries only when the request cannot have been processed.
+        Reads, updates, deletes and the token request retry on 429, 5xx and transient
+        transport errors (an update carries If-Match, so a repeat of one that landed is a
+        412, never a second change). A create retries only when the request cannot have
+        been processed.
         A 401 gets one new token and one repeat, for every kind.
         """
         start, failures, refreshed, uncertain = self.clock(), 0, False, False
@@ -203,6 +205,8 @@ class Transport:
         }
         if call.body is not None:
             headers["Content-Type"] = "application/json"
+        if call.if_match is not None:
+            headers["If-Match"] = call.if_match  # verbatim, quotes included
         return self.http.build_request(call.method, call.url, headers=headers, content=call.body)
 
     def _count(self, key: str) -> None:

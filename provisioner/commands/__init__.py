@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
-from provisioner.model import DesiredConnection, Identity
+from provisioner import ownership
+from provisioner.model import DesiredConnection, Identity, PruneRule
 from provisioner.select import Selection
 from provisioner.validate import desired_connections
 from provisioner.yamlload import load_documents
@@ -26,3 +28,20 @@ def load_with_identities(
     documents, load_problems = load_documents(paths)
     everything = desired_connections(documents, secrets_dirs, load_problems)
     return selection.apply(everything), frozenset(c.identity for c in everything)
+
+
+@dataclass(frozen=True)
+class Manifests:
+    desired: list[DesiredConnection]  # the selected connections
+    managed: frozenset[Identity]  # every connection any manifest names
+    rules: list[PruneRule]  # the selected sandboxes' prune claims
+
+
+def load_manifests(
+    paths: Sequence[str], selection: Selection, secrets_dirs: Sequence[Path]
+) -> Manifests:
+    """What plan and apply work on: the selection, every declared identity, the claims."""
+    documents, load_problems = load_documents(paths)
+    everything = desired_connections(documents, secrets_dirs, load_problems)
+    rules = ownership.selected(ownership.prune_rules(documents), selection)
+    return Manifests(selection.apply(everything), frozenset(c.identity for c in everything), rules)

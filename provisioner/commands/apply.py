@@ -6,13 +6,17 @@ from pathlib import Path
 from typing import TextIO
 
 from provisioner import planfile
-from provisioner.apply import ApplyResult, Status, apply_plan, settle_ambiguous
+from provisioner.apply import apply_plan, settle_ambiguous
 from provisioner.client import FlowServiceClient
-from provisioner.commands import load_with_identities
+from provisioner.commands import load_manifests
+from provisioner.commands.applied import failed, plan_problems, summarise
 from provisioner.commands.remote import RemoteOptions, connect, plan_for
+from provisioner.diff import PatchOp
 from provisioner.errors import PlanFileError, ProvisionError, UsageError
-from provisioner.payloads import render_payload
-from provisioner.plan import Action, Plan
+from provisioner.model import DesiredConnection
+from provisioner.modify import apply_changes
+from provisioner.payloads import Payload, render_payload
+from provisioner.plan import Action, Plan, PlannedConnection, PlanOptions
 from provisioner.progress import Progress
 from provisioner.report.jsonplan import desired_digest
 from provisioner.report.text import write_text
@@ -32,10 +36,13 @@ def run(
     colour: bool,
     quiet: bool,
     interactive: bool,
+    lifecycle: PlanOptions | None = None,
     confirm: Callable[[str], str] = input,
     out: TextIO | None = None,
     err: TextIO | None = None,
 ) -> int:
+    """`lifecycle`: what may change besides creates (None: the command line's default,
+    updates on); a saved plan brings its own."""
     # Looked up per call, not bound at import: main() may run under another sys.stdout.
     out = sys.stdout if out is None else out
     err = sys.stderr if err is None else err
@@ -46,6 +53,11 @@ def run(
                 "give either manifest paths or --plan FILE, not both: a saved "
                 "plan already names its manifests and selection"
             )
+        if lifecycle is not None:
+            raise UsageError(
+                "--no-update, --rotate-secrets and --prune cannot be given with --plan FILE: "
+                "the saved plan already says what it changes; plan again with them instead"
+            )
         saved = planfile.read(plan_file)
         paths, selection = saved.paths, saved.selection
     elif not paths:
@@ -55,10 +67,20 @@ def run(
             "not running on a terminal: pass --auto-approve, or apply a reviewed "
             "plan with --plan FILE"
         )
+    chosen = saved.options if saved else (lifecycle or PlanOptions(update=True))
 
-    desired, managed = load_with_identities(paths, selection, secrets_dirs)
+    manifests = load_manifests(paths, selection, secrets_dirs)
+    desired = manifests.desired
     with connect(environ, options) as client:
-        plan = plan_for(client, desired, options.parallelism, managed)
+        plan = plan_for(
+            client,
+            desired,
+            options.parallelism,
+            manifests.managed,
+            options=chosen,
+            rules=manifests.rules,
+            connection_globs=selection.connections,
+        )
         if saved is not None:
             reasons = planfile.staleness(saved, desired_digest(desired), plan)
             if reasons:
@@ -68,50 +90,88 @@ def run(
                 )
         if not quiet:
             write_text(plan, out, colour=colour)
-        if not plan.creates:
+        if not plan.has_changes:
             plan = _settle(client, plan, options, out)
-            _plan_problems(plan, out)
-            out.write("Nothing to create.\n")
+            plan_problems(plan, out)
+            out.write("Nothing to change.\n")
             return 1 if plan.has_errors else 0
         if saved is None and not auto_approve:
-            answer = confirm(f"Create {len(plan.creates)} connection(s)? Type 'yes' to go on: ")
+            answer = confirm(f"{_question(plan)}? Type 'yes' to go on: ")
             if answer.strip().lower() != "yes":
                 out.write("Cancelled; nothing was changed.\n")
                 return 1
-        # Every secret before the first write: a missing one must not leave half a rollout.
-        resolver = SecretResolver(environ, secrets_dirs)
-        values = resolver.resolve_all(ref for p in plan.creates for ref in p.desired.secrets)
-        # Rendered before the first write too: a secret the payload cannot carry (a control
-        # character in an ODBC password) must not stop a rollout half way.
-        payloads, problems = {}, []
-        for planned in plan.creates:
-            try:
-                payloads[id(planned.desired)] = render_payload(planned.desired, values.__getitem__)
-            except ProvisionError as error:
-                problems.append(str(error))
-        if problems:
-            raise ProvisionError(
-                f"{len(problems)} payload(s) cannot be built; nothing was changed:\n"
-                + "\n".join(problems)
-            )
-        if not quiet:  # -q: only errors
+        payload_for, ops_for = _prepare(plan, environ, secrets_dirs)
+        if not quiet and plan.creates:  # -q: only errors
             err.write(
                 f"Creating {len(plan.creates)} connection(s), {options.parallelism} at a time...\n"
             )
         progress = Progress(err, live=err.isatty(), quiet=quiet)
         result = apply_plan(
-            plan,
-            client,
-            lambda c: payloads[id(c)],
-            parallelism=options.parallelism,
-            progress=progress,
+            plan, client, payload_for, parallelism=options.parallelism, progress=progress
         )
+        changes = []
+        if not result.interrupted and (plan.patches or plan.deletions):
+            if not quiet:
+                err.write(f"{_question(plan, creates=False)}, {options.parallelism} at a time...\n")
+            changes = apply_changes(
+                client,
+                plan.patches,
+                plan.deletions,
+                ops_for,
+                options=chosen,
+                parallelism=options.parallelism,
+                progress=progress,
+            )
         plan = _settle(client, plan, options, out)
-    _plan_problems(plan, out)
-    _summarise(result, plan.has_errors, out)
+    plan_problems(plan, out)
+    summarise(result, changes, plan.has_errors, out)
     if result.interrupted:
         return 130
-    return 1 if result.count(Status.FAILED) or plan.has_errors else 0
+    return 1 if failed(result, changes) or plan.has_errors else 0
+
+
+def _question(plan: Plan, *, creates: bool = True) -> str:
+    """'Create 2, update 1, delete 3 connection(s)' (as a question, or what is under way)."""
+    verbs = (
+        ("create", len(plan.creates) if creates else 0),
+        ("update", sum(1 for p in plan.patches if p.action is Action.UPDATE)),
+        ("rotate the secret of", sum(1 for p in plan.patches if p.action is Action.ROTATE)),
+        ("delete", len(plan.deletions)),
+    )
+    parts = [f"{verb} {n}" for verb, n in verbs if n]
+    text = ", ".join(parts) + " connection(s)"
+    if creates:
+        return text[0].upper() + text[1:]
+    return text[0].upper() + text[1:].replace("create", "creating")
+
+
+def _prepare(
+    plan: Plan, environ: Mapping[str, str], secrets_dirs: Sequence[Path]
+) -> tuple[Callable[[DesiredConnection], Payload], Callable[[PlannedConnection], list[PatchOp]]]:
+    """Every secret and every request body, before the first write: a missing secret or one
+    a payload cannot carry (a control character in an ODBC password) must not stop a
+    rollout half way."""
+    needed = [*plan.creates, *(p for p in plan.patches if p.rotate)]
+    resolver = SecretResolver(environ, secrets_dirs)
+    values = resolver.resolve_all(ref for p in needed for ref in p.desired.secrets)
+    payloads, problems = {}, []
+    for planned in plan.creates:
+        try:
+            payloads[id(planned.desired)] = render_payload(planned.desired, values.__getitem__)
+        except ProvisionError as error:
+            problems.append(str(error))
+    for planned in plan.patches:
+        try:
+            planned.patch_ops(values.__getitem__)
+        except ProvisionError as error:
+            problems.append(str(error))
+    if problems:
+        raise ProvisionError(
+            f"{len(problems)} payload(s) cannot be built; nothing was changed:\n"
+            + "\n".join(problems)
+        )
+    # A re-planned entry (after a 412) is rendered the same way, from the same values.
+    return (lambda c: payloads[id(c)]), (lambda p: p.patch_ops(values.__getitem__))
 
 
 def _settle(client: FlowServiceClient, plan: Plan, options: RemoteOptions, out: TextIO) -> Plan:
@@ -124,49 +184,3 @@ def _settle(client: FlowServiceClient, plan: Plan, options: RemoteOptions, out: 
                 "since settled\n"
             )
     return settled
-
-
-def _plan_problems(plan: Plan, out: TextIO) -> None:
-    # Repeated at the end, and shown under -q: a run that exits 1 must say why.
-    for state in plan.sandboxes:
-        if state.error:
-            out.write(f"  ? {state.sandbox}: cannot list connections: {state.error}\n")
-    for planned in plan.connections:
-        if planned.action is Action.AMBIGUOUS:
-            ids = ", ".join(r.id for r in planned.remote)
-            out.write(
-                f"  ! {planned.desired.name} ({planned.desired.sandbox}): "
-                f"{len(planned.remote)} connections share this name ({ids}); nothing is done "
-                "for it until only one remains\n"
-            )
-
-
-def _summarise(result: ApplyResult, plan_errors: bool, out: TextIO) -> None:
-    by_sandbox: dict[str, dict[Status, int]] = {}
-    for outcome in result.outcomes:
-        counts = by_sandbox.setdefault(outcome.planned.desired.sandbox, {})
-        counts[outcome.status] = counts.get(outcome.status, 0) + 1
-    for outcome in result.outcomes:
-        if outcome.status is Status.FAILED:
-            out.write(
-                f"  ! {outcome.planned.desired.name} ({outcome.planned.desired.sandbox}): "
-                f"{outcome.message}\n"
-            )
-    for sandbox, counts in by_sandbox.items():
-        parts = [f"{counts[s]} {s.value}" for s in Status if counts.get(s)]
-        out.write(f"  {sandbox}: {', '.join(parts)}\n")
-    created, failed = result.count(Status.CREATED), result.count(Status.FAILED)
-    skipped = result.count(Status.SKIPPED)
-    yielded = result.count(Status.YIELDED)
-    line = f"Apply {'interrupted' if result.interrupted else 'complete'}: {created} created"
-    line += (
-        f", {yielded} found made already (a concurrent run or an unclear response)"
-        if yielded
-        else ""
-    )
-    line += f", {failed} failed" if failed else ""
-    line += f", {skipped} not started" if skipped else ""
-    line += (
-        "." if not (failed or plan_errors) else "; re-run apply to converge (it never duplicates)."
-    )
-    out.write(line + "\n")

@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import TextIO
 
 from provisioner import planfile
-from provisioner.commands import load_with_identities
+from provisioner.commands import load_manifests
 from provisioner.commands.remote import RemoteOptions, connect, plan_for
+from provisioner.plan import CREATE_ONLY, PlanOptions
 from provisioner.report.jsonplan import desired_digest, plan_document
 from provisioner.report.markdown import render_markdown
 from provisioner.report.text import write_text
@@ -27,13 +28,23 @@ def run(
     environ: Mapping[str, str],
     colour: bool,
     verbose: bool,
+    lifecycle: PlanOptions = CREATE_ONLY,
     out: TextIO | None = None,
 ) -> int:
     # Looked up per call, not bound at import: main() may run under another sys.stdout.
     out = sys.stdout if out is None else out
-    desired, managed = load_with_identities(paths, selection, secrets_dirs)
+    manifests = load_manifests(paths, selection, secrets_dirs)
+    desired = manifests.desired
     with connect(environ, options) as client:
-        plan = plan_for(client, desired, options.parallelism, managed)
+        plan = plan_for(
+            client,
+            desired,
+            options.parallelism,
+            manifests.managed,
+            options=lifecycle,
+            rules=manifests.rules,
+            connection_globs=selection.connections,
+        )
     if out_file is not None or output_format == "json":
         # Only these need the masked payloads; the text and markdown views do not.
         digest = desired_digest(desired)

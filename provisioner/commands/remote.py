@@ -15,9 +15,9 @@ from provisioner.client import (
     build_http_client,
 )
 from provisioner.errors import UsageError
-from provisioner.model import DesiredConnection, Identity
-from provisioner.observe import observe
-from provisioner.plan import Plan, make_plan
+from provisioner.model import DesiredConnection, Identity, PruneRule
+from provisioner.observe import observe, observe_usage
+from provisioner.plan import CREATE_ONLY, Plan, PlanOptions, Usage, make_plan
 
 DEFAULT_PARALLELISM = 8
 
@@ -65,8 +65,31 @@ def plan_for(
     desired: Sequence[DesiredConnection],
     parallelism: int,
     managed: Collection[Identity] = (),
+    *,
+    options: PlanOptions = CREATE_ONLY,
+    rules: Sequence[PruneRule] = (),
+    connection_globs: Sequence[str] = (),
 ) -> Plan:
     # Refused credentials are one line for the run, not the same error once per sandbox.
     check_access(client, desired)
     keys = [(c.org, c.sandbox) for c in desired]
-    return make_plan(desired, observe(client, keys, parallelism), managed)
+    if options.prune:
+        keys += [(r.org, r.sandbox) for r in rules]
+    observed = observe(client, keys, parallelism)
+
+    def plan(usage: Usage | None = None) -> Plan:
+        return make_plan(
+            desired,
+            observed,
+            managed,
+            options=options,
+            rules=rules,
+            connection_globs=connection_globs,
+            usage=usage,
+        )
+
+    first = plan()
+    if not first.deletions:
+        return first
+    # Only where something would be deleted: which dataflows still read through it.
+    return plan(observe_usage(client, {d.key for d in first.deletions}, parallelism))

@@ -61,10 +61,16 @@ def describe(planned: PlannedConnection) -> str:
 
 def describe_deletion(deletion: PlannedDeletion) -> str:
     where = deletion.rule.source
-    return (
+    text = (
         f"({deletion.remote.id}) will delete: no manifest declares it, and prune "
         f"{deletion.pattern!r} claims it ({where.file}:{where.line})"
     )
+    if deletion.used_by:
+        text += (
+            f"; but dataflow(s) {', '.join(repr(n) for n in deletion.used_by)} still use it, "
+            "so the API will refuse until they are deleted or repointed"
+        )
+    return text
 
 
 def _label(planned: PlannedConnection) -> str:

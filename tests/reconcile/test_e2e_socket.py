@@ -83,7 +83,7 @@ def test_empty_sandboxes_are_filled_once_with_the_spec_payloads(
     assert (again.code, again.out, again.err) == (0, ALL_UNCHANGED, "")
 
     rerun = run_cli(capsys, ["apply", str(manifest), "--auto-approve"])
-    assert (rerun.code, rerun.out, rerun.err) == (0, ALL_UNCHANGED + "Nothing to create.\n", "")
+    assert (rerun.code, rerun.out, rerun.err) == (0, ALL_UNCHANGED + "Nothing to change.\n", "")
     assert len(stored(emulator)) == TOTAL
     assert emulator.request_counts()[FLOW_POSTS] == TOTAL
 
@@ -141,11 +141,11 @@ Plan: 5 to add, 1 unchanged, 0 drifted. 1 in error.
 
     # Quiet, as a pipeline runs it: the only output says which connection is in error.
     rerun = run_cli(capsys, ["apply", str(manifest), "--auto-approve", "-q"])
-    assert (rerun.code, rerun.out, rerun.err) == (1, ambiguous + "Nothing to create.\n", "")
+    assert (rerun.code, rerun.out, rerun.err) == (1, ambiguous + "Nothing to change.\n", "")
     assert len(stored(emulator)) == len(after)
 
 
-def test_drift_is_reported_and_left_alone(
+def test_drift_is_reported_and_left_alone_with_no_update(
     manifest: Path, emulator: Emulator, capsys: pytest.CaptureFixture[str]
 ) -> None:
     old = orders("dev", "Verify Full")
@@ -154,7 +154,9 @@ def test_drift_is_reported_and_left_alone(
     drifted = create_remote(emulator, "dev", old)
     (record,) = stored(emulator)
 
-    plan = run_cli(capsys, ["plan", str(manifest), "--sandbox", "dev", "--detailed-exitcode"])
+    plan = run_cli(
+        capsys, ["plan", str(manifest), "--sandbox", "dev", "--detailed-exitcode", "--no-update"]
+    )
     assert (
         plan.out
         == f"""\
@@ -169,7 +171,9 @@ Plan: 1 to add, 0 unchanged, 1 drifted.
     )
     assert (plan.code, plan.err) == (2, "")
 
-    apply = run_cli(capsys, ["apply", str(manifest), "--sandbox", "dev", "--auto-approve"])
+    apply = run_cli(
+        capsys, ["apply", str(manifest), "--sandbox", "dev", "--auto-approve", "--no-update"]
+    )
     assert apply.code == 0
     assert apply.out.endswith("  dev: 1 created\nApply complete: 1 created.\n")
     assert stored(emulator, "dev")[0] == record  # same etag, same fields: not modified

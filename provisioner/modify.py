@@ -1,0 +1,136 @@
+"""Stage 5, apply (existing connections): PATCH what drifted or rotates, DELETE what is pruned.
+
+Each PATCH carries the etag the plan saw (If-Match). A 412 means someone changed the
+connection since: it is read again and planned again, once, with the same options; if it
+now matches, nothing is sent, otherwise the patch is re-sent against the new etag. A second
+412 is an error naming the connection. A delete the API refuses because a dataflow still
+uses the connection (FLOW-1418-400) is reported by name; the other deletes go on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import partial
+
+from provisioner.apply import Status
+from provisioner.client import FlowServiceClient
+from provisioner.diff import PatchOp
+from provisioner.errors import ApiError
+from provisioner.plan import Action, PlannedConnection, PlannedDeletion, PlanOptions, plan_one
+from provisioner.progress import Progress
+
+IN_USE_CODE = "FLOW-1418-400"
+OpsFor = Callable[[PlannedConnection], list[PatchOp]]
+
+
+@dataclass(frozen=True)
+class ChangeOutcome:
+    sandbox: str
+    name: str
+    status: Status
+    connection_id: str
+    message: str | None = None
+
+
+def patch_one(
+    client: FlowServiceClient, planned: PlannedConnection, ops_for: OpsFor, options: PlanOptions
+) -> ChangeOutcome:
+    desired = planned.desired
+    org, sandbox, name = desired.identity
+    entry = planned
+    for attempt in (1, 2):
+        remote = entry.remote[0]
+        try:
+            client.update_connection(
+                org, sandbox, remote.id, ops_for(entry), etag=remote.etag, name=name
+            )
+        except ApiError as error:
+            if error.status != 412:
+                return ChangeOutcome(sandbox, name, Status.FAILED, remote.id, str(error))
+            if attempt == 2:
+                return ChangeOutcome(
+                    sandbox,
+                    name,
+                    Status.FAILED,
+                    remote.id,
+                    f"connection {name!r} in sandbox {sandbox!r} changed again while it was "
+                    "being updated (412 twice); nothing of ours was written: re-run apply "
+                    "to plan it afresh",
+                )
+        else:
+            done = Status.UPDATED if entry.action is Action.UPDATE else Status.ROTATED
+            return ChangeOutcome(sandbox, name, done, remote.id)
+        # Someone changed it since the plan: read it again and decide again, once.
+        try:
+            fresh = client.get_connection(org, sandbox, remote.id)
+        except ApiError as error:
+            gone = (
+                " (it was deleted meanwhile; re-run apply to create it)"
+                if error.status == 404
+                else ""
+            )
+            return ChangeOutcome(sandbox, name, Status.FAILED, remote.id, f"{error}{gone}")
+        if fresh.name != name:
+            message = (
+                f"renamed to {fresh.name!r} while being updated; re-run apply to plan it afresh"
+            )
+            return ChangeOutcome(sandbox, name, Status.FAILED, remote.id, message)
+        entry = plan_one(desired, (fresh,), options)
+        if entry.action is Action.REPLACE:
+            return ChangeOutcome(sandbox, name, Status.FAILED, remote.id, entry.reason)
+        if not entry.patches:
+            return ChangeOutcome(sandbox, name, Status.CURRENT, remote.id)
+    raise AssertionError("unreachable")
+
+
+def delete_one(client: FlowServiceClient, deletion: PlannedDeletion) -> ChangeOutcome:
+    remote = deletion.remote
+    try:
+        client.delete_connection(deletion.org, deletion.sandbox, remote.id, name=remote.name)
+    except ApiError as error:
+        if error.code == IN_USE_CODE:
+            message = (
+                f"not deleted: a dataflow still uses it ({IN_USE_CODE}); delete or repoint "
+                "its dataflows first, then apply --prune again"
+            )
+            return ChangeOutcome(deletion.sandbox, remote.name, Status.IN_USE, remote.id, message)
+        return ChangeOutcome(deletion.sandbox, remote.name, Status.FAILED, remote.id, str(error))
+    return ChangeOutcome(deletion.sandbox, remote.name, Status.DELETED, remote.id)
+
+
+def apply_changes(
+    client: FlowServiceClient,
+    patches: Sequence[PlannedConnection],
+    deletions: Sequence[PlannedDeletion],
+    ops_for: OpsFor,
+    *,
+    options: PlanOptions,
+    parallelism: int,
+    progress: Progress,
+) -> list[ChangeOutcome]:
+    """Every patch and delete, concurrently; each failure stays with its connection.
+
+    A patch or delete interrupted by Ctrl-C has a known end on the server either way (an
+    etag-guarded PATCH lands whole or not at all, a DELETE is idempotent), so here the
+    pool simply finishes what it started and starts nothing new.
+    """
+    jobs: list[Callable[[], ChangeOutcome]] = []
+    for planned in patches:
+        jobs.append(partial(patch_one, client, planned, ops_for, options))
+        progress.start(planned.desired.sandbox, 1)
+    for deletion in deletions:
+        jobs.append(partial(delete_one, client, deletion))
+        progress.start(deletion.sandbox, 1)
+
+    def run(job: Callable[[], ChangeOutcome]) -> ChangeOutcome:
+        outcome = job()
+        progress.finished(outcome.sandbox, failed=outcome.status is Status.FAILED)
+        return outcome
+
+    pool = ThreadPoolExecutor(max_workers=max(1, parallelism))
+    try:
+        return list(pool.map(run, jobs))
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
