@@ -131,18 +131,21 @@ def run(
 
 
 def _question(plan: Plan, *, creates: bool = True) -> str:
-    """'Create 2, update 1, delete 3 connection(s)' (as a question, or what is under way)."""
+    """'Create 2, update 1, delete 3 connection(s)', or without the creates, what is under
+    way: 'Updating 1, deleting 3 connection(s)'."""
     verbs = (
-        ("create", len(plan.creates) if creates else 0),
-        ("update", sum(1 for p in plan.patches if p.action is Action.UPDATE)),
-        ("rotate the secret of", sum(1 for p in plan.patches if p.action is Action.ROTATE)),
-        ("delete", len(plan.deletions)),
+        ("create", "creating", len(plan.creates) if creates else 0),
+        ("update", "updating", sum(1 for p in plan.patches if p.action is Action.UPDATE)),
+        (
+            "rotate the secret of",
+            "rotating the secret of",
+            sum(1 for p in plan.patches if p.action is Action.ROTATE),
+        ),
+        ("delete", "deleting", len(plan.deletions)),
     )
-    parts = [f"{verb} {n}" for verb, n in verbs if n]
+    parts = [f"{verb if creates else doing} {n}" for verb, doing, n in verbs if n]
     text = ", ".join(parts) + " connection(s)"
-    if creates:
-        return text[0].upper() + text[1:]
-    return text[0].upper() + text[1:].replace("create", "creating")
+    return text[0].upper() + text[1:]
 
 
 def _prepare(
