@@ -138,7 +138,7 @@ def test_zero_downtime_rotation_switches_user_and_password_in_one_patch(
     emulator.reset_counts()
     select = ["--connection", "orders-*", "--rotate-secrets"]
     plan = run_cli(capsys, ["plan", str(manifest), *select, "--sandbox", "dev"])
-    dev_id = [r["id"] for r in stored(emulator, "dev") if r["name"] == "orders-dev"][0]
+    (dev_id,) = [r["id"] for r in stored(emulator, "dev") if r["name"] == "orders-dev"]
     assert plan.out == (
         f"sandbox dev (azure, {ORG})\n"
         f"  ~ orders-dev  ({dev_id}) will update and re-send its secret from "
