@@ -15,9 +15,18 @@ class Selection:
     sandboxes: tuple[str, ...] = ()
     connections: tuple[str, ...] = ()  # shell-style globs on the rendered name
 
-    def apply(self, desired: Sequence[DesiredConnection]) -> list[DesiredConnection]:
+    def apply(
+        self,
+        desired: Sequence[DesiredConnection],
+        *,
+        more_sandboxes: Sequence[str] = (),
+        pruning: bool = False,
+    ) -> list[DesiredConnection]:
+        """`more_sandboxes`: sandboxes the manifests name without connections (a file whose
+        connections were all removed still owns its sandboxes for pruning). `pruning`: a
+        --connection may name only remote connections to delete, unknown offline."""
         problems: list[str] = []
-        known_sandboxes = sorted({c.sandbox for c in desired})
+        known_sandboxes = sorted({c.sandbox for c in desired} | set(more_sandboxes))
         for sandbox in self.sandboxes:
             if sandbox.lower() not in known_sandboxes:
                 problems.append(
@@ -29,7 +38,7 @@ class Selection:
             for c in desired
             if not self.sandboxes or c.sandbox in {s.lower() for s in self.sandboxes}
         ]
-        for pattern in self.connections:
+        for pattern in () if pruning else self.connections:
             if not any(fnmatch.fnmatchcase(c.name, pattern) for c in chosen):
                 problems.append(
                     f"--connection {pattern} matches no connection"

@@ -38,10 +38,15 @@ class Manifests:
 
 
 def load_manifests(
-    paths: Sequence[str], selection: Selection, secrets_dirs: Sequence[Path]
+    paths: Sequence[str], selection: Selection, secrets_dirs: Sequence[Path], *, prune: bool
 ) -> Manifests:
     """What plan and apply work on: the selection, every declared identity, the claims."""
     documents, load_problems = load_documents(paths)
     everything = desired_connections(documents, secrets_dirs, load_problems)
-    rules = ownership.selected(ownership.prune_rules(documents), selection)
-    return Manifests(selection.apply(everything), frozenset(c.identity for c in everything), rules)
+    rules = ownership.prune_rules(documents)
+    chosen = selection.apply(
+        everything, more_sandboxes=[r.sandbox for r in rules] if prune else (), pruning=prune
+    )
+    return Manifests(
+        chosen, frozenset(c.identity for c in everything), ownership.selected(rules, selection)
+    )

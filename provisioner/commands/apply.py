@@ -69,7 +69,7 @@ def run(
         )
     chosen = saved.options if saved else (lifecycle or PlanOptions(update=True))
 
-    manifests = load_manifests(paths, selection, secrets_dirs)
+    manifests = load_manifests(paths, selection, secrets_dirs, prune=chosen.prune)
     desired = manifests.desired
     with connect(environ, options) as client:
         plan = plan_for(

@@ -33,7 +33,7 @@ def run(
 ) -> int:
     # Looked up per call, not bound at import: main() may run under another sys.stdout.
     out = sys.stdout if out is None else out
-    manifests = load_manifests(paths, selection, secrets_dirs)
+    manifests = load_manifests(paths, selection, secrets_dirs, prune=lifecycle.prune)
     desired = manifests.desired
     with connect(environ, options) as client:
         plan = plan_for(

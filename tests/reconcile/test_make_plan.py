@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from provisioner.errors import Location
+from provisioner.model import PruneRule
 from provisioner.plan import (
     Action,
     Drift,
     ListingFailed,
     PlannedConnection,
+    PlanOptions,
     SandboxState,
     make_plan,
 )
@@ -120,3 +123,117 @@ def test_no_desired_connections_is_an_empty_plan() -> None:
     plan = make_plan([], {(ORG, "prod"): [remote("legacy", "l-1")]})
     assert (plan.connections, plan.sandboxes, dict(plan.counts)) == ((), (), {})
     assert plan.summary() == "Plan: 0 to add, 0 unchanged, 0 drifted."
+
+
+# --- the lifecycle options: update, rotate, prune ----------------------------------------
+
+UPDATE = PlanOptions(update=True)
+RULE = PruneRule(ORG, "prod", "azure", ("orders-*", "legacy"), Location("team/orders.yaml", 3, 1))
+
+
+def test_updates_rotations_and_what_patch_cannot_change() -> None:
+    moved = desired("orders", server="pg-new.example.test")
+    same, crm = desired("inv", line=20), desired("crm", line=30)
+    observed = {
+        (ORG, "prod"): [
+            remote("orders", "o-1", server="pg-old.example.test"),
+            remote("inv", "i-1"),
+            remote("crm", "c-1", spec_name="Connection String Based Authentication"),
+        ]
+    }
+    plan = make_plan([moved, same, crm], observed, options=UPDATE)
+    assert [p.action for p in plan.connections] == [Action.UPDATE, Action.UNCHANGED, Action.REPLACE]
+    assert plan.connections[0].patch_ops(lambda ref: "unused") == [
+        {"op": "replace", "path": "/auth/params/server", "value": "pg-new.example.test"}
+    ]
+    assert plan.connections[2].reason is not None
+    assert plan.connections[2].reason.startswith("the API cannot change the auth type")
+    assert plan.summary() == "Plan: 0 to add, 1 to update, 1 unchanged, 0 drifted. 1 in error."
+    assert (plan.has_changes, plan.has_errors) == (True, True)
+
+    rotating = make_plan([moved, same], observed, options=PlanOptions(update=True, rotate=True))
+    first, second = rotating.connections
+    assert (first.action, first.rotate, second.action, second.rotate) == (
+        Action.UPDATE,
+        True,
+        Action.ROTATE,
+        True,
+    )
+    assert second.patch_ops(lambda ref: "(sensitive)") == [
+        {"op": "replace", "path": "/auth/params/password", "value": "(sensitive)"}
+    ]
+    assert rotating.summary() == "Plan: 0 to add, 1 to update, 1 to rotate, 0 unchanged, 0 drifted."
+    # --no-update --rotate-secrets: the secret is re-sent, the drift only reported.
+    only_rotate = make_plan([moved], observed, options=PlanOptions(rotate=True))
+    (entry,) = only_rotate.connections
+    assert (entry.action, entry.drift[0].field) == (Action.ROTATE, "server")
+    assert entry.patch_ops(lambda ref: "x") == [
+        {"op": "replace", "path": "/auth/params/password", "value": "x"}
+    ]
+
+
+def test_description_ops_add_replace_and_remove() -> None:
+    observed = {(ORG, "prod"): [remote("a", "a-1", description=None), remote("b", "b-1")]}
+    plan = make_plan(
+        [desired("a", description="New"), desired("b", description=None, line=20)],
+        observed,
+        options=UPDATE,
+    )
+    assert [p.patch_ops(lambda ref: "") for p in plan.connections] == [
+        [{"op": "add", "path": "/description", "value": "New"}],
+        [{"op": "remove", "path": "/description"}],
+    ]
+
+
+def test_prune_deletes_claimed_undeclared_names_only_when_asked() -> None:
+    observed = {
+        (ORG, "prod"): [
+            remote("orders", "o-1"),
+            remote("orders-old", "o-2"),
+            remote("orders-old", "o-3"),  # duplicates of a retired name go together
+            remote("legacy", "l-1"),
+            remote("legacy-2", "l-2"),  # "legacy" claims only that exact name
+            remote("orders-other-team", "x-1"),  # declared by another file: managed
+            remote("crm", "c-1"),
+        ],
+        (ORG, "dev"): [remote("orders-dev-old", "d-1")],  # no rule for dev
+    }
+    wanted = [desired("orders"), desired("orders", "dev")]
+    managed = {(ORG, "prod", "orders-other-team")}
+    assert make_plan(wanted, observed, managed, rules=[RULE]).deletions == ()
+    plan = make_plan(
+        wanted,
+        observed,
+        managed,
+        options=PlanOptions(prune=True),
+        rules=[RULE],
+        usage={(ORG, "prod"): {"l-1": ("nightly",)}},
+    )
+    assert [(d.remote.id, d.pattern, d.used_by) for d in plan.deletions] == [
+        ("o-2", "orders-*", ()),
+        ("o-3", "orders-*", ()),
+        ("l-1", "legacy", ("nightly",)),
+    ]
+    assert plan.summary() == "Plan: 1 to add, 3 to delete, 1 unchanged, 0 drifted."
+    assert plan.has_changes
+    narrowed = make_plan(
+        wanted,
+        observed,
+        managed,
+        options=PlanOptions(prune=True),
+        rules=[RULE],
+        connection_globs=("legacy*",),
+    )
+    assert [d.remote.id for d in narrowed.deletions] == ["l-1"]
+
+
+def test_a_sandbox_only_a_rule_names_is_listed_and_pruned() -> None:
+    stage = PruneRule(ORG, "stage", "aws", ("orders-*",), Location("team/orders.yaml", 3, 1))
+    plan = make_plan(
+        [],
+        {(ORG, "stage"): [remote("orders-gone", "g-1")]},
+        options=PlanOptions(prune=True),
+        rules=[stage],
+    )
+    assert plan.sandboxes == (SandboxState(ORG, "stage", "aws", unmanaged=1),)
+    assert [d.remote.id for d in plan.deletions] == ["g-1"]
