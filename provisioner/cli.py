@@ -227,6 +227,48 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_lifecycle(apply)
 
+    importer = commands.add_parser(
+        "import",
+        help="write a manifest from connections that exist (adopt hand-made ones)",
+        description="List the PostgreSQL base connections of the given sandboxes and write "
+        "a manifest that declares them: non-secret fields verbatim, secrets as {env: NAME} "
+        "references (PG_<SANDBOX>_<NAME>_PASSWORD or _DSN; the API never returns secret "
+        "values), one templated entry for a connection whose names differ only by the "
+        "sandbox name. `provision plan FILE` right after shows 0 to add and 0 drifted.",
+    )
+    importer.add_argument("--org", required=True, help="IMS org id (…@AdobeOrg)")
+    importer.add_argument(
+        "--sandbox",
+        action="append",
+        required=True,
+        metavar="NAME",
+        help="a sandbox to import from (repeatable)",
+    )
+    importer.add_argument(
+        "--cloud",
+        action="append",
+        default=[],
+        metavar="SANDBOX=CLOUD",
+        help="azure or aws for a sandbox whose connections do not show it (repeatable; "
+        "otherwise read from sslMode and the auth types)",
+    )
+    importer.add_argument(
+        "--connection",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="only connections whose name matches (repeatable)",
+    )
+    importer.add_argument(
+        "--out", required=True, type=Path, metavar="FILE", help="the manifest to write"
+    )
+    importer.add_argument(
+        "--force", action="store_true", help="overwrite FILE if it exists (refused otherwise)"
+    )
+    _add_remote(importer)
+    importer.add_argument("-v", "--verbose", action="count", default=0, help="more detail")
+    importer.add_argument("-q", "--quiet", action="store_true", help="only errors")
+
     commands.add_parser(
         "schema",
         help="print the manifest JSON Schema (for editors)",
@@ -268,6 +310,19 @@ def _dispatch(argv: list[str]) -> int:
         sys.stdout.write(schema_text(MANIFEST))
         return 0
     _configure_logging(args.verbose, args.quiet)
+    if args.command == "import":
+        from provisioner.commands import importing
+
+        return importing.run(
+            org=args.org,
+            sandboxes=args.sandbox,
+            clouds=importing.parse_clouds(args.cloud),
+            connection_globs=args.connection,
+            out_file=args.out,
+            force=args.force,
+            options=RemoteOptions(args.parallelism, args.timeout),
+            environ=os.environ,
+        )
     selection = Selection(tuple(args.sandbox), tuple(args.connection))
     secrets_dirs = [Path(d) for d in args.secrets_dir]
     if args.command == "validate":

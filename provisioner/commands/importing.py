@@ -1,0 +1,126 @@
+"""`provision import`: write a manifest from the PostgreSQL connections that already exist."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TextIO
+
+from provisioner.commands.remote import RemoteOptions, connect
+from provisioner.errors import ApiError, ManifestError, ProvisionError, UsageError
+from provisioner.importer import build_manifest, clouds_of
+from provisioner.model import Cloud, RemoteConnection
+from provisioner.observe import observe
+from provisioner.plan import ListingFailed
+from provisioner.validate import desired_connections
+from provisioner.yamlload import load_documents
+
+_ORG = re.compile(r"[0-9A-Fa-f]{24}@AdobeOrg")
+_SANDBOX = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,254}[a-z0-9])?")
+
+
+def parse_clouds(values: Sequence[str]) -> dict[str, Cloud]:
+    clouds: dict[str, Cloud] = {}
+    for value in values:
+        sandbox, _, cloud = value.partition("=")
+        if cloud not in ("azure", "aws") or not sandbox:
+            raise UsageError(f"--cloud {value}: write SANDBOX=azure or SANDBOX=aws")
+        clouds[sandbox.lower()] = cloud  # type: ignore[assignment]
+    return clouds
+
+
+def run(
+    *,
+    org: str,
+    sandboxes: Sequence[str],
+    clouds: Mapping[str, Cloud],
+    connection_globs: Sequence[str],
+    out_file: Path,
+    force: bool,
+    options: RemoteOptions,
+    environ: Mapping[str, str],
+    out: TextIO | None = None,
+) -> int:
+    out = sys.stdout if out is None else out
+    if not _ORG.fullmatch(org):
+        raise UsageError(f"--org {org!r} is not an IMS org id (24 hex characters, then @AdobeOrg)")
+    wanted = list(dict.fromkeys(s.lower() for s in sandboxes))
+    bad = [s for s in wanted if not _SANDBOX.fullmatch(s)]
+    if bad:
+        raise UsageError(
+            f"--sandbox {bad[0]!r} is not a sandbox name (lowercase letters, digits, '-')"
+        )
+    unknown = sorted(set(clouds) - set(wanted))
+    if unknown:
+        raise UsageError(f"--cloud names {', '.join(unknown)}, which no --sandbox selects")
+    if out_file.exists() and not force:
+        raise UsageError(
+            f"{out_file} exists; nothing was written: pass --force to overwrite it, or choose "
+            "another --out"
+        )
+    with connect(environ, options) as client:
+        client.fetch_token()
+        observed = observe(client, [(org, s) for s in wanted], options.parallelism)
+    remote: dict[str, list[RemoteConnection]] = {}
+    for (_, sandbox), listing in observed.items():
+        if isinstance(listing, ListingFailed):
+            # Half an import would read as "these are all": refuse it whole.
+            raise ApiError(f"{listing.message}; nothing was written")
+        remote[sandbox] = [
+            r
+            for r in listing
+            if not connection_globs or any(fnmatch.fnmatchcase(r.name, g) for g in connection_globs)
+        ]
+    inferred = clouds_of(remote)
+    resolved: dict[str, Cloud] = {}
+    for sandbox in wanted:
+        cloud = clouds.get(sandbox) or inferred.get(sandbox)
+        if cloud is None and remote[sandbox]:
+            raise UsageError(
+                f"sandbox {sandbox}: its connections do not tell whether it runs on Azure or "
+                f"AWS; pass --cloud {sandbox}=azure or --cloud {sandbox}=aws (nothing was written)"
+            )
+        if cloud is not None:
+            resolved[sandbox] = cloud
+    result = build_manifest(org, resolved, remote)
+    _write_checked(out_file, result.text)
+    for reason in result.skipped:
+        out.write(f"  skipped {reason}\n")
+    empty = [s for s in wanted if not remote[s]]
+    if empty:
+        out.write(f"  no PostgreSQL connection in: {', '.join(empty)}\n")
+    out.write(
+        f"Imported {result.connections} connection(s) from {len(wanted) - len(empty)} "
+        f"sandbox(es) as {result.entries} manifest entr{'y' if result.entries == 1 else 'ies'} "
+        f"into {out_file}.\n"
+        f"No secret was written (the API returns none): set the {len(result.variables)} "
+        f"variable(s) listed at the top of {out_file} before `provision apply`; "
+        f"`provision plan {out_file}` needs none and should show 0 to add, 0 drifted.\n"
+    )
+    return 1 if result.skipped else 0
+
+
+def _write_checked(path: Path, text: str) -> None:
+    """Write the manifest only once the real loader accepts it, whole or not at all."""
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise UsageError(f"--out {path}: the folder {folder} does not exist; nothing was written")
+    with tempfile.NamedTemporaryFile(
+        "w", dir=folder, prefix=f".{path.name}.", suffix=".yaml", delete=False, encoding="utf-8"
+    ) as handle:
+        handle.write(text)
+    try:
+        documents, problems = load_documents([handle.name])
+        desired_connections(documents, (), problems)
+    except ManifestError as error:
+        os.unlink(handle.name)
+        raise ProvisionError(
+            "the imported manifest does not validate, so nothing was written; this is a bug "
+            "in provision import, please report it:\n" + str(error)
+        ) from None
+    os.replace(handle.name, path)
