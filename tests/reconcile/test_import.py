@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from provisioner.emulator import Emulator, EmulatorConfig, RunningServer, serve
+from provisioner.emulator import Emulator, EmulatorConfig, serve
 
 from .recon_helpers import ORG, basic, connection_string, create_remote, point_at, run_cli
 
