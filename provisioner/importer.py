@@ -76,7 +76,7 @@ def _template(value: str) -> str:
         if i:
             pieces.append("sandbox.name")
         if part:
-            pieces.append(json.dumps(part))
+            pieces.append(json.dumps(part, ensure_ascii=False))
     return "{{ " + " ~ ".join(pieces) + " }}"
 
 
@@ -125,7 +125,9 @@ def _shape(item: RemoteConnection, sandbox: str, cloud: Cloud) -> dict[str, Any]
 
 
 def _control(text: str) -> bool:
-    return any(ord(ch) < 32 or ord(ch) == 127 for ch in text)
+    # C0, DEL, C1 and the Unicode line separators: YAML reads NEL, LS and PS as line breaks,
+    # so such a value would not come back from the manifest as it went in.
+    return any(ord(ch) < 32 or 127 <= ord(ch) < 160 or ch in "\u2028\u2029" for ch in text)
 
 
 def build_manifest(

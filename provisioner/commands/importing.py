@@ -45,8 +45,10 @@ def run(
     options: RemoteOptions,
     environ: Mapping[str, str],
     out: TextIO | None = None,
+    err: TextIO | None = None,
 ) -> int:
     out = sys.stdout if out is None else out
+    err = sys.stderr if err is None else err
     if not _ORG.fullmatch(org):
         raise UsageError(f"--org {org!r} is not an IMS org id (24 hex characters, then @AdobeOrg)")
     wanted = list(dict.fromkeys(s.lower() for s in sandboxes))
@@ -88,6 +90,16 @@ def run(
         if cloud is not None:
             resolved[sandbox] = cloud
     result = build_manifest(org, resolved, remote)
+    if not result.connections:
+        raise UsageError(
+            f"no PostgreSQL connection to import in {', '.join(wanted)}"
+            + (
+                f" ({len(result.skipped)} could not be: {result.skipped[0]})"
+                if result.skipped
+                else ""
+            )
+            + "; nothing was written"
+        )
     _write_checked(out_file, result.text)
     for reason in result.skipped:
         out.write(f"  skipped {reason}\n")
@@ -102,7 +114,13 @@ def run(
         f"variable(s) listed at the top of {out_file} before `provision apply`; "
         f"`provision plan {out_file}` needs none and should show 0 to add, 0 drifted.\n"
     )
-    return 1 if result.skipped else 0
+    if result.skipped:
+        err.write(
+            f"error: {len(result.skipped)} connection(s) could not be imported and were left "
+            f"out of {out_file} (listed above); declare them by hand or fix them in AEP\n"
+        )
+        return 1
+    return 0
 
 
 def _write_checked(path: Path, text: str) -> None:
