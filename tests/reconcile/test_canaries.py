@@ -133,3 +133,88 @@ def test_no_canary_reaches_any_output_file_or_log(
         assert token not in everything
     assert "bearer" not in "\n".join(logs).lower()
     assert "authorization" not in "\n".join(logs).lower()
+
+
+class EchoingPatches(httpx.BaseTransport):
+    """The emulator, except that PATCHes of some connections get a 400 quoting the body."""
+
+    def __init__(self, emulator: Emulator, refused: dict[str, str]) -> None:
+        self.inner = emulator.transport()
+        self.emulator = emulator
+        self.refused = refused  # connection id -> how the refusal is shaped
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        shape = self.refused.get(request.url.path.rsplit("/", 1)[-1])
+        if request.method == "PATCH" and shape is not None:
+            body = request.content.decode()
+            if shape == "flow":
+                return httpx.Response(
+                    400,
+                    json={
+                        "type": "https://ns.adobe.com/aep/errors/FLOW-1455-400",
+                        "title": "Invalid request",
+                        "report": {"detailed-message": f"The patch request is invalid: {body}"},
+                    },
+                )
+            return httpx.Response(400, text=f"rejected: {body}")
+        return self.inner.handle_request(request)
+
+
+def test_rotation_never_shows_the_new_secrets_and_stores_them(
+    manifest: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    emulator = Emulator(EmulatorConfig(sandboxes=SANDBOXES, client_secret=CLIENT_SECRET))
+    for name in ("CI", "NO_COLOR", "AEP_SCOPES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AEP_IMS_URL", BASE)
+    monkeypatch.setenv("AEP_PLATFORM_URL", BASE)
+    monkeypatch.setenv("AEP_CLIENT_ID", emulator.config.client_id)
+    monkeypatch.setenv("AEP_CLIENT_SECRET", CLIENT_SECRET)
+    from .recon_helpers import SECRETS
+
+    for name, value in SECRETS.items():
+        monkeypatch.setenv(name, value)
+    plain = httpx.Client(transport=emulator.transport(), follow_redirects=False)
+    monkeypatch.setattr(remote, "build_http_client", lambda timeout, parallelism: plain)
+    assert run_cli(capsys, ["apply", str(manifest), "--auto-approve"]).code == 0
+    ids = {(r["sandboxName"], r["name"]): r["id"] for r in stored(emulator)}
+    gateway = EchoingPatches(
+        emulator, {ids[("prod", "billing")]: "flow", ids[("dev", "payments")]: "text"}
+    )
+    monkeypatch.setattr(
+        remote,
+        "build_http_client",
+        lambda timeout, parallelism: httpx.Client(transport=gateway, follow_redirects=False),
+    )
+    for name, value in CANARIES.items():
+        monkeypatch.setenv(name, value)
+    caplog.set_level(logging.DEBUG)
+
+    m = str(manifest)
+    runs = [
+        ["plan", m, "--rotate-secrets", "--format", "json", "--out", "rotate.json", "-vv"],
+        ["plan", m, "--rotate-secrets", "--format", "markdown", "-vv"],
+        ["apply", "--plan", "rotate.json", "-vv"],
+    ]
+    results = [run_cli(capsys, argv) for argv in runs]
+    assert [r.code for r in results] == [0, 0, 1]
+    texts = [t for r in results for t in (r.out, r.err)] + [Path("rotate.json").read_text()]
+    logs = [f"{r.name} {r.getMessage()} {r.args!r} {r.exc_text or ''}" for r in caplog.records]
+    everything = "\n".join(texts + logs)
+    assert "CANARY" not in everything
+    # The refusals reached the user with the secrets cut out of the echoed patch.
+    assert '"value": "(sensitive)"' in everything
+    assert "  ! billing (prod): update connection 'billing'" in results[2].out
+    assert "  ! payments (dev): update connection 'payments'" in results[2].out
+    # Every other rotation stored the new value.
+    for record in stored(emulator):
+        params = record["auth"]["params"]
+        secret = params.get("password") or params["connectionString"]
+        refused = (record["sandboxName"], record["name"]) in (
+            ("prod", "billing"),
+            ("dev", "payments"),
+        )
+        assert ("CANARY" in secret) is not refused, record["name"]
