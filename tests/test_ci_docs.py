@@ -27,12 +27,13 @@ GITLAB = ROOT / "docs" / "ci" / "gitlab-ci.yml"
 HOOKS = ROOT / ".pre-commit-hooks.yaml"
 PRECOMMIT_EXAMPLE = ROOT / "docs" / "ci" / "pre-commit-config.example.yaml"
 PIPELINES_DOC = ROOT / "docs" / "pipelines.md"
+LIFECYCLE_DOC = ROOT / "docs" / "lifecycle.md"
 YAML_FILES = [GITHUB, GITLAB, HOOKS, PRECOMMIT_EXAMPLE]
-ALL_FILES = [*YAML_FILES, PIPELINES_DOC]
+ALL_FILES = [*YAML_FILES, PIPELINES_DOC, LIFECYCLE_DOC]
 
 # The subcommands SPEC.md defines; a word after `provision` in prose is only a command if it
 # is one of these. Scripts are stricter: there, any word after `provision` is a subcommand.
-SPEC_COMMANDS = {"validate", "render", "plan", "apply", "schema", "emulator"}
+SPEC_COMMANDS = {"validate", "render", "plan", "apply", "schema", "emulator", "import"}
 # Being finished while these docs are written: skipped, not failed, until registered.
 PENDING_COMMANDS = {"plan", "apply"}
 SECRET_NAME = re.compile(r"\$\{?[A-Z0-9_]*(SECRET|PASSWORD|TOKEN|DSN|KEY)[A-Z0-9_]*\}?")
@@ -205,6 +206,17 @@ def test_no_script_prints_a_secret() -> None:
                 assert not SECRET_NAME.search(line), f"{where}: {line.strip()}"
             if re.search(r"\bprint\(", line):
                 assert not re.search(r"\btoken\b", line), f"{where}: {line.strip()}"
+
+
+def test_lifecycle_doc_is_linked_and_its_shell_commands_exist() -> None:
+    assert "](lifecycle.md)" in PIPELINES_DOC.read_text(encoding="utf-8")
+    text = LIFECYCLE_DOC.read_text(encoding="utf-8")
+    found = [sub for block in re.findall(r"```sh\n(.*?)```", text, flags=re.DOTALL)
+             for sub, _ in invocations_in_shell(block)]  # fmt: skip
+    assert {"import", "plan", "apply"} <= set(found)
+    # The flags the lifecycle needs are the ones the doc teaches.
+    prose = {arg for _, sub, args in all_invocations() if sub in ("plan", "apply") for arg in args}
+    assert {"--prune", "--rotate-secrets", "--plan", "--out"} <= prose
 
 
 def test_pipelines_doc_links_every_file_and_stays_short() -> None:

@@ -1,0 +1,75 @@
+"""docs/lifecycle.md's rehearsal, run as written by a shell against the emulator on a socket:
+import, plan (no change), rotate through a saved plan, add a prune claim, prune."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from provisioner.emulator import Emulator, EmulatorConfig, serve
+
+from .recon_helpers import ORG, basic, create_remote
+
+ROOT = Path(__file__).resolve().parents[2]
+DOC = ROOT / "docs" / "lifecycle.md"
+
+
+def rehearsal() -> str:
+    text = DOC.read_text(encoding="utf-8")
+    section = text[text.index("## Rehearse it on the emulator\n") :]
+    (block,) = re.findall(r"```sh\n(.*?)```", section, flags=re.DOTALL)
+    return str(block)
+
+
+def orders(name: str, sandbox: str) -> dict[str, object]:
+    return basic(
+        name,
+        description="Orders",
+        server=f"pg-{sandbox}.db.example.test",
+        port="5432",
+        database="orders",
+        username="aep_reader",
+        password="made-by-hand",
+        ssl="Verify Full",
+    )
+
+
+def test_the_rehearsal_runs_as_written(tmp_path: Path) -> None:
+    emulator = Emulator(EmulatorConfig(sandboxes=("prod", "dev"), seed=5))
+    with serve(emulator, port=0) as running:
+        create_remote(emulator, "prod", orders("orders-prod", "prod"))
+        create_remote(emulator, "dev", orders("orders-dev", "dev"))
+        create_remote(emulator, "prod", orders("orders-legacy", "prod"))
+        env = {
+            k: v for k, v in os.environ.items() if not k.startswith(("AEP_", "PG_")) and k != "CI"
+        }
+        env.update(
+            PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
+            AEP_IMS_URL=running.url,
+            AEP_PLATFORM_URL=running.url,
+            AEP_CLIENT_ID=emulator.config.client_id,
+            AEP_CLIENT_SECRET=emulator.config.client_secret,
+        )
+        run = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", rehearsal()],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert run.returncode == 0, run.stdout + run.stderr
+        records = {r["name"]: r for r in emulator.connections(ORG)}
+    emulator.close()
+    assert "Plan: 0 to add, 2 unchanged, 0 drifted." in run.stdout  # import, then plan
+    assert "Apply complete: 0 created, 2 secret rotated.\n" in run.stdout
+    assert "Apply complete: 0 created, 1 deleted.\n" in run.stdout
+    assert sorted(records) == ["orders-dev", "orders-prod"]
+    assert records["orders-prod"]["auth"]["params"]["password"] == "rotated-prod-pw"
+    assert records["orders-dev"]["auth"]["params"]["password"] == "rotated-dev-pw"
+    assert "rotated-prod-pw" not in run.stdout + run.stderr
+    assert "orders-{{ sandbox.name }}" in (tmp_path / "adopted.yaml").read_text(encoding="utf-8")
+    assert "Traceback" not in run.stderr
