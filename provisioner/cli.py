@@ -20,6 +20,7 @@ from typing import NoReturn
 from provisioner import __version__, redact
 from provisioner.commands.remote import DEFAULT_PARALLELISM, RemoteOptions
 from provisioner.errors import ManifestError, ProvisionError
+from provisioner.lifecycle_args import add_import_parser, add_lifecycle, lifecycle_options
 from provisioner.plan import PlanOptions
 from provisioner.select import Selection
 
@@ -72,40 +73,6 @@ def _add_selection(parser: argparse.ArgumentParser, *, paths_required: bool = Tr
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more detail")
     parser.add_argument("-q", "--quiet", action="store_true", help="only errors")
     parser.add_argument("--no-color", action="store_true", help="no colour (also NO_COLOR)")
-
-
-def _add_lifecycle(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group(
-        "changing existing connections",
-        "Creates are always planned. Drifted readable fields (description, server, port, "
-        "database, username, sslMode) are updated in place with PATCH unless --no-update; "
-        "secrets and deletions change only when asked.",
-    )
-    group.add_argument(
-        "--no-update",
-        action="store_true",
-        help="report drift (~) without changing it: create only, as before updates existed",
-    )
-    group.add_argument(
-        "--rotate-secrets",
-        action="store_true",
-        help="re-send the password or connection string of every selected existing "
-        "connection (secrets read back masked, so their drift is invisible); narrow it with "
-        "--sandbox/--connection. Plan shows '~ rotate' lines and needs no secret",
-    )
-    group.add_argument(
-        "--prune",
-        action="store_true",
-        help="delete remote connections no manifest declares, but only those a manifest's "
-        "prune: {names: [glob]} claims in its own sandboxes; a dataflow's connection is "
-        "refused by the API and reported. Without it nothing is ever deleted",
-    )
-
-
-def _lifecycle(args: argparse.Namespace) -> PlanOptions | None:
-    if not (args.no_update or args.rotate_secrets or args.prune):
-        return None
-    return PlanOptions(update=not args.no_update, rotate=args.rotate_secrets, prune=args.prune)
 
 
 def _parallelism(text: str) -> int:
@@ -205,7 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="exit 2 when there are changes to apply (0 none, 1 error)",
     )
-    _add_lifecycle(plan)
+    add_lifecycle(plan)
 
     apply = commands.add_parser(
         "apply",
@@ -225,49 +192,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="apply a saved plan; refused if the manifests or remote changed (an etag "
         "moved, a deletion appeared); it brings its own --no-update/--rotate-secrets/--prune",
     )
-    _add_lifecycle(apply)
+    add_lifecycle(apply)
 
-    importer = commands.add_parser(
-        "import",
-        help="write a manifest from connections that exist (adopt hand-made ones)",
-        description="List the PostgreSQL base connections of the given sandboxes and write "
-        "a manifest that declares them: non-secret fields verbatim, secrets as {env: NAME} "
-        "references (PG_<SANDBOX>_<NAME>_PASSWORD or _DSN; the API never returns secret "
-        "values), one templated entry for a connection whose names differ only by the "
-        "sandbox name. `provision plan FILE` right after shows 0 to add and 0 drifted.",
-    )
-    importer.add_argument("--org", required=True, help="IMS org id (…@AdobeOrg)")
-    importer.add_argument(
-        "--sandbox",
-        action="append",
-        required=True,
-        metavar="NAME",
-        help="a sandbox to import from (repeatable)",
-    )
-    importer.add_argument(
-        "--cloud",
-        action="append",
-        default=[],
-        metavar="SANDBOX=CLOUD",
-        help="azure or aws for a sandbox whose connections do not show it (repeatable; "
-        "otherwise read from sslMode and the auth types)",
-    )
-    importer.add_argument(
-        "--connection",
-        action="append",
-        default=[],
-        metavar="GLOB",
-        help="only connections whose name matches (repeatable)",
-    )
-    importer.add_argument(
-        "--out", required=True, type=Path, metavar="FILE", help="the manifest to write"
-    )
-    importer.add_argument(
-        "--force", action="store_true", help="overwrite FILE if it exists (refused otherwise)"
-    )
-    _add_remote(importer)
-    importer.add_argument("-v", "--verbose", action="count", default=0, help="more detail")
-    importer.add_argument("-q", "--quiet", action="store_true", help="only errors")
+    add_import_parser(commands, _add_remote)
 
     commands.add_parser(
         "schema",
@@ -349,7 +276,7 @@ def _dispatch(argv: list[str]) -> int:
             environ=os.environ,
             colour=colour,
             verbose=args.verbose > 0,
-            lifecycle=_lifecycle(args) or PlanOptions(update=True),
+            lifecycle=lifecycle_options(args) or PlanOptions(update=True),
         )
     if args.command == "apply":
         from provisioner.commands import apply
@@ -365,7 +292,7 @@ def _dispatch(argv: list[str]) -> int:
             colour=colour,
             quiet=args.quiet,
             interactive=sys.stdin.isatty(),
-            lifecycle=_lifecycle(args),
+            lifecycle=lifecycle_options(args),
         )
     raise AssertionError(f"unhandled command {args.command}")
 

@@ -8,6 +8,8 @@
   ``.transport() -> httpx.WSGITransport`` (in-process; an injected dropped connection surfaces
   as ``httpx.RemoteProtocolError``),
   ``.connections(org=None, sandbox=None) -> list[dict]`` (raw stored records, secrets unmasked),
+  ``.add_dataflow(org, sandbox, connection_id, name) -> dict`` (a source connection and a flow
+  on that base connection, which can then not be deleted: FLOW-1418-400),
   ``.set_faults(faults=None, *, seed=None, **changes) -> Faults``,
   ``.request_count`` (token + Flow Service requests), ``.request_counts() -> dict[str, int]``,
   ``.reset_counts()``, ``.revoke_tokens(token=None) -> int``, ``.reset()``, ``.close()``.
@@ -16,7 +18,8 @@
 - ``main(argv=None, prog="provision emulator") -> int``: the command line.
 
 Both the IMS route (``/ims/token/v3``) and the Flow Service routes
-(``/data/foundation/flowservice/...``) are served on one host:port; admin routes live under
+(``/data/foundation/flowservice/...``: connections, connectionSpecs, sourceConnections,
+flows) are served on one host:port; admin routes live under
 ``/__emulator/`` (faults, state, tokens, requests, health) and need no auth.
 
 This package imports nothing else from ``provisioner``, and nothing in ``provisioner`` but the

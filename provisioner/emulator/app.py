@@ -17,7 +17,7 @@ import httpx
 from provisioner.emulator import admin
 from provisioner.emulator.auth import Caller, TokenIssuer, check_headers
 from provisioner.emulator.config import EmulatorConfig, Faults
-from provisioner.emulator.connections import Connections, list_response
+from provisioner.emulator.connections import Connections
 from provisioner.emulator.dataflows import Dataflows
 from provisioner.emulator.errors import (
     ApiError,
@@ -251,7 +251,9 @@ class Emulator:
             return self.api.test(caller, item_id)
         collection = route.name.removeprefix(FLOW + "/").split("/")[0]
         if collection in ("sourceConnections", "flows"):
-            return self._dataflow_route(collection, method, item_id, caller, request)
+            return self.dataflows.route(
+                collection, method, item_id, caller, request, self.api.page_size
+            )
         if item_id is None:
             if method == "POST":
                 return self.api.create(caller, request)[0]
@@ -261,21 +263,6 @@ class Emulator:
         if method == "PATCH":
             return self.api.patch(caller, item_id, request)
         return self.api.delete(caller, item_id)
-
-    def _dataflow_route(
-        self, collection: str, method: str, item_id: str | None, caller: Caller, request: Request
-    ) -> Response:
-        flows = self.dataflows
-        if item_id is None and method == "POST":
-            if collection == "flows":
-                return flows.create_flow(caller, request.json())
-            return flows.create_source(caller, request.json())
-        if item_id is None:
-            records = flows.store_of(collection).in_scope((caller.org, caller.sandbox))
-            return list_response(records, request, collection, self.api.page_size)
-        if method == "GET":
-            return flows.get(collection, caller, item_id)
-        return flows.delete(collection, caller, item_id)
 
     def _read(self, environ: WSGIEnvironment, method: str, path: str) -> Request:
         headers = {

@@ -16,9 +16,9 @@ from collections.abc import Callable
 from typing import Any
 
 from provisioner.emulator.auth import Caller
-from provisioner.emulator.connections import FLOW_PREFIX, new_etag, sandbox_id
+from provisioner.emulator.connections import FLOW_PREFIX, list_response, new_etag, sandbox_id
 from provisioner.emulator.errors import JsonObject, flow_error
-from provisioner.emulator.http import Response
+from provisioner.emulator.http import Request, Response
 from provisioner.emulator.store import MemoryStore
 
 # Adobe's flow spec for database sources into the data lake [doc: sources API tutorials].
@@ -163,6 +163,27 @@ class Dataflows:
         return {"sourceConnectionId": source["id"], "flowId": flow["id"]}
 
     # -- reads and deletes -----------------------------------------------------------------
+
+    def route(
+        self,
+        collection: str,
+        method: str,
+        item_id: str | None,
+        caller: Caller,
+        request: Request,
+        page_size: Callable[[str | None], int],
+    ) -> Response:
+        """Serve `/sourceConnections[/{id}]` and `/flows[/{id}]`."""
+        if item_id is None and method == "POST":
+            if collection == "flows":
+                return self.create_flow(caller, request.json())
+            return self.create_source(caller, request.json())
+        if item_id is None:
+            records = self.store_of(collection).in_scope((caller.org, caller.sandbox))
+            return list_response(records, request, collection, page_size)
+        if method == "GET":
+            return self.get(collection, caller, item_id)
+        return self.delete(collection, caller, item_id)
 
     def store_of(self, collection: str) -> MemoryStore:
         return self.sources if collection == "sourceConnections" else self.flows
