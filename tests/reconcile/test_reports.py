@@ -5,8 +5,9 @@ from __future__ import annotations
 import dataclasses
 import io
 
-from provisioner.model import ConnectionStringSecret
-from provisioner.plan import ListingFailed, Plan, make_plan
+from provisioner.errors import Location
+from provisioner.model import ConnectionStringSecret, PruneRule
+from provisioner.plan import ListingFailed, Plan, PlanOptions, make_plan
 from provisioner.report.jsonplan import desired_digest, plan_document
 from provisioner.report.markdown import GITHUB_COMMENT_LIMIT, render_markdown
 from provisioner.report.text import write_text
@@ -256,3 +257,65 @@ def test_digest_follows_what_would_be_sent_not_where_it_is_written() -> None:
     other = dataclasses.replace(dsn.connection_string, name="OTHER_DSN")
     renamed = dataclasses.replace(base[1], auth=ConnectionStringSecret(other))
     assert desired_digest([base[0], renamed]) != digest  # another secret is another plan
+
+
+def test_lifecycle_actions_in_every_report() -> None:
+    rule = PruneRule(ORG, "prod", "azure", ("old-*",), Location("team/orders.yaml", 3, 1))
+    plan = make_plan(
+        [desired("inv", line=40), desired_dsn("billing")],
+        {
+            (ORG, "prod"): [
+                remote("inv", "i-1", port="6432"),
+                remote(
+                    "billing",
+                    "b-1",
+                    description=None,
+                    spec_name="Connection String Based Authentication",
+                ),
+                remote("old-crm", "x-1"),
+            ]
+        },
+        options=PlanOptions(update=True, rotate=True, prune=True),
+        rules=[rule],
+        usage={(ORG, "prod"): {"x-1": ("nightly",)}},
+    )
+    out = io.StringIO()
+    write_text(plan, out, colour=False)
+    assert out.getvalue() == (
+        f"sandbox prod (azure, {ORG})\n"
+        "  ~ inv  (i-1) will update and re-send its secret from {env: ORDERS_PW}\n"
+        "      port: '6432' -> '5432'\n"
+        "  ~ rotate billing  (b-1) will re-send its secret from {env: DSN}\n"
+        "  - old-crm  (x-1) will delete: no manifest declares it, and prune 'old-*' claims it "
+        "(team/orders.yaml:3); but dataflow(s) 'nightly' still use it, so the API will refuse "
+        "until they are deleted or repointed\n"
+        "Plan: 0 to add, 1 to update, 1 to rotate, 1 to delete, 0 unchanged, 0 drifted.\n"
+    )
+    comment = render_markdown(plan)
+    assert "| prod | azure | 0 | 2 | 1 | 0 | 0 | 0 | 0 |\n" in comment
+    assert "~ rotate billing   # (b-1) will re-send its secret from {env: DSN}\n" in comment
+    assert "> [!CAUTION]\n> `apply --prune` deletes 1 connection(s)" in comment
+    document = plan_document(plan, paths=["team/"], selection=Selection(), digest="sha256:d")
+    assert document["options"] == {"update": True, "rotate_secrets": True, "prune": True}
+    inv, billing = document["connections"]
+    assert (inv["action"], inv["rotate"], billing["action"]) == ("update", True, "rotate")
+    assert inv["patch"] == [
+        {"op": "replace", "path": "/auth/params/port", "value": "5432"},
+        {"op": "replace", "path": "/auth/params/password", "value": "(sensitive)"},
+    ]
+    assert billing["patch"] == [
+        {"op": "replace", "path": "/auth/params/connectionString", "value": "(sensitive)"}
+    ]
+    assert document["deletions"] == [
+        {
+            "action": "delete",
+            "org": ORG,
+            "sandbox": "prod",
+            "name": "old-crm",
+            "id": "x-1",
+            "etag": '"etag-x-1"',
+            "createdAt": 1_700_000_000_000,
+            "rule": {"source": "team/orders.yaml:3", "pattern": "old-*"},
+        }
+    ]
+    assert document["summary"]["delete"] == 1 and document["summary"]["unmanaged"] == 0
