@@ -90,6 +90,8 @@ def delete_one(client: FlowServiceClient, deletion: PlannedDeletion) -> ChangeOu
     try:
         client.delete_connection(deletion.org, deletion.sandbox, remote.id, name=remote.name)
     except ApiError as error:
+        if error.status == 404:  # someone deleted it already: what we wanted
+            return ChangeOutcome(deletion.sandbox, remote.name, Status.DELETED, remote.id)
         if error.code == IN_USE_CODE:
             message = (
                 f"not deleted: a dataflow still uses it ({IN_USE_CODE}); delete or repoint "

@@ -55,6 +55,7 @@ def test_reads_every_documented_field_and_ignores_the_rest(adobe: FakeAdobe) -> 
         "state": "enabled",
         "created_at": 1700000000000,
         "created_client": CLIENT_ID,
+        "spec_version": "1.0",
     }
 
 

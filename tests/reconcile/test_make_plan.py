@@ -237,3 +237,21 @@ def test_a_sandbox_only_a_rule_names_is_listed_and_pruned() -> None:
     )
     assert plan.sandboxes == (SandboxState(ORG, "stage", "aws", unmanaged=1),)
     assert [d.remote.id for d in plan.deletions] == ["g-1"]
+
+
+def test_another_connection_spec_version_is_not_changed_in_place() -> None:
+    import dataclasses
+
+    found = dataclasses.replace(remote("orders", "o-1", server="pg-old"), spec_version="2.0")
+    plan = make_plan([desired("orders")], {(ORG, "prod"): [found]}, options=UPDATE)
+    (entry,) = plan.connections
+    assert entry.action is Action.REPLACE
+    assert entry.reason == (
+        f"the API cannot change the connection spec {found.spec_id} version 2.0 in place; "
+        "create the new connection under another name and move its dataflows, or delete o-1 "
+        "by hand (its dataflows first) and apply again"
+    )
+    # Without updates it is plain drift, as before: reported, nothing else.
+    assert make_plan([desired("orders")], {(ORG, "prod"): [found]}).connections[0].action is (
+        Action.DRIFT
+    )
