@@ -111,19 +111,21 @@ def apply_changes(
     options: PlanOptions,
     parallelism: int,
     progress: Progress,
-) -> list[ChangeOutcome]:
-    """Every patch and delete, concurrently; each failure stays with its connection.
-
-    A patch or delete interrupted by Ctrl-C has a known end on the server either way (an
-    etag-guarded PATCH lands whole or not at all, a DELETE is idempotent), so here the
-    pool simply finishes what it started and starts nothing new.
-    """
-    jobs: list[Callable[[], ChangeOutcome]] = []
+) -> tuple[list[ChangeOutcome], bool]:
+    """Every patch and delete, concurrently; each failure stays with its connection. Also
+    whether Ctrl-C stopped it: then nothing new starts, what runs finishes (an etag-guarded
+    PATCH lands whole or not at all, a DELETE is idempotent), the rest is "skipped"."""
+    jobs: list[tuple[ChangeOutcome, Callable[[], ChangeOutcome]]] = []
     for planned in patches:
-        jobs.append(partial(patch_one, client, planned, ops_for, options))
-        progress.start(planned.desired.sandbox, 1)
+        _, sandbox, name = planned.desired.identity
+        skipped = ChangeOutcome(sandbox, name, Status.SKIPPED, planned.remote[0].id)
+        jobs.append((skipped, partial(patch_one, client, planned, ops_for, options)))
+        progress.start(sandbox, 1)
     for deletion in deletions:
-        jobs.append(partial(delete_one, client, deletion))
+        skipped = ChangeOutcome(
+            deletion.sandbox, deletion.remote.name, Status.SKIPPED, deletion.remote.id
+        )
+        jobs.append((skipped, partial(delete_one, client, deletion)))
         progress.start(deletion.sandbox, 1)
 
     def run(job: Callable[[], ChangeOutcome]) -> ChangeOutcome:
@@ -132,7 +134,17 @@ def apply_changes(
         return outcome
 
     pool = ThreadPoolExecutor(max_workers=max(1, parallelism))
+    futures = [pool.submit(run, job) for _, job in jobs]
+    interrupted = False
     try:
-        return list(pool.map(run, jobs))
+        for future in futures:
+            future.exception()  # waits; a bug is raised below, from result()
+    except KeyboardInterrupt:
+        interrupted = True
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+    outcomes = [
+        future.result() if future.done() and not future.cancelled() else skipped
+        for (skipped, _), future in zip(jobs, futures, strict=True)
+    ]
+    return outcomes, interrupted

@@ -31,7 +31,12 @@ def plan_problems(plan: Plan, out: TextIO) -> None:
 
 
 def summarise(
-    result: ApplyResult, changes: Sequence[ChangeOutcome], plan_errors: bool, out: TextIO
+    result: ApplyResult,
+    changes: Sequence[ChangeOutcome],
+    plan_errors: bool,
+    out: TextIO,
+    *,
+    interrupted: bool = False,
 ) -> None:
     rows = [
         (o.planned.desired.sandbox, o.planned.desired.name, o.status, o.message)
@@ -49,7 +54,7 @@ def summarise(
         parts = [f"{counts[s]} {s.value}" for s in Status if counts.get(s)]
         out.write(f"  {sandbox}: {', '.join(parts)}\n")
     total = {s: sum(1 for row in rows if row[2] is s) for s in Status}
-    ended = "interrupted" if result.interrupted else "complete"
+    ended = "interrupted" if interrupted or result.interrupted else "complete"
     line = f"Apply {ended}: {total[Status.CREATED]} created"
     if total[Status.YIELDED]:
         line += (

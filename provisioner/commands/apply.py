@@ -14,7 +14,7 @@ from provisioner.commands.remote import RemoteOptions, connect, plan_for
 from provisioner.diff import PatchOp
 from provisioner.errors import PlanFileError, ProvisionError, UsageError
 from provisioner.model import DesiredConnection
-from provisioner.modify import apply_changes
+from provisioner.modify import ChangeOutcome, apply_changes
 from provisioner.payloads import Payload, render_payload
 from provisioner.plan import Action, Plan, PlannedConnection, PlanOptions
 from provisioner.progress import Progress
@@ -109,11 +109,12 @@ def run(
         result = apply_plan(
             plan, client, payload_for, parallelism=options.parallelism, progress=progress
         )
-        changes = []
-        if not result.interrupted and (plan.patches or plan.deletions):
+        changes: list[ChangeOutcome] = []
+        interrupted = result.interrupted
+        if not interrupted and (plan.patches or plan.deletions):
             if not quiet:
                 err.write(f"{_question(plan, creates=False)}, {options.parallelism} at a time...\n")
-            changes = apply_changes(
+            changes, interrupted = apply_changes(
                 client,
                 plan.patches,
                 plan.deletions,
@@ -124,8 +125,8 @@ def run(
             )
         plan = _settle(client, plan, options, out)
     plan_problems(plan, out)
-    summarise(result, changes, plan.has_errors, out)
-    if result.interrupted:
+    summarise(result, changes, plan.has_errors, out, interrupted=interrupted)
+    if interrupted:
         return 130
     return 1 if failed(result, changes) or plan.has_errors else 0
 

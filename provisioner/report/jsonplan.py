@@ -116,7 +116,9 @@ def plan_document(
                 "org": s.org,
                 "sandbox": s.sandbox,
                 "cloud": s.cloud,
-                "unmanaged": s.unmanaged,
+                # Undeclared connections apply leaves alone (those it deletes are listed).
+                "unmanaged": s.unmanaged
+                - sum(1 for d in plan.deletions if d.key == (s.org, s.sandbox)),
                 "error": s.error,
             }
             for s in plan.sandboxes
