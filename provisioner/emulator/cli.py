@@ -37,6 +37,8 @@ faults can also be changed while it runs:
   curl -X PUT localhost:8080/__emulator/faults -d '{"rate_5xx": 0.2}'
   curl localhost:8080/__emulator/requests     # request counters
   curl -X DELETE localhost:8080/__emulator/tokens   # revoke every token (clients see 401)
+  curl -X POST localhost:8080/__emulator/dataflows -d '{"org": "...", "sandbox": "prod",
+    "connection_id": "...", "name": "nightly"}'   # deleting that connection: FLOW-1418-400
 """
 
 
