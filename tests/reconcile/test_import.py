@@ -235,3 +235,33 @@ def test_a_sandbox_whose_cloud_cannot_be_told_needs_cloud(
         )
         assert entries(Path("m.yaml").read_text(encoding="utf-8")) == 1
     emulator.close()
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--cloud", "prod=gcp"], "error: --cloud prod=gcp: write SANDBOX=azure or SANDBOX=aws\n"),
+        (
+            ["--cloud", "stage=aws"],
+            "error: --cloud names stage, which no --sandbox selects\n",
+        ),
+        (
+            ["--sandbox", "Prod_EU"],
+            "error: --sandbox 'prod_eu' is not a sandbox name (lowercase letters, digits, '-')\n",
+        ),
+    ],
+)
+def test_import_usage_errors_are_one_line(
+    fleet_env: Emulator, capsys: pytest.CaptureFixture[str], extra: list[str], message: str
+) -> None:
+    run = run_cli(capsys, ["import", "--org", ORG, "--sandbox", "prod", "--out", "m.yaml", *extra])
+    assert (run.code, run.out, run.err) == (1, "", message)
+    assert not Path("m.yaml").exists()
+
+
+def test_import_names_a_bad_org(fleet_env: Emulator, capsys: pytest.CaptureFixture[str]) -> None:
+    run = run_cli(capsys, ["import", "--org", "acme", "--sandbox", "prod", "--out", "m.yaml"])
+    assert (run.code, run.err) == (
+        1,
+        "error: --org 'acme' is not an IMS org id (24 hex characters, then @AdobeOrg)\n",
+    )
