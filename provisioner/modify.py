@@ -102,6 +102,19 @@ def delete_one(client: FlowServiceClient, deletion: PlannedDeletion) -> ChangeOu
     return ChangeOutcome(deletion.sandbox, remote.name, Status.DELETED, remote.id)
 
 
+def not_started(
+    patches: Sequence[PlannedConnection], deletions: Sequence[PlannedDeletion]
+) -> list[ChangeOutcome]:
+    """How each change is reported when it never started (the run was interrupted)."""
+    skipped = [
+        ChangeOutcome(p.desired.sandbox, p.desired.name, Status.SKIPPED, p.remote[0].id)
+        for p in patches
+    ]
+    return skipped + [
+        ChangeOutcome(d.sandbox, d.remote.name, Status.SKIPPED, d.remote.id) for d in deletions
+    ]
+
+
 def apply_changes(
     client: FlowServiceClient,
     patches: Sequence[PlannedConnection],
@@ -115,18 +128,11 @@ def apply_changes(
     """Every patch and delete, concurrently; each failure stays with its connection. Also
     whether Ctrl-C stopped it: then nothing new starts, what runs finishes (an etag-guarded
     PATCH lands whole or not at all, a DELETE is idempotent), the rest is "skipped"."""
-    jobs: list[tuple[ChangeOutcome, Callable[[], ChangeOutcome]]] = []
-    for planned in patches:
-        _, sandbox, name = planned.desired.identity
-        skipped = ChangeOutcome(sandbox, name, Status.SKIPPED, planned.remote[0].id)
-        jobs.append((skipped, partial(patch_one, client, planned, ops_for, options)))
-        progress.start(sandbox, 1)
-    for deletion in deletions:
-        skipped = ChangeOutcome(
-            deletion.sandbox, deletion.remote.name, Status.SKIPPED, deletion.remote.id
-        )
-        jobs.append((skipped, partial(delete_one, client, deletion)))
-        progress.start(deletion.sandbox, 1)
+    calls = [partial(patch_one, client, p, ops_for, options) for p in patches]
+    calls += [partial(delete_one, client, d) for d in deletions]
+    jobs = list(zip(not_started(patches, deletions), calls, strict=True))
+    for skipped, _ in jobs:
+        progress.start(skipped.sandbox, 1)
 
     def run(job: Callable[[], ChangeOutcome]) -> ChangeOutcome:
         outcome = job()

@@ -14,7 +14,7 @@ from provisioner.commands.remote import RemoteOptions, connect, plan_for
 from provisioner.diff import PatchOp
 from provisioner.errors import PlanFileError, ProvisionError, UsageError
 from provisioner.model import DesiredConnection
-from provisioner.modify import ChangeOutcome, apply_changes
+from provisioner.modify import apply_changes, not_started
 from provisioner.payloads import Payload, render_payload
 from provisioner.plan import Action, Plan, PlannedConnection, PlanOptions
 from provisioner.progress import Progress
@@ -109,7 +109,8 @@ def run(
         result = apply_plan(
             plan, client, payload_for, parallelism=options.parallelism, progress=progress
         )
-        changes: list[ChangeOutcome] = []
+        # Ctrl-C during the creates: the patches and deletes are reported as not started.
+        changes = not_started(plan.patches, plan.deletions)
         interrupted = result.interrupted
         if not interrupted and (plan.patches or plan.deletions):
             if not quiet:
