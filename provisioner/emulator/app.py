@@ -18,6 +18,7 @@ from provisioner.emulator import admin
 from provisioner.emulator.auth import Caller, TokenIssuer, check_headers
 from provisioner.emulator.config import EmulatorConfig, Faults
 from provisioner.emulator.connections import Connections
+from provisioner.emulator.databases import Databases
 from provisioner.emulator.dataflows import Dataflows
 from provisioner.emulator.errors import (
     ApiError,
@@ -87,6 +88,9 @@ class Emulator:
             self.api.now_ms,
             clock,
             usage_lock,
+        )
+        self.databases = Databases(
+            self.config.databases, self.config.database_timeout_s, self.config.database_ca_file
         )
         self._counts: Counter[str] = Counter()
         self._counts_lock = threading.Lock()
@@ -246,9 +250,12 @@ class Emulator:
             if item_id != POSTGRES_SPEC_ID:
                 raise flow_error("1413-400", f"The provided spec ID '{item_id}' is invalid.")
             return Response(200, self.spec.document())
-        if route.name.endswith("/test"):
+        if route.name.endswith(("/test", "/explore")):
             assert item_id is not None
-            return self.api.test(caller, item_id)
+            record = self.api.require(caller, item_id)
+            if route.name.endswith("/test"):
+                return self.databases.test(record)
+            return self.databases.explore(record, request)
         collection = route.name.removeprefix(FLOW + "/").split("/")[0]
         if collection in ("sourceConnections", "flows"):
             return self.dataflows.route(

@@ -14,6 +14,7 @@ from types import FrameType
 from provisioner.emulator import config as defaults
 from provisioner.emulator.app import Emulator
 from provisioner.emulator.config import EmulatorConfig, Faults
+from provisioner.emulator.databases import psycopg_available
 from provisioner.emulator.server import serve
 
 DESCRIPTION = """\
@@ -168,6 +169,28 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
         help="larger request bodies get 413 (default: %(default)s)",
     )
 
+    db = p.add_argument_group("databases (GET /connections/{id}/test and /explore)")
+    db.add_argument(
+        "--databases",
+        choices=defaults.DATABASE_MODES,
+        default="connect" if psycopg_available() else "offline",
+        help="connect: open a real PostgreSQL connection to the server each connection names; "
+        "offline: hosts under .invalid fail, the rest pass, no tables (default: connect when "
+        "psycopg is installed, else offline)",
+    )
+    db.add_argument(
+        "--database-timeout",
+        type=float,
+        default=defaults.DEFAULT_DATABASE_TIMEOUT,
+        metavar="SECONDS",
+        help="give up on a database after this long (default: %(default)s)",
+    )
+    db.add_argument(
+        "--database-ca-file",
+        metavar="FILE",
+        help="CA certificates for sslMode Verify Ca/Verify Full (default: the system's)",
+    )
+
     f = p.add_argument_group("faults (seeded; also settable at run time via /__emulator/faults)")
     f.add_argument("--latency-ms", type=float, default=0.0, help="added to every API request")
     f.add_argument("--latency-jitter-ms", type=float, default=0.0, help="plus uniform 0..N ms")
@@ -255,6 +278,9 @@ def config_from_args(args: argparse.Namespace, scopes: Sequence[Scope] = ()) -> 
         faults=faults,
         seed=args.seed,
         state_file=args.state,
+        databases=args.databases,
+        database_timeout_s=args.database_timeout,
+        database_ca_file=args.database_ca_file,
     )
     config.validate()
     return config
@@ -275,6 +301,12 @@ def banner(url: str, config: EmulatorConfig) -> str:
             f"export AEP_CLIENT_SECRET={q(config.client_secret)}",
             f"# org: {', '.join(config.orgs)}",
             f"# sandboxes: {sandboxes}",
+            "# /test and /explore: "
+            + (
+                "connect to each connection's PostgreSQL server"
+                if config.databases == "connect"
+                else "offline (hosts under .invalid fail, the rest pass)"
+            ),
             "# Press Ctrl-C to stop.",
         ]
     )

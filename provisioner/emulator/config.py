@@ -16,6 +16,8 @@ secret masking      ``"stars"``: ``********``                  ``"drop"`` (omitt
 sandboxes           fixed list ``prod, dev, stage``            ``any_sandbox=True``
 sandbox cloud       none: both clouds' payloads accepted       ``clouds``: ``azure`` or ``aws``
                                                                per sandbox (see ``clouds.py``)
+``/test``,          ``"offline"``: ``.invalid`` hosts fail,    ``"connect"``: a real PostgreSQL
+``/explore``        the rest work; no tables                   connection per call
 ==================  =========================================  ==================================
 """
 
@@ -48,8 +50,12 @@ DEFAULT_SSL_MODES = (
 )
 
 CLOUDS = ("azure", "aws")
+# A connect-mode /test or /explore gives up after this long (connect, TLS, auth, query).
+DEFAULT_DATABASE_TIMEOUT = 5.0
 
 MaskStyle = Literal["stars", "drop", "encrypted"]
+DatabaseMode = Literal["offline", "connect"]
+DATABASE_MODES: tuple[DatabaseMode, ...] = ("offline", "connect")
 PortType = Literal["string", "string-or-integer"]
 MASK_STYLES: tuple[MaskStyle, ...] = ("stars", "drop", "encrypted")
 PORT_TYPES: tuple[PortType, ...] = ("string", "string-or-integer")
@@ -120,6 +126,12 @@ class EmulatorConfig:
     seed: int | None = None
     # SQLite file; None keeps state in memory only.
     state_file: str | None = None
+    # Offline by default in Python, so a test with no database never resolves a host; the
+    # command line connects for real when psycopg is installed.
+    databases: DatabaseMode = "offline"
+    database_timeout_s: float = DEFAULT_DATABASE_TIMEOUT
+    # What verify-ca/verify-full trust (default: the system's CA bundle).
+    database_ca_file: str | None = None
 
     def validate(self) -> None:
         if not self.client_id or not self.client_secret:
@@ -150,6 +162,10 @@ class EmulatorConfig:
             raise ValueError("at least one sslMode spelling is required")
         if self.max_body_bytes < 1024:
             raise ValueError("max_body_bytes must be at least 1024")
+        if self.databases not in DATABASE_MODES:
+            raise ValueError(f"databases must be one of {', '.join(DATABASE_MODES)}")
+        if not 0 < self.database_timeout_s <= 300:
+            raise ValueError("database_timeout_s must be between 0 and 300 seconds")
         self.faults.validate()
 
     def cloud_of(self, sandbox: str) -> str | None:

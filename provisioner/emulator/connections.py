@@ -1,8 +1,7 @@
-"""The Flow Service connection routes: create, list, read, patch, delete, test."""
+"""The Flow Service connection routes: create, list, read, patch, delete."""
 
 from __future__ import annotations
 
-import re
 import secrets
 import threading
 import time
@@ -31,7 +30,6 @@ from provisioner.emulator.store import MemoryStore
 
 MUTABLE_STATES = ("enabled", "disabled", "initializing")
 FLOW_PREFIX = "/data/foundation/flowservice"
-_SERVER = re.compile(r"(?:^|;)\s*Server\s*=\s*\{?([^;}]*)", re.IGNORECASE)
 
 
 def new_etag(clock: Callable[[], float]) -> str:
@@ -141,18 +139,6 @@ class Connections:
 
     def get(self, caller: Caller, conn_id: str) -> Response:
         return Response(200, {"items": [self.view(self.require(caller, conn_id))]})
-
-    def test(self, caller: Caller, conn_id: str) -> Response:
-        record = self.require(caller, conn_id)
-        params = record["auth"]["params"]
-        host = str(params.get("server") or "")
-        if "connectionString" in params:
-            found = _SERVER.search(str(params["connectionString"]))
-            host = found.group(1) if found else ""
-        # Hosts under the reserved ".invalid" TLD (RFC 2606) are "unreachable", so a rehearsal
-        # can see a failing test; everything else "works".
-        unreachable = host.strip().lower().rstrip(".").endswith(".invalid")
-        return Response(200, {"result": not unreachable})
 
     def delete(self, caller: Caller, conn_id: str) -> Response:
         record = self.require(caller, conn_id)

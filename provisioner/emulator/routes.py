@@ -29,6 +29,7 @@ ROUTES = (
     _route(f"{FLOW}/connections", ("GET", "POST"), "api"),
     _route(f"{FLOW}/connections/{{id}}", ("GET", "PATCH", "DELETE"), "api"),
     _route(f"{FLOW}/connections/{{id}}/test", ("GET",), "api"),
+    _route(f"{FLOW}/connections/{{id}}/explore", ("GET",), "api"),
     _route(f"{FLOW}/connectionSpecs/{{id}}", ("GET",), "api"),
     _route(f"{FLOW}/sourceConnections", ("GET", "POST"), "api"),
     _route(f"{FLOW}/sourceConnections/{{id}}", ("GET", "DELETE"), "api"),

@@ -178,7 +178,10 @@ def test_connection_test_route(api: httpx.Client) -> None:
     ok = create(api)
     down = create(api, pg_payload(server="pg.unreachable.invalid"))
     assert api.get(f"{FLOW}/connections/{ok['id']}/test").json() == {"result": True}
-    assert api.get(f"{FLOW}/connections/{down['id']}/test").json() == {"result": False}
+    assert api.get(f"{FLOW}/connections/{down['id']}/test").json() == {
+        "result": False,
+        "errorMessage": "DNS: host 'pg.unreachable.invalid' not found",
+    }
 
 
 def test_connection_spec(api: httpx.Client) -> None:

@@ -1,0 +1,233 @@
+"""``/test`` and ``/explore`` for real: connect to the PostgreSQL server a connection names.
+
+The stored auth params (basic, or a DataDirect connection string) become libpq parameters;
+``sslMode`` (Azure's enum or AWS's boolean) and ``EncryptionMethod``/``ValidateServerCertificate``
+become libpq's ``sslmode``. Every attempt runs under one deadline (connect, TLS, auth and the
+query together), so a server that accepts and never answers costs at most the timeout. The
+password goes to libpq only: reasons are libpq's words with the password cut out, and nothing
+here logs. The emulator imports nothing from ``provisioner``, so this keeps its own small ODBC
+reader and mapping (the provisioner's are in ``provisioner/targets.py``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import re
+import ssl
+from dataclasses import dataclass, field
+from typing import Any
+
+SSL_MODES = {
+    "disable": "disable",
+    "allow": "allow",
+    "prefer": "prefer",
+    "require": "require",
+    "verify ca": "verify-ca",
+    "verify full": "verify-full",
+    # AWS sends a boolean as a string; "true" can only mean "encrypt".
+    "true": "require",
+    "false": "disable",
+}
+_PREFIX = re.compile(r'^connection failed: connection to server at "[^"]*", port \d+ failed: ')
+_TABLES = """
+SELECT table_schema, table_name FROM information_schema.tables
+WHERE table_schema NOT IN ('pg_catalog', 'information_schema')
+  AND table_type IN ('BASE TABLE', 'VIEW', 'FOREIGN')
+ORDER BY table_schema, table_name
+"""
+_COLUMNS = """
+SELECT column_name, data_type FROM information_schema.columns
+WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position
+"""
+# PostgreSQL type -> (Adobe's explore type, XDM format or None).
+_TYPES = {
+    "smallint": ("integer", None),
+    "integer": ("integer", None),
+    "bigint": ("long", None),
+    "numeric": ("double", None),
+    "real": ("double", None),
+    "double precision": ("double", None),
+    "boolean": ("boolean", None),
+    "date": ("string", "date"),
+    "timestamp without time zone": ("string", "date-time"),
+    "timestamp with time zone": ("string", "date-time"),
+}
+
+
+class Unreachable(Exception):
+    """The server cannot be reached or refused us; the message is the reason, secret-free."""
+
+
+@dataclass(frozen=True)
+class Target:
+    host: str
+    port: int
+    dbname: str
+    user: str
+    password: str = field(repr=False)
+    sslmode: str
+
+
+def odbc_attributes(text: str) -> dict[str, str]:
+    """``Key=value;Key={va;lue}`` -> {"key": "value"}; ``}}`` inside braces is one ``}``."""
+    found: dict[str, str] = {}
+    i = 0
+    while i < len(text):
+        eq = text.find("=", i)
+        if eq < 0:
+            break
+        key = text[i:eq].strip().lower()
+        i = eq + 1
+        if text[i : i + 1] == "{":
+            value, i = [], i + 1
+            while i < len(text):
+                if text[i] == "}":
+                    if text[i + 1 : i + 2] == "}":
+                        value.append("}")
+                        i += 2
+                        continue
+                    i += 1
+                    break
+                value.append(text[i])
+                i += 1
+            found[key] = "".join(value)
+            i = text.find(";", i) + 1 or len(text)
+        else:
+            end = text.find(";", i)
+            end = len(text) if end < 0 else end
+            found[key] = text[i:end].strip()
+            i = end + 1
+    return found
+
+
+def target_of(params: dict[str, Any]) -> Target:
+    if "connectionString" in params:
+        attrs = odbc_attributes(str(params["connectionString"]))
+        method = attrs.get("encryptionmethod", "0")
+        validate = attrs.get("validateservercertificate", "1") == "1"
+        sslmode = {"0": "disable", "6": "prefer"}.get(
+            method, "verify-full" if validate else "require"
+        )
+        values = {
+            "host": attrs.get("server", ""),
+            "port": attrs.get("port", "5432"),
+            "dbname": attrs.get("database", ""),
+            "user": attrs.get("uid", attrs.get("user", "")),
+            "password": attrs.get("password", attrs.get("pwd", "")),
+        }
+    else:
+        sslmode = SSL_MODES.get(str(params.get("sslMode", "prefer")).lower(), "prefer")
+        values = {k: str(params.get(k, "")) for k in ("server", "port", "database", "username")}
+        values = {
+            "host": values["server"],
+            "port": values["port"] or "5432",
+            "dbname": values["database"],
+            "user": values["username"],
+            "password": str(params.get("password", "")),
+        }
+    if not values["host"]:
+        raise Unreachable("the connection names no server")
+    # One TCP host: libpq would also read a list, or a socket folder on the emulator's machine.
+    if any(ch in values["host"] for ch in "/,\\") or values["host"].startswith("@"):
+        raise Unreachable(f"server {values['host']!r} is not a host name or address")
+    # libpq expands a dbname that looks like a connection string or URI: data, never options.
+    if "=" in values["dbname"] or "://" in values["dbname"]:
+        raise Unreachable(f"database {values['dbname']!r} is not a database name")
+    if not values["port"].isdigit() or not 0 < int(values["port"]) < 65536:
+        raise Unreachable(f"port {values['port']!r} is not a TCP port")
+    return Target(
+        values["host"],
+        int(values["port"]),
+        values["dbname"],
+        values["user"],
+        values["password"],
+        sslmode,
+    )
+
+
+class Prober:
+    """Connects with a deadline; ``ca_file`` is what verify-ca/verify-full trust."""
+
+    def __init__(self, timeout_s: float, ca_file: str | None) -> None:
+        import psycopg  # optional extra: the emulator checks for it before choosing this mode
+
+        self._psycopg = psycopg
+        self._timeout = timeout_s
+        self._ca_file = ca_file or ssl.get_default_verify_paths().cafile or "system"
+
+    def test(self, target: Target) -> None:
+        self._run(target, lambda conn: conn.execute("SELECT 1"))
+
+    def tables(self, target: Target) -> list[str]:
+        rows = self._run(target, lambda conn: conn.execute(_TABLES))
+        return [f"{schema}.{name}" for schema, name in rows]
+
+    def columns(self, target: Target, path: str) -> list[dict[str, Any]] | None:
+        schema, _, name = path.partition(".") if "." in path else ("public", "", path)
+        rows = self._run(target, lambda conn: conn.execute(_COLUMNS, (schema, name)))
+        if not rows:
+            return None
+        return [_column(name, data_type) for name, data_type in rows]
+
+    def _run(self, target: Target, query: Any) -> list[tuple[Any, ...]]:
+        async def attempt() -> list[tuple[Any, ...]]:
+            conn = await self._psycopg.AsyncConnection.connect(
+                host=target.host,
+                port=target.port,
+                dbname=target.dbname,
+                user=target.user,
+                password=target.password,
+                sslmode=target.sslmode,
+                sslrootcert=self._ca_file,
+                connect_timeout=max(2, math.ceil(self._timeout)),
+                application_name="provision-emulator",
+            )
+            async with conn:
+                cursor = await query(conn)
+                return list(await cursor.fetchall())
+
+        try:
+            return asyncio.run(asyncio.wait_for(attempt(), self._timeout))
+        except TimeoutError:
+            raise Unreachable(
+                f"timeout: {target.host}:{target.port} did not answer within {self._timeout:g} s"
+            ) from None
+        except self._psycopg.Error as error:
+            raise Unreachable(reason(str(error), target)) from None
+
+
+def reason(message: str, target: Target) -> str:
+    """libpq's message as a short reason; the password never survives."""
+    if target.password:
+        message = message.replace(target.password, "(sensitive)")
+    text = " ".join(message.split())
+    text = _PREFIX.sub("", text)
+    text = text.removeprefix("FATAL: ").strip()
+    lowered = text.lower()
+    if "password authentication failed" in lowered:
+        return f'authentication failed for user "{target.user}"'
+    if "failed to resolve host" in lowered or "could not translate host name" in lowered:
+        return f"DNS: host {target.host!r} not found"
+    if "connection refused" in lowered:
+        return f"connection refused by {target.host}:{target.port}"
+    if "timeout expired" in lowered:
+        return f"timeout: {target.host}:{target.port} did not answer"
+    if "does not support ssl" in lowered:
+        return f"TLS: the server does not offer TLS but sslMode {target.sslmode} requires it"
+    if "no encryption" in lowered and "pg_hba" in lowered:
+        return "TLS: the server refuses connections without TLS"
+    if "certificate" in lowered:
+        return f"TLS certificate: {text}"
+    if re.search(r'database ".*" does not exist', lowered):
+        return f'unknown database "{target.dbname}"'
+    return text[:300]
+
+
+def _column(name: str, data_type: str) -> dict[str, Any]:
+    kind, fmt = _TYPES.get(data_type, ("string", None))
+    column: dict[str, Any] = {"name": name, "type": kind, "xdm": {"type": kind}}
+    if fmt:
+        column["meta:xdmType"] = fmt
+        column["xdm"]["format"] = fmt
+    return column
