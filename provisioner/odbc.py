@@ -35,3 +35,36 @@ def build(parts: ConnectionStringParts, password: str) -> str:
         ("ValidateServerCertificate", "1" if parts.validate_server_certificate else "0"),
     )
     return ";".join(f"{key}={quote(value)}" for key, value in attributes)
+
+
+def parse(text: str) -> dict[str, str]:
+    """`Key=value;Key={va;lue}` to {"key": "value"} (keys lower-cased, `}}` read as `}`)."""
+    found: dict[str, str] = {}
+    i = 0
+    while i < len(text):
+        eq = text.find("=", i)
+        if eq < 0:
+            break
+        key = text[i:eq].strip().lower()
+        i = eq + 1
+        if text.startswith("{", i):
+            value, i = [], i + 1
+            while i < len(text):
+                if text[i] == "}":
+                    if text.startswith("}", i + 1):
+                        value.append("}")
+                        i += 2
+                        continue
+                    i += 1
+                    break
+                value.append(text[i])
+                i += 1
+            found[key] = "".join(value)
+            end = text.find(";", i)
+            i = len(text) if end < 0 else end + 1
+        else:
+            end = text.find(";", i)
+            end = len(text) if end < 0 else end
+            found[key] = text[i:end].strip()
+            i = end + 1
+    return found

@@ -1,0 +1,152 @@
+"""Connect from this machine to each target's PostgreSQL and say, in words, why one fails.
+
+psycopg 3 is an optional extra (``provision[postgres]``): only ``verify --direct`` needs it.
+Attempts run concurrently on one asyncio loop, bounded by the parallelism, each under one
+deadline that covers DNS, TCP, TLS, authentication and the query, so a server that accepts
+and never answers costs the timeout and no more. Nothing beyond ``SELECT 1`` (and, with
+``explore``, the list of tables the user can see) is sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import os
+import re
+import ssl
+from collections.abc import Sequence
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+from provisioner import redact
+from provisioner.errors import UsageError
+from provisioner.targets import Target
+
+TABLES_QUERY = """
+SELECT table_schema, table_name FROM information_schema.tables
+WHERE table_schema NOT IN ('pg_catalog', 'information_schema')
+  AND table_type IN ('BASE TABLE', 'VIEW', 'FOREIGN')
+ORDER BY table_schema, table_name
+"""
+_PREFIX = re.compile(r'^connection failed: connection to server at "[^"]*", port \d+ failed: ')
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    ok: bool
+    reason: str = ""
+    tables: tuple[str, ...] | None = None
+
+
+def driver() -> ModuleType:
+    try:
+        import psycopg
+    except ImportError:
+        raise UsageError(
+            "verify --direct needs the PostgreSQL driver psycopg 3: "
+            "pip install 'provision[postgres]'"
+        ) from None
+    return psycopg
+
+
+def default_ca_file() -> str | None:
+    """What verify-ca/verify-full trust: $PGSSLROOTCERT (libpq reads it), else the system's."""
+    if os.environ.get("PGSSLROOTCERT"):
+        return None
+    return ssl.get_default_verify_paths().cafile or "system"
+
+
+def probe_all(
+    targets: Sequence[Target],
+    *,
+    parallelism: int,
+    timeout: float,
+    explore: bool = False,
+    ca_file: str | None = None,
+) -> list[ProbeResult]:
+    psycopg = driver()
+    roots = ca_file or default_ca_file()
+
+    async def everything() -> list[ProbeResult]:
+        gate = asyncio.Semaphore(max(1, parallelism))
+
+        async def one(target: Target) -> ProbeResult:
+            async with gate:
+                return await _probe(psycopg, target, timeout, explore, roots)
+
+        return list(await asyncio.gather(*(one(t) for t in targets)))
+
+    return asyncio.run(everything())
+
+
+async def _probe(
+    psycopg: Any, target: Target, timeout: float, explore: bool, roots: str | None
+) -> ProbeResult:
+    async def attempt() -> tuple[str, ...] | None:
+        params: dict[str, Any] = {
+            "host": target.host,
+            "port": target.port,
+            "dbname": target.database,
+            "user": target.user,
+            "password": target.password,
+            "sslmode": target.sslmode,
+            # libpq's own limit, per address tried; the deadline around it is the real bound.
+            "connect_timeout": max(2, math.ceil(timeout)),
+            "application_name": "provision-verify",
+        }
+        if roots:
+            params["sslrootcert"] = roots
+        conn = await psycopg.AsyncConnection.connect(**params)
+        async with conn:
+            await conn.execute("SELECT 1")
+            if not explore:
+                return None
+            rows = await (await conn.execute(TABLES_QUERY)).fetchall()
+            return tuple(f"{schema}.{name}" for schema, name in rows)
+
+    try:
+        tables = await asyncio.wait_for(attempt(), timeout)
+    except TimeoutError:
+        return ProbeResult(False, _timed_out(target, timeout))
+    except psycopg.Error as error:
+        return ProbeResult(False, reason(str(error), target, timeout))
+    return ProbeResult(True, tables=tables)
+
+
+def _timed_out(target: Target, timeout: float) -> str:
+    return (
+        f"timeout: no answer from {target.host}:{target.port} within {timeout:g} s; "
+        "a firewall dropping packets, or not a PostgreSQL port"
+    )
+
+
+def reason(message: str, target: Target, timeout: float) -> str:
+    """libpq's message as a reason a user acts on; no secret survives it."""
+    if target.password:
+        message = message.replace(target.password, redact.SENSITIVE)
+    text = _PREFIX.sub("", " ".join(redact.scrub(message).split())).removeprefix("FATAL: ")
+    low = text.lower()
+    where = f"{target.host}:{target.port}"
+    if "password authentication failed" in low or "authentication failed" in low:
+        return f'authentication failed for user "{target.user}"; check the password secret'
+    if "failed to resolve host" in low or "could not translate host name" in low:
+        return f"DNS: cannot resolve host {target.host!r}; check server and this machine's DNS"
+    if "connection refused" in low:
+        return f"connection refused by {where}: nothing listens there (check server and port)"
+    if "timeout expired" in low:
+        return _timed_out(target, timeout)
+    if "does not support ssl" in low:
+        return (
+            f"TLS: the server offers no TLS but sslmode {target.sslmode} requires it; "
+            "enable TLS on the server or lower ssl"
+        )
+    if "no encryption" in low and "pg_hba" in low:
+        return "TLS: the server refuses connections without TLS; set ssl: require or stricter"
+    if "certificate" in low or "ssl error" in low:
+        return f"TLS certificate: {text}; give the server's CA with --ca-file"
+    if re.search(r'database ".*" does not exist', low):
+        return f'unknown database "{target.database}"; check database in the manifest'
+    if "no pg_hba.conf entry" in low:
+        return f"refused by the server's pg_hba.conf: {text}"
+    return text[:300]

@@ -1,0 +1,141 @@
+"""Stage 6, verify: does each connection work, not just exist?
+
+Two ways to ask. Through the Flow Service (``verify_remote``): every desired connection
+that exists remotely gets ``GET /connections/{id}/test`` (and, with ``explore``, a root
+explore); read-only, and it needs no database secret. Directly (``verify_direct``): connect
+from this machine with the resolved secret and the manifest's TLS mode, no AEP call at all.
+Both give one ``Check`` per desired connection, in manifest order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from enum import StrEnum
+
+from provisioner.client import FlowServiceClient
+from provisioner.errors import ApiError
+from provisioner.model import DesiredConnection, SecretRef
+from provisioner.plan import Action, Plan
+from provisioner.probe import probe_all
+from provisioner.targets import Target, TargetProblem, target_for
+
+
+class Status(StrEnum):
+    OK = "ok"
+    UNREACHABLE = "unreachable"
+    MISSING = "missing"  # not created yet: nothing to test
+    AMBIGUOUS = "ambiguous"  # several remote connections share the name
+    ERROR = "error"  # the check itself could not run (API error, unreadable sandbox)
+
+
+FAILING = (Status.UNREACHABLE, Status.AMBIGUOUS, Status.ERROR)
+
+
+@dataclass(frozen=True)
+class Check:
+    desired: DesiredConnection
+    status: Status
+    reason: str = ""
+    remote_id: str | None = None
+    tables: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Verification:
+    mode: str  # "api" or "direct"
+    checks: tuple[Check, ...]
+
+    @property
+    def passed(self) -> bool:
+        return not any(c.status in FAILING for c in self.checks)
+
+    def count(self, status: Status) -> int:
+        return sum(1 for c in self.checks if c.status is status)
+
+    def summary(self) -> str:
+        parts = [f"{self.count(s)} {s.value}" for s in Status if self.count(s)]
+        verdict = "passed" if self.passed else "FAILED"
+        return f"Verify {verdict}: {', '.join(parts) or 'nothing to verify'}."
+
+
+def test_one(
+    client: FlowServiceClient, desired: DesiredConnection, remote_id: str, explore: bool
+) -> Check:
+    org, sandbox, name = desired.identity
+    try:
+        result = client.test_connection(org, sandbox, remote_id, name=name)
+        if not result.ok:
+            return Check(desired, Status.UNREACHABLE, result.reason, remote_id)
+        tables = None
+        if explore:
+            tables = tuple(client.explore_tables(org, sandbox, remote_id, name=name))
+    except ApiError as error:
+        return Check(desired, Status.ERROR, str(error), remote_id)
+    return Check(desired, Status.OK, "", remote_id, tables)
+
+
+def verify_remote(
+    client: FlowServiceClient, plan: Plan, *, explore: bool, parallelism: int
+) -> Verification:
+    errors = {(s.org, s.sandbox): s.error for s in plan.sandboxes if s.error}
+    checks: list[Check | None] = []
+    jobs: list[tuple[int, Callable[[], Check]]] = []
+    for planned in plan.connections:
+        desired = planned.desired
+        if planned.action is Action.CREATE:
+            checks.append(Check(desired, Status.MISSING, "not created yet; apply creates it"))
+        elif planned.action is Action.AMBIGUOUS:
+            ids = ", ".join(r.id for r in planned.remote)
+            reason = f"{len(planned.remote)} connections share this name ({ids})"
+            checks.append(Check(desired, Status.AMBIGUOUS, reason))
+        elif planned.action is Action.UNKNOWN:
+            listing = errors.get(planned.key, "the sandbox could not be listed")
+            checks.append(Check(desired, Status.ERROR, f"cannot list connections: {listing}"))
+        else:
+            remote_id = planned.remote[0].id
+            jobs.append((len(checks), _job(client, desired, remote_id, explore)))
+            checks.append(None)
+    with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
+        for (index, _), check in zip(jobs, pool.map(lambda job: job[1](), jobs), strict=True):
+            checks[index] = check
+    return Verification("api", tuple(c for c in checks if c is not None))
+
+
+def _job(
+    client: FlowServiceClient, desired: DesiredConnection, remote_id: str, explore: bool
+) -> Callable[[], Check]:
+    return lambda: test_one(client, desired, remote_id, explore)
+
+
+def verify_direct(
+    desired: Sequence[DesiredConnection],
+    secret: Callable[[SecretRef], str],
+    *,
+    parallelism: int,
+    timeout: float,
+    explore: bool,
+    ca_file: str | None,
+) -> Verification:
+    checks: list[Check | None] = []
+    targets: list[tuple[int, Target]] = []
+    for connection in desired:
+        try:
+            target = target_for(connection, secret(connection.secrets[0]))
+        except TargetProblem as problem:
+            checks.append(Check(connection, Status.UNREACHABLE, str(problem)))
+            continue
+        targets.append((len(checks), target))
+        checks.append(None)
+    results = probe_all(
+        [t for _, t in targets],
+        parallelism=parallelism,
+        timeout=timeout,
+        explore=explore,
+        ca_file=ca_file,
+    )
+    for (index, _), result in zip(targets, results, strict=True):
+        status = Status.OK if result.ok else Status.UNREACHABLE
+        checks[index] = Check(desired[index], status, result.reason, None, result.tables)
+    return Verification("direct", tuple(c for c in checks if c is not None))
