@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import NoReturn
 
 from provisioner import __version__, redact
+from provisioner.commands import verify as verify_command
 from provisioner.commands.remote import DEFAULT_PARALLELISM, RemoteOptions
-from provisioner.errors import ManifestError, ProvisionError
+from provisioner.errors import ManifestError, ProvisionError, UsageError
 from provisioner.lifecycle_args import add_import_parser, add_lifecycle, lifecycle_options
 from provisioner.plan import PlanOptions
 from provisioner.select import Selection
@@ -36,6 +37,8 @@ examples:
                                               also delete what the manifests' prune: claims
   provision import --org ORG --sandbox prod --out teams/imported.yaml
                                               adopt connections made by hand
+  provision verify configs/ --explore         do the connections work? (API /test)
+  provision verify configs/ --direct          connect to each database from here
 
 environment: AEP_CLIENT_ID, AEP_CLIENT_SECRET (plan/apply), AEP_SCOPES, AEP_IMS_URL,
 AEP_PLATFORM_URL. `provision emulator` prints the values that point at a local emulator.
@@ -193,8 +196,33 @@ def build_parser() -> argparse.ArgumentParser:
         "moved, a deletion appeared); it brings its own --no-update/--rotate-secrets/--prune",
     )
     add_lifecycle(apply)
+    apply.add_argument(
+        "--verify",
+        action="store_true",
+        help="then test what this run created (GET /connections/{id}/test); fail naming "
+        "each that does not work (it stays created)",
+    )
 
     add_import_parser(commands, _add_remote)
+
+    verify = commands.add_parser(
+        "verify",
+        help="check that the connections work, not just exist",
+        description="Ask the Flow Service to test every desired connection that exists "
+        "(GET /connections/{id}/test): ok, or unreachable with the reason. Read-only; needs "
+        "AEP_CLIENT_ID and AEP_CLIENT_SECRET, never a database secret. Connections not "
+        "created yet are listed as missing and not tested. With --direct, connect from this "
+        "machine to each PostgreSQL instead (needs the database secrets and "
+        "provision[postgres], no AEP call). Exit 0 when every tested connection works.",
+        epilog="examples:\n"
+        "  provision verify configs/ --sandbox prod --format markdown\n"
+        "  provision verify configs/ --explore        # and the tables each one sees\n"
+        "  provision verify configs/ --direct --ca-file corp-ca.pem --connect-timeout 3\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_selection(verify)
+    _add_remote(verify)
+    verify_command.add_arguments(verify, _seconds)
 
     commands.add_parser(
         "schema",
@@ -293,6 +321,23 @@ def _dispatch(argv: list[str]) -> int:
             quiet=args.quiet,
             interactive=sys.stdin.isatty(),
             lifecycle=lifecycle_options(args),
+            verify=args.verify,
+        )
+    if args.command == "verify":
+        if not args.direct and (args.ca_file or args.connect_timeout is not None):
+            raise UsageError("--ca-file and --connect-timeout apply to --direct only")
+        return verify_command.run(
+            args.paths,
+            selection,
+            secrets_dirs,
+            output_format=args.format,
+            direct=args.direct,
+            explore=args.explore,
+            options=options,
+            connect_timeout=args.connect_timeout or verify_command.DEFAULT_CONNECT_TIMEOUT,
+            ca_file=args.ca_file,
+            environ=os.environ,
+            colour=colour,
         )
     raise AssertionError(f"unhandled command {args.command}")
 

@@ -124,3 +124,11 @@ class PruneRule:
     def owns(self, name: str) -> str | None:
         """The first pattern that matches `name`, or None."""
         return next((p for p in self.patterns if fnmatch.fnmatchcase(name, p)), None)
+
+
+@dataclass(frozen=True)
+class ConnectionTest:
+    """What ``GET /connections/{id}/test`` said; ``reason`` only when it failed."""
+
+    ok: bool
+    reason: str = ""

@@ -95,7 +95,8 @@ async def _probe(
             "connect_timeout": max(2, math.ceil(timeout)),
             "application_name": "provision-verify",
         }
-        if roots:
+        # Only for the verifying modes: with a root file, libpq makes `require` verify too.
+        if roots and target.sslmode in ("verify-ca", "verify-full"):
             params["sslrootcert"] = roots
         conn = await psycopg.AsyncConnection.connect(**params)
         async with conn:

@@ -79,9 +79,10 @@ def test_one(
 def verify_remote(
     client: FlowServiceClient, plan: Plan, *, explore: bool, parallelism: int
 ) -> Verification:
+    """Test every planned connection that exists; the others say why they were not tested."""
     errors = {(s.org, s.sandbox): s.error for s in plan.sandboxes if s.error}
     checks: list[Check | None] = []
-    jobs: list[tuple[int, Callable[[], Check]]] = []
+    existing: list[tuple[DesiredConnection, str]] = []
     for planned in plan.connections:
         desired = planned.desired
         if planned.action is Action.CREATE:
@@ -94,19 +95,22 @@ def verify_remote(
             listing = errors.get(planned.key, "the sandbox could not be listed")
             checks.append(Check(desired, Status.ERROR, f"cannot list connections: {listing}"))
         else:
-            remote_id = planned.remote[0].id
-            jobs.append((len(checks), _job(client, desired, remote_id, explore)))
+            existing.append((desired, planned.remote[0].id))
             checks.append(None)
+    tested = iter(test_all(client, existing, explore=explore, parallelism=parallelism))
+    return Verification("api", tuple(c if c is not None else next(tested) for c in checks))
+
+
+def test_all(
+    client: FlowServiceClient,
+    connections: Sequence[tuple[DesiredConnection, str]],
+    *,
+    explore: bool,
+    parallelism: int,
+) -> list[Check]:
+    """Test each (desired, remote id), concurrently, in the order given."""
     with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
-        for (index, _), check in zip(jobs, pool.map(lambda job: job[1](), jobs), strict=True):
-            checks[index] = check
-    return Verification("api", tuple(c for c in checks if c is not None))
-
-
-def _job(
-    client: FlowServiceClient, desired: DesiredConnection, remote_id: str, explore: bool
-) -> Callable[[], Check]:
-    return lambda: test_one(client, desired, remote_id, explore)
+        return list(pool.map(lambda pair: test_one(client, pair[0], pair[1], explore), connections))
 
 
 def verify_direct(
@@ -137,5 +141,8 @@ def verify_direct(
     )
     for (index, _), result in zip(targets, results, strict=True):
         status = Status.OK if result.ok else Status.UNREACHABLE
-        checks[index] = Check(desired[index], status, result.reason, None, result.tables)
+        reason = result.reason
+        if reason.startswith("authentication failed"):
+            reason += f" {desired[index].secrets[0]}"  # which secret, never its value
+        checks[index] = Check(desired[index], status, reason, None, result.tables)
     return Verification("direct", tuple(c for c in checks if c is not None))

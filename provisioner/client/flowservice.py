@@ -21,10 +21,10 @@ import httpx
 from provisioner import wire
 from provisioner.auth_token import Credentials
 from provisioner.client import pagination
-from provisioner.client.failures import Call, CreateOutcomeUnknown, malformed, secrets_of
+from provisioner.client.failures import Call, CreateOutcomeUnknown, clean, malformed, secrets_of
 from provisioner.client.token import fetch_token
 from provisioner.client.transport import DEFAULT_ENDPOINTS, DEFAULT_RETRY, Endpoints, Transport
-from provisioner.model import CreatedConnection, RemoteConnection
+from provisioner.model import ConnectionTest, CreatedConnection, RemoteConnection
 from provisioner.redact import register_secret
 from provisioner.retry import RetryPolicy
 
@@ -191,6 +191,42 @@ class FlowServiceClient:
             max_pages=self._max_pages,
             parse=parse,
         )
+
+    def test_connection(
+        self, org: str, sandbox: str, connection_id: str, *, name: str
+    ) -> ConnectionTest:
+        """``GET /connections/{id}/test``: can the platform reach the database with it?"""
+        what = f"test connection '{name}' ({connection_id}) in sandbox '{sandbox}'"
+        url = self._item_url(connection_id) + "/test"
+        call = Call("read", what, "GET", url, org, sandbox)
+        body = wire.obj(self._transport.json(call, self._transport.send(call)))
+        result = body.get("result")
+        if not isinstance(result, bool):
+            raise malformed(call, "response holds no boolean 'result'")
+        if result:
+            return ConnectionTest(True)
+        # [open] Adobe documents only `result`; a reason, when the API gives one, is shown.
+        reason = next(
+            (wire.text(body.get(k)) for k in ("errorMessage", "message") if wire.text(body.get(k))),
+            None,
+        )
+        return ConnectionTest(False, clean(reason or "the platform gave no reason", ()))
+
+    def explore_tables(self, org: str, sandbox: str, connection_id: str, *, name: str) -> list[str]:
+        """``GET /connections/{id}/explore?objectType=root``: the tables' paths it sees."""
+        what = f"explore connection '{name}' ({connection_id}) in sandbox '{sandbox}'"
+        url = self._item_url(connection_id) + "/explore?objectType=root"
+        call = Call("read", what, "GET", url, org, sandbox)
+        body = self._transport.json(call, self._transport.send(call))
+        items = body.get("items") if isinstance(body, dict) else body
+        if not isinstance(items, list):
+            raise malformed(call, "response is not a list of explore items")
+        tables = []
+        for item in map(wire.obj, items):
+            path = wire.text(item.get("path")) or wire.text(item.get("name"))
+            if path and (wire.text(item.get("type")) or "table").lower() == "table":
+                tables.append(path)
+        return tables
 
     def _item_url(self, connection_id: str) -> str:
         # Quoted whole: an id is data, never path structure.

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import TextIO
 
 from provisioner import planfile
-from provisioner.apply import apply_plan, settle_ambiguous
+from provisioner.apply import ApplyResult, Status, apply_plan, settle_ambiguous
 from provisioner.client import FlowServiceClient
 from provisioner.commands import load_manifests
 from provisioner.commands.applied import failed, plan_problems, summarise
@@ -22,6 +22,8 @@ from provisioner.report.jsonplan import desired_digest
 from provisioner.report.text import write_text
 from provisioner.secrets import SecretResolver
 from provisioner.select import Selection
+from provisioner.verify import Status as VerifyStatus
+from provisioner.verify import Verification, test_all
 
 
 def run(
@@ -37,6 +39,7 @@ def run(
     quiet: bool,
     interactive: bool,
     lifecycle: PlanOptions | None = None,
+    verify: bool = False,
     confirm: Callable[[str], str] = input,
     out: TextIO | None = None,
     err: TextIO | None = None,
@@ -93,7 +96,7 @@ def run(
         if not plan.has_changes:
             plan = _settle(client, plan, options, out)
             plan_problems(plan, out)
-            out.write("Nothing to change.\n")
+            out.write("Nothing to change" + (", so nothing to verify.\n" if verify else ".\n"))
             return 1 if plan.has_errors else 0
         if saved is None and not auto_approve:
             answer = confirm(f"{_question(plan)}? Type 'yes' to go on: ")
@@ -125,11 +128,12 @@ def run(
                 progress=progress,
             )
         plan = _settle(client, plan, options, out)
-    plan_problems(plan, out)
-    summarise(result, changes, plan.has_errors, out, interrupted=interrupted)
-    if interrupted:
-        return 130
-    return 1 if failed(result, changes) or plan.has_errors else 0
+        plan_problems(plan, out)
+        summarise(result, changes, plan.has_errors, out, interrupted=interrupted)
+        if interrupted:
+            return 130
+        works = _verify_created(client, result, options, out) if verify else True
+    return 1 if failed(result, changes) or plan.has_errors or not works else 0
 
 
 def _question(plan: Plan, *, creates: bool = True) -> str:
@@ -177,6 +181,33 @@ def _prepare(
         )
     # A re-planned entry (after a 412) is rendered the same way, from the same values.
     return (lambda c: payloads[id(c)]), (lambda p: p.patch_ops(values.__getitem__))
+
+
+def _verify_created(
+    client: FlowServiceClient, result: ApplyResult, options: RemoteOptions, out: TextIO
+) -> bool:
+    """Test what this run created, and only that; a failure names it and leaves it be."""
+    created = [
+        (o.planned.desired, o.connection_id)
+        for o in result.outcomes
+        if o.status is Status.CREATED and o.connection_id
+    ]
+    if not created:
+        out.write("Nothing was created, so nothing to verify.\n")
+        return True
+    out.write(f"Verifying the {len(created)} connection(s) created...\n")
+    checks = test_all(client, created, explore=False, parallelism=options.parallelism)
+    verification = Verification("api", tuple(checks))
+    for check in checks:
+        if check.status is not VerifyStatus.OK:
+            c = check.desired
+            out.write(
+                f"  ! {c.name} ({c.sandbox}): {check.status.value}: {check.reason} "
+                f"({c.source.file}:{c.source.line}); it stays created: fix the database or "
+                "the secret, then `provision verify`\n"
+            )
+    out.write(verification.summary() + "\n")
+    return verification.passed
 
 
 def _settle(client: FlowServiceClient, plan: Plan, options: RemoteOptions, out: TextIO) -> Plan:

@@ -171,18 +171,22 @@ class Prober:
         return [_column(name, data_type) for name, data_type in rows]
 
     def _run(self, target: Target, query: Any) -> list[tuple[Any, ...]]:
+        params: dict[str, Any] = {
+            "host": target.host,
+            "port": target.port,
+            "dbname": target.dbname,
+            "user": target.user,
+            "password": target.password,
+            "sslmode": target.sslmode,
+            "connect_timeout": max(2, math.ceil(self._timeout)),
+            "application_name": "provision-emulator",
+        }
+        # Only for the verifying modes: with a root file, libpq makes `require` verify too.
+        if target.sslmode in ("verify-ca", "verify-full"):
+            params["sslrootcert"] = self._ca_file
+
         async def attempt() -> list[tuple[Any, ...]]:
-            conn = await self._psycopg.AsyncConnection.connect(
-                host=target.host,
-                port=target.port,
-                dbname=target.dbname,
-                user=target.user,
-                password=target.password,
-                sslmode=target.sslmode,
-                sslrootcert=self._ca_file,
-                connect_timeout=max(2, math.ceil(self._timeout)),
-                application_name="provision-emulator",
-            )
+            conn = await self._psycopg.AsyncConnection.connect(**params)
             async with conn:
                 cursor = await query(conn)
                 return list(await cursor.fetchall())

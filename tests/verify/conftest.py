@@ -1,69 +1,44 @@
-"""Real PostgreSQL servers for the verify suite: one plain, one TLS-only (self-signed)."""
+"""The verify suite's emulator connects for real, on a loopback socket, to the test servers."""
 
 from __future__ import annotations
 
-import socket
-import threading
 from collections.abc import Iterator
-from contextlib import AbstractContextManager
+from pathlib import Path
 
 import pytest
 
-from . import pgserver
+from provisioner.emulator import Emulator, RunningServer, serve
+from tests.reconcile.recon_helpers import point_at, write_manifest
 
-
-@pytest.fixture(scope="session")
-def pg_plain() -> Iterator[pgserver.PgServer]:
-    with _server(tls=False) as server:
-        yield server
-
-
-@pytest.fixture(scope="session")
-def pg_tls() -> Iterator[pgserver.PgServer]:
-    with _server(tls=True) as server:
-        yield server
-
-
-def _server(*, tls: bool) -> AbstractContextManager[pgserver.PgServer]:
-    try:
-        pgserver.find_bindir()
-    except pgserver.PostgresUnavailable as error:
-        # Not a skip: `make test` installs PostgreSQL, and a suite that silently skips its
-        # database tests would pass without testing what this project promises.
-        pytest.fail(str(error), pytrace=False)
-    return pgserver.running(tls=tls)
+from .pgserver import PgServer
+from .verify_helpers import connecting_emulator, manifest_text, secrets_for
 
 
 @pytest.fixture
-def blackhole() -> Iterator[tuple[str, int]]:
-    """A port that accepts connections and never says a word."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(64)
-    held: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        listener.settimeout(0.1)
-        while not stop.is_set():
-            try:
-                held.append(listener.accept()[0])
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield "127.0.0.1", listener.getsockname()[1]
-    stop.set()
-    thread.join()
-    for conn in held:
-        conn.close()
-    listener.close()
+def emulator(pg_tls: PgServer) -> Iterator[Emulator]:
+    emu = connecting_emulator(pg_tls)
+    yield emu
+    emu.close()
 
 
 @pytest.fixture
-def refused_port() -> int:
-    """A loopback port nothing listens on."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def server(emulator: Emulator) -> Iterator[RunningServer]:
+    with serve(emulator, port=0) as running:
+        yield running
+
+
+@pytest.fixture
+def workdir(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    server: RunningServer,
+    emulator: Emulator,
+    pg_tls: PgServer,
+    pg_plain: PgServer,
+) -> Path:
+    """A repository-like folder with the manifest; the pipeline's environment exported."""
+    monkeypatch.chdir(tmp_path)
+    write_manifest(tmp_path / "manifests", manifest_text(pg_tls, pg_plain))
+    point_at(monkeypatch, server, emulator, secrets_for(pg_tls, pg_plain))
+    monkeypatch.delenv("PGSSLROOTCERT", raising=False)
+    return Path("manifests/connections.yaml")

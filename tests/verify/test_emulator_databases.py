@@ -259,3 +259,11 @@ def test_offline_mode_keeps_the_old_behaviour() -> None:
         assert down == {"result": False, "errorMessage": "DNS: host 'pg.down.invalid' not found"}
         created = create(api, pg_payload())
         assert api.get(f"{FLOW}/connections/{created['id']}/explore").json() == []
+
+
+def test_require_encrypts_without_verifying(pg_tls: PgServer) -> None:
+    # libpq verifies `require` too when given a root file; the platform's Require does not.
+    emu = emulator_for(None)
+    with make_client(emu) as api:
+        assert result_of(api, basic_to(pg_tls, sslMode="Require")) == {"result": True}
+        assert result_of(api, basic_to(pg_tls, sslMode="Verify Ca"))["result"] is False

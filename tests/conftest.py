@@ -1,0 +1,70 @@
+"""Fixtures every suite may use: real PostgreSQL servers (one plain, one TLS-only with a
+self-signed certificate), started once per session when a test asks for one."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+
+import pytest
+
+from tests.verify import pgserver
+
+
+@pytest.fixture(scope="session")
+def pg_plain() -> Iterator[pgserver.PgServer]:
+    with _server(tls=False) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def pg_tls() -> Iterator[pgserver.PgServer]:
+    with _server(tls=True) as server:
+        yield server
+
+
+def _server(*, tls: bool) -> AbstractContextManager[pgserver.PgServer]:
+    try:
+        pgserver.find_bindir()
+    except pgserver.PostgresUnavailable as error:
+        # Not a skip: `make test` installs PostgreSQL, and a suite that silently skips its
+        # database tests would pass without testing what this project promises.
+        pytest.fail(str(error), pytrace=False)
+    return pgserver.running(tls=tls)
+
+
+@pytest.fixture
+def blackhole() -> Iterator[tuple[str, int]]:
+    """A port that accepts connections and never says a word."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield "127.0.0.1", listener.getsockname()[1]
+    stop.set()
+    thread.join()
+    for conn in held:
+        conn.close()
+    listener.close()
+
+
+@pytest.fixture
+def refused_port() -> int:
+    """A loopback port nothing listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
