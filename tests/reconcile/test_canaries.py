@@ -15,9 +15,11 @@ import httpx
 import pytest
 
 from provisioner.commands import remote
-from provisioner.emulator import Emulator, EmulatorConfig
+from provisioner.emulator import Emulator, EmulatorConfig, serve
+from tests.verify import verify_helpers
+from tests.verify.pgserver import PgServer
 
-from .recon_helpers import SANDBOXES, run_cli, stored
+from .recon_helpers import SANDBOXES, point_at, run_cli, stored, write_manifest
 
 CANARIES = {
     # Characters JSON escapes: an echoed body shows this secret as CANARY-\"orders\\-\u00e9.
@@ -218,3 +220,49 @@ def test_rotation_never_shows_the_new_secrets_and_stores_them(
             ("dev", "payments"),
         )
         assert ("CANARY" in secret) is not refused, record["name"]
+
+
+def test_no_database_secret_reaches_verify_outputs_or_logs(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    pg_tls: PgServer,
+    pg_plain: PgServer,
+) -> None:
+    """verify, verify --direct and apply --verify against real servers, a wrong password
+    among them: neither it nor the right ones appear anywhere, at any verbosity."""
+    monkeypatch.chdir(tmp_path)
+    wrong = "CANARY-verify-wrong-3b9f"
+    secrets = verify_helpers.secrets_for(pg_tls, pg_plain, bad=wrong)
+    path = str(write_manifest(tmp_path / "m", verify_helpers.manifest_text(pg_tls, pg_plain)))
+    emulator = verify_helpers.connecting_emulator(pg_tls)
+    caplog.set_level(logging.DEBUG)
+    texts: list[str] = []
+    with serve(emulator, port=0) as server:
+        point_at(monkeypatch, server, emulator, secrets)
+        ca = ["--ca-file", str(pg_tls.ca_file)]
+        for verbosity in ("-v", "-vv"):
+            runs = [
+                ["apply", path, "--auto-approve", "--verify", verbosity],
+                *(
+                    ["verify", path, "--explore", "--format", fmt, verbosity]
+                    for fmt in ("text", "json", "markdown")
+                ),
+                *(
+                    ["verify", path, "--direct", *ca, "--explore", "--format", fmt, verbosity]
+                    for fmt in ("text", "json", "markdown")
+                ),
+            ]
+            for argv in runs:
+                result = run_cli(capsys, argv)
+                # The wrong password, the plain server and the bad host fail every check; the
+                # second apply has nothing to create, so nothing to verify.
+                assert result.code == (0 if argv[0] == "apply" and verbosity == "-vv" else 1)
+                texts += [result.out, result.err]
+    emulator.close()
+    logs = [f"{r.name} {r.getMessage()} {r.args!r} {r.exc_text or ''}" for r in caplog.records]
+    everything = "\n".join(texts + logs)
+    assert 'authentication failed for user "aep_reader"' in everything
+    for secret in (wrong, pg_tls.password, pg_plain.password, secrets["VERIFY_DSN"]):
+        assert secret not in everything
