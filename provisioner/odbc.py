@@ -42,6 +42,9 @@ def parse(text: str) -> dict[str, str]:
     found: dict[str, str] = {}
     i = 0
     while i < len(text):
+        if text[i] in "; ":  # empty attributes and spaces between them
+            i += 1
+            continue
         eq = text.find("=", i)
         if eq < 0:
             break
