@@ -5,15 +5,20 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install fmt lint typecheck test unit demo bench soak clean
+.PHONY: install postgres fmt lint typecheck test unit demo bench soak clean
 
 $(STAMP): pyproject.toml requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements-dev.txt -e .
+	$(BIN)/pip install --quiet -r requirements-dev.txt -e '.[postgres]'
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# PostgreSQL's server binaries for the throwaway servers of the suite, demo and bench
+# (installs Debian's package when run as root on a bare machine; says what to do otherwise).
+postgres:
+	@scripts/ensure-postgres.sh
 
 fmt: $(STAMP)
 	$(BIN)/ruff format provisioner tests bench
@@ -26,7 +31,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP)
+unit: $(STAMP) postgres
 	$(BIN)/pytest
 
 test: lint typecheck unit
@@ -40,10 +45,10 @@ demo: export INVENTORY_PG_PASSWORD = demo-inventory
 demo: export DEV_CLICKS_PG_PASSWORD = demo-clicks
 demo: export BILLING_PG_DSN = Server=billing.db.acme.internal;Database=billing;UID=aep;Password=demo-billing
 demo: export PAYMENTS_PG_PASSWORD = demo-payments
-demo: $(STAMP)
+demo: $(STAMP) postgres
 	@scripts/demo.sh
 
-bench: $(STAMP)
+bench: $(STAMP) postgres
 	$(BIN)/python bench/run.py
 
 # The reliability suites at full size (faults, crashes, hostile input); figures on stdout.

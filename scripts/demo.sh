@@ -44,4 +44,6 @@ echo "exit code: $?"
 step "provision render configs/ --sandbox prod-aws   (the payloads, secrets masked)"
 "$PROVISION" render configs/ --sandbox prod-aws --connection 'orders-*'
 
+scripts/demo-verify.sh
+
 step "Done: the emulator kept its state in a SQLite file; stopping it"

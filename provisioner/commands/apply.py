@@ -183,6 +183,12 @@ def _prepare(
     return (lambda c: payloads[id(c)]), (lambda p: p.patch_ops(values.__getitem__))
 
 
+_STAYS = (
+    "it stays created (never deleted): fix the database or the credentials it holds, "
+    "then `provision verify`"
+)
+
+
 def _verify_created(
     client: FlowServiceClient, result: ApplyResult, options: RemoteOptions, out: TextIO
 ) -> bool:
@@ -203,8 +209,7 @@ def _verify_created(
             c = check.desired
             out.write(
                 f"  ! {c.name} ({c.sandbox}): {check.status.value}: {check.reason} "
-                f"({c.source.file}:{c.source.line}); it stays created: fix the database or "
-                "the secret, then `provision verify`\n"
+                f"({c.source.file}:{c.source.line}); {_STAYS}\n"
             )
     out.write(verification.summary() + "\n")
     return verification.passed

@@ -290,11 +290,17 @@ def running(*, tls: bool, password: str | None = None) -> Iterator[PgServer]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run a throwaway PostgreSQL server.")
     parser.add_argument("--tls", action="store_true", help="TLS only, self-signed certificate")
-    parser.add_argument("--password", help="the reader's password (default: random)")
+    parser.add_argument(
+        "--password-env",
+        metavar="NAME",
+        help="the reader's password is in this environment variable (default: random); "
+        "never on the command line, where `ps` shows it",
+    )
     parser.add_argument("--prefix", default="PG", help="prefix of the printed variables")
     args = parser.parse_args(argv)
     try:
-        server = start(tls=args.tls, password=args.password)
+        password = os.environ.get(args.password_env) if args.password_env else None
+        server = start(tls=args.tls, password=password)
     except PostgresUnavailable as error:
         print(f"pgserver: {error}", file=sys.stderr)
         return 1

@@ -152,17 +152,19 @@ def test_apply_verify_tests_only_what_it_created_and_keeps_it(
     result = run_cli(capsys, ["apply", str(workdir), "--auto-approve", "--verify", "-q"])
     assert result.code == 1
     tail = result.out[result.out.index("Verifying") :]
+    stays = (
+        "it stays created (never deleted): fix the database or the credentials it holds, "
+        "then `provision verify`"
+    )
     assert tail == (
         "Verifying the 4 connection(s) created...\n"
         '  ! wrong-password (prod): unreachable: authentication failed for user "aep_reader" '
-        f"(manifests/connections.yaml:{LINE['wrong-password']}); it stays created: fix the "
-        "database or the secret, then `provision verify`\n"
+        f"(manifests/connections.yaml:{LINE['wrong-password']}); {stays}\n"
         "  ! plain-verify-full (prod): unreachable: TLS: the server does not offer TLS but "
         f"sslMode verify-full requires it (manifests/connections.yaml:{LINE['plain-verify-full']}); "
-        "it stays created: fix the database or the secret, then `provision verify`\n"
+        f"{stays}\n"
         "  ! nowhere (prod): unreachable: DNS: host 'pg.nowhere.invalid' not found "
-        f"(manifests/connections.yaml:{LINE['nowhere']}); it stays created: fix the database or "
-        "the secret, then `provision verify`\n"
+        f"(manifests/connections.yaml:{LINE['nowhere']}); {stays}\n"
         "Verify FAILED: 1 ok, 3 unreachable.\n"
     )
     assert emulator.request_counts()[TESTS] == 4  # the two existing orders are not tested
