@@ -30,6 +30,7 @@ sys.path.insert(0, str(HERE))
 
 import emulator_load  # noqa: E402
 import offline  # noqa: E402
+import verify as verify_bench  # noqa: E402
 
 PER_SANDBOX = 40
 
@@ -204,6 +205,8 @@ def main() -> int:
         emulator.close()
     print("offline: validate + render of 10,000 connections")
     results["offline"] = offline.run()
+    print("verify: 200 connections against a real PostgreSQL")
+    results["verify"] = verify_bench.run(args.latency_ms)
     print("emulator: 32 clients, 50 ms latency")
     results["emulator"] = emulator_load.run(clients=32, latency_ms=args.latency_ms, seconds=5.0)
     report = render(results, args)
@@ -282,6 +285,7 @@ def render(results: dict[str, Any], args: argparse.Namespace) -> str:
         f"{off['validate_render_s']:.2f} s = **{off['ratio']:.2f}x** (target <= 4x); "
         f"peak RSS {off['peak_mb']:.0f} MB (target < 200 MB).",
         "",
+        *verify_bench.render(results["verify"]),
         "## The emulator is not the bottleneck",
         "",
         f"```\n{json.dumps(emu, indent=2, default=str)}\n```",
