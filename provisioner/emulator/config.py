@@ -165,7 +165,10 @@ class EmulatorConfig:
         if self.databases not in DATABASE_MODES:
             raise ValueError(f"databases must be one of {', '.join(DATABASE_MODES)}")
         if not 0 < self.database_timeout_s <= 300:
-            raise ValueError("database_timeout_s must be between 0 and 300 seconds")
+            raise ValueError(
+                "the database timeout must be more than 0 and at most 300 seconds, "
+                f"got {self.database_timeout_s:g}"
+            )
         self.faults.validate()
 
     def cloud_of(self, sandbox: str) -> str | None:

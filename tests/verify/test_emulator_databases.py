@@ -267,3 +267,32 @@ def test_require_encrypts_without_verifying(pg_tls: PgServer) -> None:
     with make_client(emu) as api:
         assert result_of(api, basic_to(pg_tls, sslMode="Require")) == {"result": True}
         assert result_of(api, basic_to(pg_tls, sslMode="Verify Ca"))["result"] is False
+
+
+def test_command_line_connects_when_psycopg_is_installed(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from provisioner.emulator import cli, databases
+
+    args = cli.build_parser("p").parse_args(["--database-timeout", "2.5"])
+    config = cli.config_from_args(args)
+    assert (config.databases, config.database_timeout_s) == ("connect", 2.5)
+    assert "# /test and /explore: connect to each connection's PostgreSQL server" in cli.banner(
+        "http://x", config
+    )
+    offline = cli.config_from_args(cli.build_parser("p").parse_args(["--databases", "offline"]))
+    assert "offline (hosts under .invalid fail, the rest pass)" in cli.banner("http://x", offline)
+    # Without the driver the default falls back to offline; asking for connect is an error.
+    monkeypatch.setattr(databases, "psycopg_available", lambda: False)
+    monkeypatch.setattr(cli, "psycopg_available", lambda: False)
+    assert cli.build_parser("p").parse_args([]).databases == "offline"
+    assert cli.main(["--databases", "connect", "--port", "0"]) == 1
+    assert capsys.readouterr().err == (
+        "provision emulator: error: connecting to databases needs psycopg: pip install "
+        "'provision[postgres]' (or run with --databases offline)\n"
+    )
+    assert cli.main(["--database-timeout", "0", "--port", "0"]) == 1
+    assert capsys.readouterr().err == (
+        "provision emulator: error: the database timeout must be more than 0 and at most 300 "
+        "seconds, got 0\n"
+    )
