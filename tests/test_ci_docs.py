@@ -28,12 +28,13 @@ HOOKS = ROOT / ".pre-commit-hooks.yaml"
 PRECOMMIT_EXAMPLE = ROOT / "docs" / "ci" / "pre-commit-config.example.yaml"
 PIPELINES_DOC = ROOT / "docs" / "pipelines.md"
 LIFECYCLE_DOC = ROOT / "docs" / "lifecycle.md"
+VERIFY_DOC = ROOT / "docs" / "verify.md"
 YAML_FILES = [GITHUB, GITLAB, HOOKS, PRECOMMIT_EXAMPLE]
-ALL_FILES = [*YAML_FILES, PIPELINES_DOC, LIFECYCLE_DOC]
+ALL_FILES = [*YAML_FILES, PIPELINES_DOC, LIFECYCLE_DOC, VERIFY_DOC]
 
 # The subcommands SPEC.md defines; a word after `provision` in prose is only a command if it
 # is one of these. Scripts are stricter: there, any word after `provision` is a subcommand.
-SPEC_COMMANDS = {"validate", "render", "plan", "apply", "schema", "emulator", "import"}
+SPEC_COMMANDS = {"validate", "render", "plan", "apply", "schema", "emulator", "import", "verify"}
 # Being finished while these docs are written: skipped, not failed, until registered.
 PENDING_COMMANDS = {"plan", "apply"}
 SECRET_NAME = re.compile(r"\$\{?[A-Z0-9_]*(SECRET|PASSWORD|TOKEN|DSN|KEY)[A-Z0-9_]*\}?")
