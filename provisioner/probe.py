@@ -124,7 +124,7 @@ def _timed_out(target: Target, timeout: float) -> str:
 
 def reason(message: str, target: Target, timeout: float) -> str:
     """libpq's message as a reason a user acts on; no secret survives it."""
-    if target.password:
+    if len(target.password) >= 4:  # shorter ones would mangle the text, hiding nothing
         message = message.replace(target.password, redact.SENSITIVE)
     text = _PREFIX.sub("", " ".join(redact.scrub(message).split())).removeprefix("FATAL: ")
     low = text.lower()
@@ -148,6 +148,8 @@ def reason(message: str, target: Target, timeout: float) -> str:
         return f"TLS certificate: {text}; give the server's CA with --ca-file"
     if re.search(r'database ".*" does not exist', low):
         return f'unknown database "{target.database}"; check database in the manifest'
+    if "expected authentication request" in low or "invalid response to ssl negotiation" in low:
+        return f"{where} answered, but not as PostgreSQL: check the port ({text})"
     if "no pg_hba.conf entry" in low:
         return f"refused by the server's pg_hba.conf: {text}"
     return text[:300]

@@ -170,8 +170,20 @@ AT = 'connection failed: connection to server at "10.0.0.5", port 5432 failed: '
             'refused by the server\'s pg_hba.conf: no pg_hba.conf entry for host "1.2.3.4", '
             'user "reader", database "orders", SSL encryption',
         ),
+        (
+            AT + "expected authentication request from server, but received H",
+            "db.example.com:5432 answered, but not as PostgreSQL: check the port (expected "
+            "authentication request from server, but received H)",
+        ),
         ("something odd about hunter2-pw", "something odd about (sensitive)"),
     ],
 )
 def test_reasons_a_user_acts_on(message: str, expected: str) -> None:
     assert reason(message, TARGET, 5.0) == expected
+
+
+def test_a_short_password_does_not_mangle_the_reason() -> None:
+    short = Target("h", 5432, "d", "u", "p", "disable")
+    assert reason(AT + "server closed the connection", short, 5.0) == (
+        "server closed the connection"
+    )

@@ -206,7 +206,7 @@ class Prober:
 
 def reason(message: str, target: Target) -> str:
     """libpq's message as a short reason; the password never survives."""
-    if target.password:
+    if len(target.password) >= 4:  # shorter ones would mangle the text, hiding nothing
         message = message.replace(target.password, "(sensitive)")
     text = " ".join(message.split())
     text = _PREFIX.sub("", text)
@@ -226,6 +226,8 @@ def reason(message: str, target: Target) -> str:
         return "TLS: the server refuses connections without TLS"
     if "certificate" in lowered:
         return f"TLS certificate: {text}"
+    if "expected authentication request" in lowered or "response to ssl negotiation" in lowered:
+        return f"{target.host}:{target.port} answered, but not as PostgreSQL"
     if re.search(r'database ".*" does not exist', lowered):
         return f'unknown database "{target.dbname}"'
     return text[:300]

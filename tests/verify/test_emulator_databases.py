@@ -296,3 +296,17 @@ def test_command_line_connects_when_psycopg_is_installed(
         "provision emulator: error: the database timeout must be more than 0 and at most 300 "
         "seconds, got 0\n"
     )
+
+
+@pytest.mark.parametrize("ssl", ["Disable", "Require"])
+def test_a_server_speaking_another_protocol_fails_fast(
+    pg_tls: PgServer, junk_server: tuple[str, int], ssl: str
+) -> None:
+    emu = emulator_for(pg_tls.ca_file, timeout=2.0)
+    with make_client(emu) as api:
+        payload = basic_to(pg_tls, server=junk_server[0], port=str(junk_server[1]), sslMode=ssl)
+        body = result_of(api, payload)
+    assert body == {
+        "result": False,
+        "errorMessage": f"127.0.0.1:{junk_server[1]} answered, but not as PostgreSQL",
+    }

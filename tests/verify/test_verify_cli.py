@@ -4,16 +4,19 @@ socket connecting for real, and the suite's two PostgreSQL servers."""
 from __future__ import annotations
 
 import json
+import os
+import sys
 from pathlib import Path
 
 import pytest
 
 from provisioner.emulator import Emulator
-from tests.reconcile.recon_helpers import ORG, run_cli, write_manifest
+from provisioner.emulator.errors import flow_error
+from tests.reconcile.recon_helpers import ORG, create_remote, run_cli, write_manifest
 
 from . import pgserver
 from .pgserver import PgServer
-from .verify_helpers import LINE
+from .verify_helpers import LINE, basic_manifest
 
 PROD = f"sandbox prod (azure, {ORG})"
 AWS = f"sandbox prod-aws (aws, {ORG})"
@@ -239,8 +242,6 @@ def test_direct_reasons_for_refused_timeout_database_and_tls(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("VERIFY_GOOD_PW", pg_tls.password)
-    from .verify_helpers import basic_manifest
-
     path = write_manifest(
         tmp_path,
         basic_manifest(
@@ -294,7 +295,7 @@ def test_direct_lists_every_missing_secret_before_connecting(
 def test_direct_without_psycopg_is_one_clear_line(
     workdir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setitem(__import__("sys").modules, "psycopg", None)  # import fails
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # import fails
     result = run_cli(capsys, ["verify", str(workdir), "--direct"])
     assert (result.code, result.out) == (1, "")
     assert result.err == (
@@ -315,3 +316,46 @@ def test_direct_only_options_are_refused_without_direct(
     assert missing.err == (
         "error: --ca-file nope.pem: no such file; give a PEM file of CA certificates\n"
     )
+
+
+def test_ambiguous_unlistable_and_failed_explore_are_errors(
+    workdir: Path,
+    capsys: pytest.CaptureFixture[str],
+    emulator: Emulator,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    apply_all_but_billing(capsys, workdir)
+    orders = next(r for r in emulator.connections(ORG, "prod") if r["name"] == "orders")
+    create_remote(emulator, "prod", {k: orders[k] for k in ("name", "auth", "connectionSpec")})
+
+    def refuse(record: object, request: object) -> object:
+        raise flow_error("1100-400", "Explore is switched off for this test.")
+
+    monkeypatch.setattr(emulator.databases, "explore", refuse)
+    result = run_cli(capsys, ["verify", str(workdir), "--explore", "--format", "json"])
+    assert result.code == 1
+    entries = {(e["sandbox"], e["name"]): e for e in json.loads(result.out)["connections"]}
+    assert entries["prod", "orders"]["status"] == "ambiguous"
+    assert entries["prod", "orders"]["reason"].startswith("2 connections share this name (")
+    aws = entries["prod-aws", "orders"]
+    assert aws["status"] == "error"
+    assert aws["reason"] == (
+        f"explore connection 'orders' ({aws['id']}) in sandbox 'prod-aws' failed: GET "
+        f"{os.environ['AEP_PLATFORM_URL']}/data/foundation/flowservice/connections/{aws['id']}/explore"
+        "?objectType=root returned 400 FLOW-1100-400: Explore is switched off for this test."
+    )
+
+
+def test_a_sandbox_that_cannot_be_listed_is_an_error_per_connection(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], workdir: Path, pg_tls: PgServer
+) -> None:
+    text = basic_manifest(("orders", "127.0.0.1", pg_tls.port, "orders", "verify-full"))
+    path = write_manifest(tmp_path / "other", text.replace("name: prod,", "name: stage,"))
+    result = run_cli(capsys, ["verify", str(path)])
+    assert result.code == 1
+    (line,) = [entry for entry in result.out.splitlines() if "orders" in entry]
+    assert line.startswith(
+        "  error  orders: cannot list connections: list connections in sandbox 'stage' failed: GET "
+    )
+    assert "FLOW-2100-404" in line
