@@ -60,7 +60,6 @@ def run(
     colour: bool,
     out: TextIO | None = None,
 ) -> int:
-    # Looked up per call, not bound at import: main() may run under another sys.stdout.
     # Imported here: the CLI builds this command's options on every start, and `validate`
     # should not pay for the HTTP client.
     from provisioner.commands import load_with_identities
@@ -70,6 +69,7 @@ def run(
     from provisioner.secrets import SecretResolver
     from provisioner.verify import Verification, verify_direct, verify_remote
 
+    # Looked up per call, not bound at import: main() may run under another sys.stdout.
     out = sys.stdout if out is None else out
     if ca_file is not None and not Path(ca_file).is_file():
         raise UsageError(f"--ca-file {ca_file}: no such file; give a PEM file of CA certificates")
