@@ -1,11 +1,13 @@
 """`make bench`, verify section: 200 connections ≈ (connections / parallelism) x one round trip.
 
-A throwaway PostgreSQL server (tests/verify/pgserver.py) and the emulator as its own process,
-in connect mode with injected API latency, so every `GET /connections/{id}/test` opens a
-real PostgreSQL connection. One round trip is the median of single calls made one after the
-other; the floor of a run is connections / parallelism x that round trip. Measured in this
-process around the verify stage only (`verify_remote`, `verify_direct`): no interpreter
-start-up, no manifest loading. Run alone: `python bench/verify.py`.
+A throwaway PostgreSQL server (tests/verify/pgserver.py). `api`: the emulator as its own
+process in connect mode with injected API latency, so every `GET /connections/{id}/test`
+opens a real PostgreSQL connection. `direct`: `verify --direct`'s stage through a proxy
+process that holds every packet a few milliseconds each way, a network instead of loopback.
+One round trip is the median of single checks made one after another; the floor of a run is
+connections / parallelism x that round trip. Timed in this process around the verify stage
+only (`verify_remote`, `verify_direct`), with the CPU seconds every process involved spent,
+since real logins cost CPU that parallelism cannot hide. Run alone: `python bench/verify.py`.
 """
 
 from __future__ import annotations
