@@ -208,12 +208,14 @@ def build_parser() -> argparse.ArgumentParser:
     verify = commands.add_parser(
         "verify",
         help="check that the connections work, not just exist",
-        description="Ask the Flow Service to test every desired connection that exists "
-        "(GET /connections/{id}/test): ok, or unreachable with the reason. Read-only; needs "
-        "AEP_CLIENT_ID and AEP_CLIENT_SECRET, never a database secret. Connections not "
-        "created yet are listed as missing and not tested. With --direct, connect from this "
-        "machine to each PostgreSQL instead (needs the database secrets and "
-        "provision[postgres], no AEP call). Exit 0 when every tested connection works.",
+        description="Ask the Flow Service to test every desired connection that exists\n"
+        "(GET /connections/{id}/test): ok, or unreachable with the reason the API gives.\n"
+        "Read-only; needs AEP_CLIENT_ID and AEP_CLIENT_SECRET, never a database secret.\n"
+        "Connections not created yet are listed as missing, not tested.\n\n"
+        "--direct connects from this machine to each PostgreSQL instead, with the resolved\n"
+        "secrets and the manifest's TLS mode (needs provision[postgres], no AEP call), and\n"
+        "names why one fails: DNS, refused, timeout, TLS, certificate, password, database.\n\n"
+        "Exit 0 when every tested connection works, 1 otherwise.",
         epilog="examples:\n"
         "  provision verify configs/ --sandbox prod --format markdown\n"
         "  provision verify configs/ --explore        # and the tables each one sees\n"
