@@ -10,10 +10,13 @@ and never answers costs the timeout and no more. Nothing beyond ``SELECT 1`` (an
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import os
 import re
+import socket
 import ssl
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from types import ModuleType
@@ -83,9 +86,16 @@ def probe_all(
 async def _probe(
     psycopg: Any, target: Target, timeout: float, explore: bool, roots: str | None
 ) -> ProbeResult:
+    resolved = False
+
     async def attempt() -> tuple[str, ...] | None:
+        nonlocal resolved
+        addresses = await resolve(target.host, target.port)
+        resolved = True
         params: dict[str, Any] = {
-            "host": target.host,
+            # Resolved here, so libpq and psycopg look nothing up; `host` stays for TLS.
+            "host": ",".join([target.host] * len(addresses)),
+            "hostaddr": ",".join(addresses),
             "port": target.port,
             "dbname": target.database,
             "user": target.user,
@@ -109,10 +119,47 @@ async def _probe(
     try:
         tables = await asyncio.wait_for(attempt(), timeout)
     except TimeoutError:
+        if not resolved:
+            return ProbeResult(
+                False,
+                f"DNS: no answer for {target.host!r} within {timeout:g} s; "
+                "check this machine's DNS",
+            )
         return ProbeResult(False, _timed_out(target, timeout))
+    except OSError:  # from resolve(): the name does not resolve
+        return ProbeResult(False, reason("failed to resolve host", target, timeout))
     except psycopg.Error as error:
         return ProbeResult(False, reason(str(error), target, timeout))
     return ProbeResult(True, tables=tables)
+
+
+async def resolve(host: str, port: int) -> list[str]:
+    """The host's addresses, looked up in a daemon thread of its own: asyncio's resolver
+    threads are joined when the loop and the interpreter close, so a resolver that hangs
+    would hold the run past its deadline; this one is simply abandoned."""
+    loop = asyncio.get_running_loop()
+    answer: asyncio.Future[list[str]] = loop.create_future()
+
+    def settle(result: list[str] | OSError) -> None:
+        if answer.done():
+            return
+        if isinstance(result, OSError):
+            answer.set_exception(result)
+        else:
+            answer.set_result(result)
+
+    def lookup() -> None:
+        result: list[str] | OSError
+        try:
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            result = list(dict.fromkeys(str(info[4][0]) for info in infos))
+        except OSError as error:
+            result = error
+        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody is waiting
+            loop.call_soon_threadsafe(settle, result)
+
+    threading.Thread(target=lookup, name="provision-resolve", daemon=True).start()
+    return await answer
 
 
 def _timed_out(target: Target, timeout: float) -> str:

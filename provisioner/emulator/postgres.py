@@ -12,9 +12,12 @@ reader and mapping (the provisioner's are in ``provisioner/targets.py``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import re
+import socket
 import ssl
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -175,7 +178,6 @@ class Prober:
 
     def _run(self, target: Target, query: Any) -> list[tuple[Any, ...]]:
         params: dict[str, Any] = {
-            "host": target.host,
             "port": target.port,
             "dbname": target.dbname,
             "user": target.user,
@@ -189,6 +191,10 @@ class Prober:
             params["sslrootcert"] = self._ca_file
 
         async def attempt() -> list[tuple[Any, ...]]:
+            addresses = await _resolve(target.host, target.port)
+            # Resolved here, so libpq and psycopg look nothing up; `host` stays for TLS.
+            params["host"] = ",".join([target.host] * len(addresses))
+            params["hostaddr"] = ",".join(addresses)
             conn = await self._psycopg.AsyncConnection.connect(**params)
             async with conn:
                 cursor = await query(conn)
@@ -200,8 +206,38 @@ class Prober:
             raise Unreachable(
                 f"timeout: {target.host}:{target.port} did not answer within {self._timeout:g} s"
             ) from None
+        except OSError:  # from _resolve(): the name does not resolve
+            raise Unreachable(f"DNS: host {target.host!r} not found") from None
         except self._psycopg.Error as error:
             raise Unreachable(reason(str(error), target)) from None
+
+
+async def _resolve(host: str, port: int) -> list[str]:
+    """The host's addresses from a daemon thread of its own: asyncio's resolver threads are
+    joined when the loop closes, so a hanging resolver would hold a request past its
+    deadline; this one is simply abandoned."""
+    loop = asyncio.get_running_loop()
+    answer: asyncio.Future[list[str]] = loop.create_future()
+
+    def settle(result: list[str] | OSError) -> None:
+        if not answer.done():
+            if isinstance(result, OSError):
+                answer.set_exception(result)
+            else:
+                answer.set_result(result)
+
+    def lookup() -> None:
+        result: list[str] | OSError
+        try:
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            result = list(dict.fromkeys(str(info[4][0]) for info in infos))
+        except OSError as error:
+            result = error
+        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody is waiting
+            loop.call_soon_threadsafe(settle, result)
+
+    threading.Thread(target=lookup, name="emulator-resolve", daemon=True).start()
+    return await answer
 
 
 def reason(message: str, target: Target) -> str:
