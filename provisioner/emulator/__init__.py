@@ -3,6 +3,9 @@
 - ``EmulatorConfig`` / ``Faults``: frozen records of how it behaves (see ``config.py`` for
   every field and its default; defaults: client ``emulator-client`` / ``emulator-secret``,
   org ``0123456789ABCDEF01234567@AdobeOrg``, sandboxes ``prod, dev, stage``).
+  ``databases="connect"`` makes ``/connections/{id}/test`` and ``/explore`` open a real
+  PostgreSQL connection (``database_timeout_s``, ``database_ca_file``; needs psycopg); the
+  default ``"offline"`` never touches the network (``.invalid`` hosts fail, the rest pass).
 - ``Emulator(config=None, *, clock=time.time)``: a WSGI application (call it, or use
   ``.wsgi_app``) with
   ``.transport() -> httpx.WSGITransport`` (in-process; an injected dropped connection surfaces
