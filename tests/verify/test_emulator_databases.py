@@ -334,3 +334,18 @@ def test_a_server_speaking_another_protocol_fails_fast(
         "result": False,
         "errorMessage": f"127.0.0.1:{junk_server[1]} answered, but not as PostgreSQL",
     }
+
+
+def test_answers_match_the_openapi_shapes(api: httpx.Client, pg_tls: PgServer) -> None:
+    from tests.emulator.test_emu_conformance import check, response_schema
+
+    good = create(api, basic_to(pg_tls))["id"]
+    bad = create(api, basic_to(pg_tls, password="wrong-pw"))["id"]
+    test_schema = response_schema("/connections/{BASE_CONNECTION_ID}/test", "get", "200")
+    check(api.get(f"{FLOW}/connections/{good}/test").json(), test_schema)
+    check(api.get(f"{FLOW}/connections/{bad}/test").json(), test_schema)
+    explore_schema = response_schema("/connections/{BASE_CONNECTION_ID}/explore", "get", "200")
+    explore_schema["items"]["additionalProperties"] = False  # no invented fields
+    root = api.get(f"{FLOW}/connections/{good}/explore", params={"objectType": "root"}).json()
+    check(root, explore_schema)
+    assert len(root) == len(pgserver.TABLES)
