@@ -39,6 +39,7 @@ import pgserver  # noqa: E402
 SANDBOXES, PER_SANDBOX = 5, 40
 PARALLELISMS = (4, 16, 32)
 SAMPLES = 15
+REPEATS = 3
 
 
 def _manifest(folder: Path, server: pgserver.PgServer, port: int, name: str) -> Path:
@@ -228,9 +229,12 @@ def _runs(everything: Any, one: Any, cpu: CpuMeter) -> dict[str, Any]:
         "cpu_s": {},
     }
     for parallelism in PARALLELISMS:
-        before = cpu()
-        figures["seconds"][parallelism] = _timed(lambda p=parallelism: everything(p))
-        figures["cpu_s"][parallelism] = cpu() - before
+        # The best of a few runs: the machine is shared, and other work only adds time.
+        runs = []
+        for _ in range(REPEATS):
+            before = cpu()
+            runs.append((_timed(lambda p=parallelism: everything(p)), cpu() - before))
+        figures["seconds"][parallelism], figures["cpu_s"][parallelism] = min(runs)
     return figures
 
 
@@ -262,7 +266,8 @@ def render(figures: dict[str, Any]) -> list[str]:
         "`verify --direct` connects from the provisioner, through a proxy holding every packet "
         f"{figures['direct_delay_ms']:g} ms each way (a network, not loopback). One round trip "
         "= the median of single checks made one after another; floor = connections / "
-        "parallelism x one round trip. Time of the verify stage only (no start-up). CPU s = "
+        "parallelism x one round trip. Seconds = the verify stage only (no start-up), the best of "
+        f"{REPEATS} runs. CPU s = "
         "what the provisioner, the emulator, PostgreSQL (its backends included) and the proxy "
         "used "
         f"during the run; CPU floor = CPU s / {cores} cores.",
