@@ -32,6 +32,8 @@ WHERE table_schema NOT IN ('pg_catalog', 'information_schema')
   AND table_type IN ('BASE TABLE', 'VIEW', 'FOREIGN')
 ORDER BY table_schema, table_name
 """
+# A path no one can create (procfs): libpq finds no root file and verifies nothing.
+NO_ROOT_FILE = "/proc/self/no-root-certificate"
 _PREFIX = re.compile(r'^connection failed: connection to server at "[^"]*", port \d+ failed: ')
 
 
@@ -105,9 +107,13 @@ async def _probe(
             "connect_timeout": max(2, math.ceil(timeout)),
             "application_name": "provision-verify",
         }
-        # Only for the verifying modes: with a root file, libpq makes `require` verify too.
-        if roots and target.sslmode in ("verify-ca", "verify-full"):
-            params["sslrootcert"] = roots
+        if target.sslmode in ("verify-ca", "verify-full"):
+            if roots:
+                params["sslrootcert"] = roots
+        else:
+            # libpq verifies `require` too whenever a root file exists ($PGSSLROOTCERT,
+            # ~/.postgresql/root.crt); the platform's Require only encrypts.
+            params["sslrootcert"] = NO_ROOT_FILE
         conn = await psycopg.AsyncConnection.connect(**params)
         async with conn:
             await conn.execute("SELECT 1")

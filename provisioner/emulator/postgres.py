@@ -186,9 +186,11 @@ class Prober:
             "connect_timeout": max(2, math.ceil(self._timeout)),
             "application_name": "provision-emulator",
         }
-        # Only for the verifying modes: with a root file, libpq makes `require` verify too.
-        if target.sslmode in ("verify-ca", "verify-full"):
-            params["sslrootcert"] = self._ca_file
+        # libpq verifies `require` too whenever a root file exists ($PGSSLROOTCERT,
+        # ~/.postgresql/root.crt); the platform's Require only encrypts. The other path is
+        # one no one can create (procfs), so libpq finds no root file there.
+        verifying = target.sslmode in ("verify-ca", "verify-full")
+        params["sslrootcert"] = self._ca_file if verifying else "/proc/self/no-root-certificate"
 
         async def attempt() -> list[tuple[Any, ...]]:
             addresses = await _resolve(target.host, target.port)

@@ -4,6 +4,7 @@ TLS, login and the query, whatever the network does."""
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 from typing import Any
 
@@ -79,3 +80,20 @@ def test_results_keep_the_order_of_the_targets(pg_plain: PgServer, refused_port:
     bad = Target("127.0.0.1", refused_port, "orders", "aep_reader", "pw-1234", "disable")
     results = probe_all([good, bad] * 10, parallelism=4, timeout=5.0)
     assert [r.ok for r in results] == [True, False] * 10
+
+
+def test_require_only_encrypts_even_when_libpq_would_find_a_root_file(
+    pg_tls: PgServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A root file that does not sign the server's certificate: verify-full must fail on it,
+    # require must not look at it (libpq alone would verify `require` against it).
+    monkeypatch.setenv("PGSSLROOTCERT", ssl.get_default_verify_paths().cafile or "")
+
+    def target(mode: str) -> Target:
+        return Target("127.0.0.1", pg_tls.port, "orders", "aep_reader", pg_tls.password, mode)
+
+    require, verify = probe_all(
+        [target("require"), target("verify-full")], parallelism=2, timeout=5.0
+    )
+    assert require == ProbeResult(True)
+    assert verify.reason.startswith("TLS certificate: SSL error: certificate verify failed")
