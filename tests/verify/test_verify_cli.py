@@ -181,7 +181,7 @@ def test_apply_verify_tests_only_what_it_created_and_keeps_it(
     again = run_cli(capsys, ["apply", str(workdir), "--auto-approve", "--verify"])
     assert (again.code, again.out.splitlines()[-1]) == (
         0,
-        "Nothing to create, so nothing to verify.",
+        "Nothing to change, so nothing to verify.",
     )
 
 
