@@ -184,8 +184,8 @@ def _prepare(
 
 
 _STAYS = (
-    "it stays created (never deleted): fix the database or the credentials it holds, "
-    "then `provision verify`"
+    "it stays created (never deleted): fix the database, or fix the secret and re-send it "
+    "with `provision apply --rotate-secrets`; then `provision verify`"
 )
 
 

@@ -156,8 +156,8 @@ def test_apply_verify_tests_only_what_it_created_and_keeps_it(
     assert result.code == 1
     tail = result.out[result.out.index("Verifying") :]
     stays = (
-        "it stays created (never deleted): fix the database or the credentials it holds, "
-        "then `provision verify`"
+        "it stays created (never deleted): fix the database, or fix the secret and re-send it "
+        "with `provision apply --rotate-secrets`; then `provision verify`"
     )
     assert tail == (
         "Verifying the 4 connection(s) created...\n"
