@@ -170,11 +170,12 @@ class Prober:
         return [f"{schema}.{name}" for schema, name in rows]
 
     def columns(self, target: Target, path: str) -> list[dict[str, Any]] | None:
-        schema, _, name = path.partition(".") if "." in path else ("public", "", path)
-        rows = self._run(target, lambda conn: conn.execute(_COLUMNS, (schema, name)))
+        # Adobe's paths are schema-qualified; a bare name is looked up in public.
+        schema, _, table = path.partition(".") if "." in path else ("public", "", path)
+        rows = self._run(target, lambda conn: conn.execute(_COLUMNS, (schema, table)))
         if not rows:
             return None
-        return [_column(name, data_type) for name, data_type in rows]
+        return [_column(column, data_type) for column, data_type in rows]
 
     def _run(self, target: Target, query: Any) -> list[tuple[Any, ...]]:
         params: dict[str, Any] = {
