@@ -1,0 +1,154 @@
+"""The GitHub Action's step (`action.yml`): plan or apply, outputs, job summary, one comment.
+
+Run as `python -m provisioner.ci.github` with the action's inputs in `PROVISION_*`
+variables and GitHub's own (`GITHUB_EVENT_PATH`, `GITHUB_OUTPUT`, ...). On a pull request
+the plan becomes one sticky comment; a token that may not comment (a pull request from a
+fork gets a read-only one) is a warning, not a failure: the plan is still in the summary.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any, TextIO
+
+import httpx
+
+from provisioner import redact
+from provisioner.ci import sticky
+from provisioner.ci.rest import Rest
+from provisioner.ci.steps import PLAN_JSON, Result, inputs_from, report_text, run_steps
+from provisioner.errors import ProvisionError
+
+_NEXT = re.compile(r'<([^>]+)>;\s*rel="next"')
+
+
+class IssueThread:
+    """A pull request's conversation: issue comments, 100 a page, `Link: rel="next"`."""
+
+    def __init__(self, rest: Rest, repository: str, number: int) -> None:
+        self.rest, self.repo, self.number = rest, repository, number
+
+    def comments(self) -> Iterator[sticky.Comment]:
+        url: str | None = f"/repos/{self.repo}/issues/{self.number}/comments?per_page=100"
+        while url:
+            reply = self.rest.call("GET", url)
+            yield from (_comment(item) for item in reply.data or [])
+            found = _NEXT.search(reply.headers.get("link", ""))
+            url = found.group(1) if found else None
+
+    def create(self, body: str) -> sticky.Comment:
+        path = f"/repos/{self.repo}/issues/{self.number}/comments"
+        return _comment(self.rest.call("POST", path, {"body": body}).data)
+
+    def update(self, comment_id: int, body: str) -> sticky.Comment:
+        path = f"/repos/{self.repo}/issues/comments/{comment_id}"
+        return _comment(self.rest.call("PATCH", path, {"body": body}).data)
+
+    def delete(self, comment_id: int) -> None:
+        self.rest.call("DELETE", f"/repos/{self.repo}/issues/comments/{comment_id}")
+
+
+def _comment(item: Any) -> sticky.Comment:
+    user = item.get("user") or {}
+    return sticky.Comment(int(item["id"]), item.get("body") or "", str(user.get("login", "")))
+
+
+def github_rest(environ: Mapping[str, str], transport: httpx.BaseTransport | None = None) -> Rest:
+    token = environ.get("GITHUB_TOKEN", "")
+    headers = {
+        "Accept": "application/vnd.github+json",
+        "Authorization": f"Bearer {token}",
+        "X-GitHub-Api-Version": "2022-11-28",
+    }
+    base = environ.get("GITHUB_API_URL") or "https://api.github.com"
+    return Rest(base, headers, token=token, transport=transport)
+
+
+def _pull_request(environ: Mapping[str, str]) -> dict[str, Any] | None:
+    path = environ.get("GITHUB_EVENT_PATH")
+    if not path or not Path(path).is_file():
+        return None
+    event = json.loads(Path(path).read_text(encoding="utf-8"))
+    pull = event.get("pull_request")
+    return pull if isinstance(pull, dict) else None
+
+
+def _write(path: str | None, text: str) -> None:
+    if path:
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(text)
+
+
+def post_comment(
+    result: Result,
+    environ: Mapping[str, str],
+    log: TextIO,
+    transport: httpx.BaseTransport | None = None,
+) -> sticky.Outcome | None:
+    """The sticky comment on the pull request, if this run is for one and may comment."""
+    pull = _pull_request(environ)
+    if pull is None or environ.get("PROVISION_COMMENT", "true").lower() == "false":
+        return None
+    if not environ.get("GITHUB_TOKEN"):
+        log.write("::warning title=provision::no github-token: the plan is in the summary only\n")
+        return None
+    run = _run_url(environ)
+    sha = str((pull.get("head") or {}).get("sha", ""))[:7]
+    mode = "Applied" if result.mode == "apply" else "Planned"
+    footer = f"<sub>{mode} at {sha} · [run]({run}) · provision</sub>"
+    mark = sticky.marker(environ.get("PROVISION_COMMENT_KEY", ""))
+    body = sticky.compose(mark, report_text(result, run), footer)
+    with github_rest(environ, transport) as rest:
+        thread = IssueThread(rest, environ["GITHUB_REPOSITORY"], int(pull["number"]))
+        return sticky.upsert(thread, mark, body)
+
+
+def _run_url(environ: Mapping[str, str]) -> str:
+    server = environ.get("GITHUB_SERVER_URL", "https://github.com")
+    repository, run = environ.get("GITHUB_REPOSITORY", ""), environ.get("GITHUB_RUN_ID", "")
+    return f"{server}/{repository}/actions/runs/{run}"
+
+
+def main(environ: Mapping[str, str], log: TextIO = sys.stdout) -> int:
+    try:
+        inputs = inputs_from(environ)
+        result = run_steps(inputs, environ, log)
+    except ProvisionError as error:
+        log.write(f"::error title=provision::{redact.scrub(str(error))}\n")
+        _write(environ.get("GITHUB_OUTPUT"), "exitcode=1\n")
+        return 1
+    outputs = {**result.counts.as_outputs(), "exitcode": str(result.exitcode)}
+    outputs["has-changes"] = "true" if result.counts.add else "false"
+    saved = Path(PLAN_JSON).resolve()
+    outputs["plan-json"] = str(saved) if result.failed_step != "validate" else ""
+    _write(environ.get("GITHUB_STEP_SUMMARY"), report_text(result, _run_url(environ)) + "\n")
+    code = 0 if result.ok else 1
+    try:
+        outcome = post_comment(result, environ, log)
+    except sticky.Forbidden as error:
+        log.write(
+            "::warning title=provision::cannot comment on this pull request (a pull request "
+            "from a fork gets a read-only token; otherwise grant `pull-requests: write`): "
+            f"{error}. The plan is in the job summary.\n"
+        )
+    except ProvisionError as error:
+        log.write(f"::error title=provision comment::{redact.scrub(str(error))}\n")
+        code = 1
+    else:
+        if outcome is not None:
+            outputs["comment-id"] = str(outcome.comment.id)
+            log.write(f"Plan comment {outcome.action} (id {outcome.comment.id}).\n")
+    _write(environ.get("GITHUB_OUTPUT"), "".join(f"{k}={v}\n" for k, v in outputs.items()))
+    if not result.ok:
+        log.write(f"::error title=provision {result.failed_step}::failed, see the lines above\n")
+    return code
+
+
+if __name__ == "__main__":
+    import os
+
+    raise SystemExit(main(os.environ))

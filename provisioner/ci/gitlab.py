@@ -1,0 +1,120 @@
+"""The GitLab CI/CD components' script (`templates/plan.yml`, `templates/apply.yml`).
+
+Run as `python -m provisioner.ci.gitlab` with the component's inputs in `PROVISION_*`
+variables and GitLab's predefined ones. In a merge request pipeline the plan becomes one
+merge-request note, edited on every push. A job token cannot write notes, so this needs a
+project access token in `PROVISION_NOTE_TOKEN` (Reporter, `api` scope); without it, or when
+it is refused (a fork's pipeline), the plan is still in the job log and the artifacts.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any, TextIO
+from urllib.parse import quote
+
+import httpx
+
+from provisioner import redact
+from provisioner.ci import sticky
+from provisioner.ci.rest import Rest
+from provisioner.ci.steps import Result, inputs_from, report_text, run_steps
+from provisioner.errors import ProvisionError
+
+NOTE_LIMIT = 1_000_000
+
+
+class MergeRequestNotes:
+    """A merge request's notes, oldest first, 100 a page; `X-Next-Page` is empty at the end."""
+
+    def __init__(self, rest: Rest, project: str, iid: int) -> None:
+        self.path = f"/projects/{quote(project, safe='')}/merge_requests/{iid}/notes"
+        self.rest = rest
+
+    def comments(self) -> Iterator[sticky.Comment]:
+        page = "1"
+        while page:
+            query = f"?per_page=100&page={page}&sort=asc&order_by=created_at"
+            reply = self.rest.call("GET", self.path + query)
+            for note in reply.data or []:
+                if not note.get("system"):  # "added 1 commit" and other events
+                    yield _note(note)
+            page = reply.headers.get("x-next-page", "").strip()
+
+    def create(self, body: str) -> sticky.Comment:
+        return _note(self.rest.call("POST", self.path, {"body": body}).data)
+
+    def update(self, comment_id: int, body: str) -> sticky.Comment:
+        return _note(self.rest.call("PUT", f"{self.path}/{comment_id}", {"body": body}).data)
+
+    def delete(self, comment_id: int) -> None:
+        self.rest.call("DELETE", f"{self.path}/{comment_id}")
+
+
+def _note(item: Any) -> sticky.Comment:
+    author = item.get("author") or {}
+    return sticky.Comment(int(item["id"]), item.get("body") or "", str(author.get("username", "")))
+
+
+def post_note(
+    result: Result,
+    environ: Mapping[str, str],
+    log: TextIO,
+    transport: httpx.BaseTransport | None = None,
+) -> sticky.Outcome | None:
+    iid = environ.get("CI_MERGE_REQUEST_IID", "")
+    if not iid or environ.get("PROVISION_COMMENT", "true").lower() == "false":
+        return None
+    token = environ.get("PROVISION_NOTE_TOKEN", "")
+    if not token:
+        log.write("PROVISION_NOTE_TOKEN is not set: the plan is in the job log and artifacts.\n")
+        return None
+    job = environ.get("CI_JOB_URL", "")
+    mode = "Applied" if result.mode == "apply" else "Planned"
+    sha = environ.get("CI_COMMIT_SHORT_SHA", "")
+    footer = f"<sub>{mode} at {sha} · [job]({job}) · provision</sub>"
+    mark = sticky.marker(environ.get("PROVISION_COMMENT_KEY", ""))
+    body = sticky.compose(mark, report_text(result, job), footer, NOTE_LIMIT)
+    base = environ.get("CI_API_V4_URL", "")
+    with Rest(base, {"PRIVATE-TOKEN": token}, token=token, transport=transport) as rest:
+        notes = MergeRequestNotes(rest, environ.get("CI_PROJECT_ID", ""), int(iid))
+        return sticky.upsert(notes, mark, body)
+
+
+def main(environ: Mapping[str, str], log: TextIO = sys.stdout) -> int:
+    try:
+        result = run_steps(inputs_from(environ), environ, log)
+    except ProvisionError as error:
+        log.write(f"provision: {redact.scrub(str(error))}\n")
+        return 1
+    counts = {f"PROVISION_{k.upper()}": v for k, v in result.counts.as_outputs().items()}
+    counts["PROVISION_EXITCODE"] = str(result.exitcode)
+    # A dotenv report: later jobs of the pipeline read these as variables.
+    Path("provision.env").write_text(
+        "".join(f"{k}={v}\n" for k, v in counts.items()), encoding="utf-8"
+    )
+    code = 0 if result.ok else 1
+    try:
+        outcome = post_note(result, environ, log)
+    except sticky.Forbidden as error:
+        log.write(
+            "WARNING: cannot write the merge request note (the token needs the Reporter role "
+            f"and `api` scope on this project; a fork's pipeline has none): {error}\n"
+        )
+    except ProvisionError as error:
+        log.write(f"ERROR: the merge request note: {redact.scrub(str(error))}\n")
+        code = 1
+    else:
+        if outcome is not None:
+            log.write(f"Plan note {outcome.action} (id {outcome.comment.id}).\n")
+    log.write(f"provision {result.mode}: exit {result.exitcode} ")
+    log.write("(0 no changes, 2 changes pending, 1 an error)\n")
+    return code
+
+
+if __name__ == "__main__":
+    import os
+
+    raise SystemExit(main(os.environ))

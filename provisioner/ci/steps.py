@@ -1,0 +1,182 @@
+"""What the action and the components run: validate, plan (and apply), as a pipeline would.
+
+Each command runs as `python -m provisioner` in a child process, with the output echoed to
+the job log as it comes, so the exit codes and messages are exactly the CLI's. The forge
+token is removed from the child's environment: provision never needs it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import json
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, TextIO
+
+from provisioner import redact
+from provisioner.errors import UsageError
+
+Mode = Literal["plan", "apply"]
+MODES: tuple[Mode, ...] = ("plan", "apply")
+# Variables that carry a forge token: the provision child never sees them.
+FORGE_TOKENS = ("GITHUB_TOKEN", "GH_TOKEN", "PROVISION_NOTE_TOKEN", "CI_JOB_TOKEN")
+LOG_LINES_IN_COMMENT = 40
+PLAN_MD, PLAN_JSON = "plan.md", "plan.json"
+EXIT_MEANING = {0: "no changes", 2: "changes pending"}
+
+
+@dataclass(frozen=True)
+class Inputs:
+    paths: tuple[str, ...]
+    sandboxes: tuple[str, ...] = ()
+    connections: tuple[str, ...] = ()
+    mode: Mode = "plan"
+
+    def selectors(self) -> list[str]:
+        args = [arg for name in self.sandboxes for arg in ("--sandbox", name)]
+        return args + [arg for glob in self.connections for arg in ("--connection", glob)]
+
+
+@dataclass(frozen=True)
+class Counts:
+    add: int = 0
+    unchanged: int = 0
+    drifted: int = 0
+    errors: int = 0
+    unmanaged: int = 0
+
+    def as_outputs(self) -> dict[str, str]:
+        return {name: str(value) for name, value in self.__dict__.items()}
+
+
+@dataclass(frozen=True)
+class Result:
+    mode: Mode
+    exitcode: int  # 0 no changes / applied, 1 error, 2 changes pending (plan only)
+    failed_step: str = ""  # "validate", "plan" or "apply" when exitcode is 1
+    counts: Counts = field(default_factory=Counts)
+    markdown: str = ""  # the plan for the comment and the job summary
+    log: str = ""  # what the failed step printed, scrubbed
+
+    @property
+    def ok(self) -> bool:
+        return self.exitcode in (0, 2)
+
+
+def split_list(text: str) -> tuple[str, ...]:
+    """An input holding several values: one per line or separated by spaces or commas."""
+    return tuple(item for item in text.replace(",", " ").split() if item)
+
+
+def inputs_from(environ: Mapping[str, str]) -> Inputs:
+    mode = environ.get("PROVISION_MODE", "plan").strip() or "plan"
+    if mode not in MODES:
+        raise UsageError(f"mode {mode!r} is not one of plan, apply")
+    paths = split_list(environ.get("PROVISION_PATHS", ""))
+    if not paths:
+        raise UsageError("paths is empty: name the manifest files or folders, e.g. configs/")
+    return Inputs(
+        paths,
+        split_list(environ.get("PROVISION_SANDBOXES", "")),
+        split_list(environ.get("PROVISION_CONNECTIONS", "")),
+        mode,
+    )
+
+
+def _child_env(environ: Mapping[str, str]) -> dict[str, str]:
+    env = {k: v for k, v in environ.items() if k not in FORGE_TOKENS}
+    env["NO_COLOR"] = "1"
+    return env
+
+
+def _run(
+    argv: Sequence[str], environ: Mapping[str, str], log: TextIO, stdout: Path | None = None
+) -> tuple[int, str]:
+    """Run provision, echoing to the log as it comes; with `stdout`, its standard output
+    goes to that file and only standard error is echoed. Returns the code and the echo."""
+    log.write(f"$ provision {' '.join(argv)}\n")
+    log.flush()
+    with contextlib.ExitStack() as stack:
+        sink = stack.enter_context(stdout.open("w", encoding="utf-8")) if stdout else None
+        child = stack.enter_context(
+            subprocess.Popen(
+                [sys.executable, "-m", "provisioner", *argv],
+                env=_child_env(environ),
+                stdin=subprocess.DEVNULL,
+                stdout=sink or subprocess.PIPE,
+                stderr=subprocess.PIPE if sink else subprocess.STDOUT,
+                text=True,
+                encoding="utf-8",
+                errors="replace",
+            )
+        )
+        stream = child.stderr if sink else child.stdout
+        lines = []
+        for line in stream or ():
+            log.write(line)
+            lines.append(line)
+        log.flush()
+        code = child.wait()
+    return code, redact.scrub("".join(lines))
+
+
+def _summary_line(plan_json: Path) -> str:
+    return str(json.loads(plan_json.read_text(encoding="utf-8"))["summary"]["text"])
+
+
+def counts_from(plan_json: Path) -> Counts:
+    summary = json.loads(plan_json.read_text(encoding="utf-8"))["summary"]
+    return Counts(
+        add=summary.get("add", 0),
+        unchanged=summary.get("unchanged", 0),
+        drifted=summary.get("drift", 0),
+        errors=summary.get("ambiguous", 0) + summary.get("unknown", 0),
+        unmanaged=summary.get("unmanaged", 0),
+    )
+
+
+def run_steps(inputs: Inputs, environ: Mapping[str, str], log: TextIO) -> Result:
+    """validate, then plan, then apply if asked. plan.md and plan.json are saved in the
+    working directory (the checkout), where artifact uploads look and the comment's
+    "the full plan in plan.json" points."""
+    paths, selectors = list(inputs.paths), inputs.selectors()
+    code, output = _run(["validate", *paths, *selectors], environ, log)
+    if code != 0:
+        return Result(inputs.mode, 1, "validate", log=output)
+    plan_md, plan_json = Path(PLAN_MD), Path(PLAN_JSON)
+    plan_json.unlink(missing_ok=True)
+    argv = ["plan", *paths, *selectors, "--format", "markdown", "--out", str(plan_json)]
+    code, output = _run([*argv, "--detailed-exitcode"], environ, log, stdout=plan_md)
+    # 2 is also a usage error's status in many tools: trust it only with a saved plan.
+    if code not in (0, 2) or not plan_json.is_file():
+        return Result(inputs.mode, 1, "plan", log=output)
+    counts = counts_from(plan_json)
+    log.write(f"{_summary_line(plan_json)} (exit {code}: {EXIT_MEANING[code]})\n")
+    markdown = plan_md.read_text(encoding="utf-8")
+    if inputs.mode == "plan":
+        return Result("plan", code, counts=counts, markdown=markdown)
+    code, output = _run(["apply", *paths, *selectors, "--auto-approve"], environ, log)
+    markdown += "\n<details><summary>apply output</summary>\n\n<pre>\n"
+    markdown += html.escape(_tail(output), quote=False) + "</pre>\n</details>\n"
+    return Result("apply", 0 if code == 0 else 1, "" if code == 0 else "apply", counts, markdown)
+
+
+def _tail(text: str, lines: int = LOG_LINES_IN_COMMENT) -> str:
+    kept = text.splitlines()[-lines:]
+    return "".join(line + "\n" for line in kept)
+
+
+def report_text(result: Result, job_url: str) -> str:
+    """The comment's and the summary's text: the plan, or what failed and its last lines."""
+    if result.ok or (result.failed_step == "apply" and result.markdown):
+        head = "" if result.ok else f"**provision apply failed**: see the [job log]({job_url}).\n\n"
+        return head + result.markdown
+    return (
+        f"### provision {result.failed_step} failed\n\n"
+        f"Nothing was planned for this commit; see the [job log]({job_url}). Last lines:\n\n"
+        f"<pre>\n{html.escape(_tail(result.log), quote=False)}</pre>\n"
+    )

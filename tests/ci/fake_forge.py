@@ -1,0 +1,238 @@
+"""Fakes of the two forges' comment APIs on a real loopback socket, shaped like the real ones.
+
+GitHub (REST v3): `GET/POST /repos/{owner}/{repo}/issues/{n}/comments` (`per_page` default
+30, at most 100, `page`; a `Link` header with `rel="next"`/`"last"` in absolute URLs) and
+`PATCH/DELETE /repos/{owner}/{repo}/issues/comments/{id}`; 401 "Bad credentials"; 403
+"Resource not accessible by integration" for a read-only token (a fork's pull request).
+
+GitLab (v4): `GET/POST /api/v4/projects/{id}/merge_requests/{iid}/notes` (`per_page`
+default 20, at most 100; `X-Page`, `X-Next-Page` empty on the last page, `X-Total-Pages`),
+`PUT/DELETE .../notes/{id}`; system notes in the list; `PRIVATE-TOKEN`; 401/403 bodies
+`{"message": "401 Unauthorized"}` / `{"message": "403 Forbidden"}`.
+
+Tests assert on the state (`comments`) and on `requests`, never on how the client built them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+
+@dataclass
+class User:
+    login: str
+    can_write: bool = True
+    bot: bool = True
+
+
+@dataclass
+class Forge:
+    kind: str  # "github" or "gitlab"
+    tokens: dict[str, User]
+    project: str = "acme/manifests"  # GitHub owner/repo, or GitLab project path
+    project_id: int = 42
+    comments: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    requests: list[tuple[str, str]] = field(default_factory=list)
+    url: str = ""
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    next_id: int = 1000
+
+    def add(self, number: int, body: str, login: str, *, system: bool = False) -> dict[str, Any]:
+        """A comment already on the pull request (from someone, or from an earlier run)."""
+        with self.lock:
+            self.next_id += 1
+            item: dict[str, Any] = {"id": self.next_id, "body": body}
+            if self.kind == "github":
+                kind = "Bot" if login.endswith("[bot]") else "User"
+                item["user"] = {"login": login, "type": kind}
+            else:
+                item.update(author={"username": login}, system=system)
+            self.comments.setdefault(number, []).append(item)
+            return item
+
+    def bodies(self, number: int) -> list[str]:
+        return [c["body"] for c in self.comments.get(number, [])]
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def _reply(self, status: int, data: Any = None, headers: dict[str, str] | None = None) -> None:
+        body = b"" if data is None else json.dumps(data).encode()
+        self.send_response(status)
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        if body:
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _body(self) -> dict[str, Any]:
+        length = int(self.headers.get("Content-Length") or 0)
+        data = json.loads(self.rfile.read(length) or b"{}")
+        return data if isinstance(data, dict) else {}
+
+    def _route(self, method: str) -> None:
+        forge = self.server.forge
+        with forge.lock:
+            forge.requests.append((method, self.path))
+        if forge.kind == "github":
+            _github(self, forge, method)
+        else:
+            _gitlab(self, forge, method)
+
+    def do_GET(self) -> None:
+        self._route("GET")
+
+    def do_POST(self) -> None:
+        self._route("POST")
+
+    def do_PATCH(self) -> None:
+        self._route("PATCH")
+
+    def do_PUT(self) -> None:
+        self._route("PUT")
+
+    def do_DELETE(self) -> None:
+        self._route("DELETE")
+
+
+def _page(
+    items: list[Any], query: dict[str, list[str]], default: int
+) -> tuple[list[Any], int, int]:
+    per_page = min(int(query.get("per_page", [default])[0]), 100)
+    page = max(int(query.get("page", ["1"])[0]), 1)
+    last = max(1, -(-len(items) // per_page))
+    return items[(page - 1) * per_page : page * per_page], page, last
+
+
+def _find(forge: Forge, comment_id: int) -> tuple[int, dict[str, Any]] | None:
+    for number, items in forge.comments.items():
+        for item in items:
+            if item["id"] == comment_id:
+                return number, item
+    return None
+
+
+def _github(h: _Handler, forge: Forge, method: str) -> None:
+    auth = h.headers.get("Authorization", "")
+    user = forge.tokens.get(auth.removeprefix("Bearer ")) if auth.startswith("Bearer ") else None
+    if user is None:
+        h._reply(
+            401, {"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"}
+        )
+        return
+    parts = urlsplit(h.path)
+    query = parse_qs(parts.query)
+    prefix = f"/repos/{forge.project}/issues/"
+    listing = re.fullmatch(re.escape(prefix) + r"(\d+)/comments", parts.path)
+    single = re.fullmatch(re.escape(prefix) + r"comments/(\d+)", parts.path)
+    if method != "GET" and not user.can_write:
+        h._reply(403, {"message": "Resource not accessible by integration", "status": "403"})
+        return
+    if listing and method == "GET":
+        number = int(listing.group(1))
+        items, page, last = _page(forge.comments.get(number, []), query, 30)
+        per_page = min(int(query.get("per_page", ["30"])[0]), 100)
+        links = []
+        base = f"{forge.url}{parts.path}?per_page={per_page}&page="
+        if page < last:
+            links.append(f'<{base}{page + 1}>; rel="next"')
+            links.append(f'<{base}{last}>; rel="last"')
+        h._reply(200, items, {"Link": ", ".join(links)} if links else None)
+    elif listing and method == "POST":
+        login = user.login + ("[bot]" if user.bot else "")
+        h._reply(201, forge.add(int(listing.group(1)), h._body()["body"], login))
+    elif single and method in ("PATCH", "DELETE"):
+        found = _find(forge, int(single.group(1)))
+        if found is None:
+            h._reply(404, {"message": "Not Found"})
+        elif method == "PATCH":
+            with forge.lock:
+                found[1]["body"] = h._body()["body"]
+            h._reply(200, found[1])
+        else:
+            with forge.lock:
+                forge.comments[found[0]].remove(found[1])
+            h._reply(204)
+    else:
+        h._reply(404, {"message": "Not Found"})
+
+
+def _gitlab(h: _Handler, forge: Forge, method: str) -> None:
+    user = forge.tokens.get(h.headers.get("PRIVATE-TOKEN", ""))
+    if user is None:
+        h._reply(401, {"message": "401 Unauthorized"})
+        return
+    parts = urlsplit(h.path)
+    query = parse_qs(parts.query)
+    projects = {str(forge.project_id), forge.project.replace("/", "%2F")}
+    match = re.fullmatch(
+        r"/api/v4/projects/([^/]+)/merge_requests/(\d+)/notes(?:/(\d+))?", parts.path
+    )
+    if not match or match.group(1) not in projects:
+        h._reply(404, {"message": "404 Project Not Found"})
+        return
+    number, note = int(match.group(2)), match.group(3)
+    if method != "GET" and not user.can_write:
+        h._reply(403, {"message": "403 Forbidden"})
+        return
+    if note is None and method == "GET":
+        items, page, last = _page(forge.comments.get(number, []), query, 20)
+        headers = {
+            "X-Page": str(page),
+            "X-Next-Page": str(page + 1) if page < last else "",
+            "X-Total-Pages": str(last),
+        }
+        h._reply(200, items, headers)
+    elif note is None and method == "POST":
+        h._reply(201, forge.add(number, h._body()["body"], user.login))
+    elif note is not None and method in ("PUT", "DELETE"):
+        found = _find(forge, int(note))
+        if found is None or found[0] != number:
+            h._reply(404, {"message": "404 Not found"})
+        elif method == "PUT":
+            with forge.lock:
+                found[1]["body"] = h._body()["body"]
+            h._reply(200, found[1])
+        else:
+            with forge.lock:
+                forge.comments[number].remove(found[1])
+            h._reply(204)
+    else:
+        h._reply(404, {"message": "404 Not found"})
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, forge: Forge) -> None:
+        self.forge = forge
+        super().__init__(("127.0.0.1", 0), _Handler)
+
+
+@contextmanager
+def serve(forge: Forge) -> Iterator[Forge]:
+    server = _Server(forge)
+    forge.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield forge
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()

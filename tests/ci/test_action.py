@@ -1,0 +1,199 @@
+"""The GitHub Action (action.yml): its shape, and its step run as a runner runs it, against
+the emulator and a fake GitHub on loopback sockets."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from provisioner.ci import sticky
+from provisioner.emulator import Emulator, RunningServer
+
+from .action_runner import ACTION, HEAD_SHA, StepRun, action, run_step, step
+from .conftest import GITHUB_TOKEN, READONLY_TOKEN, SECRETS, base_env
+from .fake_forge import Forge
+
+PR = 12
+PINNED = re.compile(r"^[\w.-]+/[\w.-]+@[0-9a-f]{40}$")
+MARK = sticky.marker()
+
+
+def test_the_action_is_composite_with_pinned_dependencies() -> None:
+    spec = action()
+    assert spec["runs"]["using"] == "composite"
+    uses = [s["uses"] for s in spec["runs"]["steps"] if "uses" in s]
+    assert uses and all(PINNED.match(u) for u in uses), uses
+    for line in ACTION.read_text(encoding="utf-8").splitlines():
+        if re.match(r"\s*- uses:", line):
+            assert re.search(r"@[0-9a-f]{40} # v\d+\.\d+\.\d+$", line), line
+    install = step("install")["run"]
+    assert '--constraint "$GITHUB_ACTION_PATH/constraints.txt"' in install
+    assert '"${PROVISION_PACKAGE:-$GITHUB_ACTION_PATH}"' in install
+
+
+def test_inputs_reach_scripts_only_through_env() -> None:
+    # `${{ inputs.x }}` pasted into a script would run whatever a branch or path name holds.
+    for s in action()["runs"]["steps"]:
+        assert "${{" not in s.get("run", ""), s.get("name")
+        for value in s.get("env", {}).values():
+            assert str(value).count("${{") <= 1
+    assert "secrets." not in ACTION.read_text(encoding="utf-8")
+
+
+def test_every_output_is_one_the_step_writes() -> None:
+    outputs = action()["outputs"]
+    for name, spec in outputs.items():
+        assert spec["value"] == f"${{{{ steps.provision.outputs.{name} }}}}"
+        assert spec["description"]
+    for name, spec in action()["inputs"].items():
+        assert spec["description"], name
+
+
+def plan(
+    repo: Path,
+    env: dict[str, str],
+    tmp: Path,
+    github: Forge,
+    token: str = GITHUB_TOKEN,
+    **inputs: str,
+) -> StepRun:
+    return run_step(
+        "provision",
+        cwd=repo,
+        base_env=env,
+        inputs=inputs,
+        tmp=tmp,
+        token=token,
+        pull_request=PR,
+        api_url=github.url,
+    )
+
+
+def no_secret_in(run: StepRun, github: Forge) -> None:
+    for text in (run.log, run.summary, *github.bodies(PR), *run.outputs.values()):
+        for value in (*SECRETS.values(), GITHUB_TOKEN, READONLY_TOKEN):
+            assert value not in text
+
+
+def test_a_pull_request_gets_one_comment_updated_on_every_push(
+    repo: Path, tmp_path: Path, aep: RunningServer, emulator: Emulator, github: Forge
+) -> None:
+    env = base_env(aep, emulator, tmp_path)
+    github.add(PR, "Please review", "alice")
+    first = plan(repo, env, tmp_path / "run1", github)
+    assert first.code == 0, first.log  # changes pending is not a failure
+    assert first.outputs == {
+        "add": "2",
+        "unchanged": "0",
+        "drifted": "0",
+        "errors": "0",
+        "unmanaged": "0",
+        "exitcode": "2",
+        "has-changes": "true",
+        "plan-json": str(repo / "plan.json"),
+        "comment-id": first.outputs["comment-id"],
+    }
+    [_, comment] = github.comments[PR]
+    assert comment["body"].startswith(
+        MARK + "\n### provision plan\n\n**Plan: 2 to add, 0 unchanged"
+    )
+    assert comment["body"].endswith(
+        f"<sub>Planned at {HEAD_SHA[:7]} · "
+        "[run](https://github.example.test/acme/manifests/actions/runs/9001) · provision</sub>"
+    )
+    assert "| prod | azure | 1 | 0 | 0 | 0 | 0 |" in first.summary
+    assert "Plan comment created" in first.log
+    assert emulator.connections() == []  # plan is read-only
+
+    # After merge: apply mode, a push event (no pull request, so no comment).
+    applied = run_step(
+        "provision",
+        cwd=repo,
+        base_env=env,
+        inputs={"mode": "apply"},
+        tmp=tmp_path / "apply",
+        token=GITHUB_TOKEN,
+        api_url=github.url,
+    )
+    assert applied.code == 0, applied.log
+    assert (applied.outputs["exitcode"], applied.outputs["add"]) == ("0", "2")
+    assert "Apply complete: 2 created." in applied.summary
+    assert sorted(r["name"] for r in emulator.connections()) == ["orders-dev", "orders-prod"]
+
+    # The next push to the pull request edits the same comment.
+    second = plan(repo, env, tmp_path / "run2", github)
+    assert second.code == 0, second.log
+    assert (second.outputs["exitcode"], second.outputs["has-changes"]) == ("0", "false")
+    assert second.outputs["comment-id"] == first.outputs["comment-id"]
+    assert len(github.comments[PR]) == 2
+    assert "**Plan: 0 to add, 2 unchanged, 0 drifted.**" in github.comments[PR][1]["body"]
+    assert "Plan comment updated" in second.log
+    for run in (first, applied, second):
+        no_secret_in(run, github)
+
+
+def test_a_fork_read_only_token_skips_the_comment_and_keeps_the_summary(
+    repo: Path, tmp_path: Path, aep: RunningServer, emulator: Emulator, github: Forge
+) -> None:
+    run = plan(repo, base_env(aep, emulator, tmp_path), tmp_path / "run", github, READONLY_TOKEN)
+    assert run.code == 0, run.log
+    assert run.outputs["exitcode"] == "2" and "comment-id" not in run.outputs
+    assert github.comments == {}
+    [warning] = [line for line in run.log.splitlines() if line.startswith("::warning")]
+    assert warning == (
+        "::warning title=provision::cannot comment on this pull request (a pull request from "
+        "a fork gets a read-only token; otherwise grant `pull-requests: write`): POST "
+        f"{github.url}/repos/acme/manifests/issues/{PR}/comments: HTTP 403: Resource not "
+        "accessible by integration. The plan is in the job summary."
+    )
+    assert "**Plan: 2 to add" in run.summary
+    no_secret_in(run, github)
+
+
+def test_an_invalid_manifest_fails_and_says_why_in_the_comment(
+    repo: Path, tmp_path: Path, aep: RunningServer, emulator: Emulator, github: Forge
+) -> None:
+    manifest = repo / "configs" / "orders.yaml"
+    manifest.write_text(manifest.read_text().replace("ssl: require", "ssl: sometimes"))
+    run = plan(repo, base_env(aep, emulator, tmp_path), tmp_path / "run", github)
+    assert run.code == 1
+    assert run.outputs["exitcode"] == "1"
+    [comment] = github.comments[PR]
+    assert comment["body"].startswith(f"{MARK}\n### provision validate failed\n")
+    assert "configs/orders.yaml:14:" in comment["body"]
+    assert "::error title=provision validate::failed, see the lines above" in run.log
+
+
+def test_missing_credentials_fail_the_plan_and_the_comment_names_them(
+    repo: Path, tmp_path: Path, aep: RunningServer, emulator: Emulator, github: Forge
+) -> None:
+    env = base_env(aep, emulator, tmp_path)
+    del env["AEP_CLIENT_SECRET"]
+    run = plan(repo, env, tmp_path / "run", github)
+    assert run.code == 1
+    [comment] = github.comments[PR]
+    assert "### provision plan failed" in comment["body"]
+    assert "error: AEP_CLIENT_SECRET must be set" in comment["body"]
+
+
+def test_a_wrong_mode_is_one_error_line(
+    repo: Path, tmp_path: Path, aep: RunningServer, emulator: Emulator, github: Forge
+) -> None:
+    run = plan(repo, base_env(aep, emulator, tmp_path), tmp_path / "run", github, mode="deploy")
+    assert (run.code, run.log) == (
+        1,
+        "::error title=provision::mode 'deploy' is not one of plan, apply\n",
+    )
+    assert run.outputs == {"exitcode": "1"}
+
+
+def test_selectors_and_a_comment_key(
+    repo: Path, tmp_path: Path, aep: RunningServer, emulator: Emulator, github: Forge
+) -> None:
+    env = base_env(aep, emulator, tmp_path)
+    run = plan(repo, env, tmp_path / "run", github, sandbox="prod", **{"comment-key": "prod"})
+    assert run.code == 0, run.log
+    assert run.outputs["add"] == "1"
+    [comment] = github.comments[PR]
+    assert comment["body"].startswith("<!-- provision-plan key=prod -->\n")
+    assert "$ provision plan configs/ --sandbox prod --format markdown" in run.log
