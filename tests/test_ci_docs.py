@@ -1,6 +1,7 @@
-"""The pipeline examples in docs/ci/ and .pre-commit-hooks.yaml: their structure, the shell
-behaviour of their plan steps (run against a stub `provision`), and that every `provision`
-subcommand and option they use exists in the real CLI parser."""
+"""The pipeline examples in docs/ci/, the action and components they use, and
+.pre-commit-hooks.yaml: their structure, and that every `provision` subcommand and option
+they name exists in the real CLI parser. What the action's and components' scripts do is
+run against fakes in tests/ci/."""
 
 from __future__ import annotations
 
@@ -8,8 +9,6 @@ import argparse
 import os
 import re
 import shlex
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,9 @@ PRECOMMIT_EXAMPLE = ROOT / "docs" / "ci" / "pre-commit-config.example.yaml"
 PIPELINES_DOC = ROOT / "docs" / "pipelines.md"
 LIFECYCLE_DOC = ROOT / "docs" / "lifecycle.md"
 VERIFY_DOC = ROOT / "docs" / "verify.md"
-YAML_FILES = [GITHUB, GITLAB, HOOKS, PRECOMMIT_EXAMPLE]
+ACTION = ROOT / "action.yml"
+COMPONENTS = sorted((ROOT / "templates").glob("*.yml"))
+YAML_FILES = [GITHUB, GITLAB, HOOKS, PRECOMMIT_EXAMPLE, ACTION, *COMPONENTS]
 ALL_FILES = [*YAML_FILES, PIPELINES_DOC, LIFECYCLE_DOC, VERIFY_DOC]
 
 # The subcommands SPEC.md defines; a word after `provision` in prose is only a command if it
@@ -42,7 +43,8 @@ PINNED = re.compile(r"^[\w.-]+/[\w.-]+(/[\w./-]+)?@[0-9a-f]{40}$")
 
 
 def load(path: Path) -> Any:
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    """The file's YAML; for a component (a spec header, `---`, the jobs), the jobs."""
+    return list(yaml.safe_load_all(path.read_text(encoding="utf-8")))[-1]
 
 
 def configs_secrets() -> dict[str, set[str]]:
@@ -85,11 +87,14 @@ def shell_scripts() -> Iterator[tuple[str, str]]:
         for step in job["steps"]:
             if "run" in step:
                 yield f"{GITHUB.name}:{name}", step["run"]
-    pipeline = gitlab()
-    for name, job in pipeline.items():
-        if isinstance(job, dict):
-            for script in gitlab_scripts(job):
-                yield f"{GITLAB.name}:{name}", script
+    for step in load(ACTION)["runs"]["steps"]:
+        if "run" in step:
+            yield f"{ACTION.name}:{step.get('id', '')}", step["run"]
+    for path in (GITLAB, *COMPONENTS):
+        for name, job in load(path).items():
+            if isinstance(job, dict):
+                for script in gitlab_scripts(job):
+                    yield f"{path.name}:{name}", script
 
 
 # --- provision invocations -------------------------------------------------------------
@@ -107,7 +112,8 @@ def invocations_in_shell(script: str) -> Iterator[tuple[str, list[str]]]:
         except ValueError:  # not shell (a line of an embedded script)
             continue
         for index, token in enumerate(tokens[:-1]):
-            if token != "provision":
+            # `provision --version` is a top-level option, not a subcommand.
+            if token != "provision" or tokens[index + 1] in ("--version", "--help"):
                 continue
             args: list[str] = []
             for arg in tokens[index + 2 :]:
@@ -231,6 +237,11 @@ def test_pipelines_doc_links_every_file_and_stays_short() -> None:
 # --- GitHub Actions ----------------------------------------------------------------------
 
 
+def action_steps(job: dict[str, Any]) -> list[dict[str, Any]]:
+    """The steps of a job that run this repository's action (action.yml)."""
+    return [s for s in job["steps"] if s.get("uses") == "./"]
+
+
 def test_github_triggers() -> None:
     on = github()["on"]
     assert on["pull_request"]["paths"] == ["configs/**"]
@@ -250,34 +261,30 @@ def test_github_actions_are_pinned_to_commits() -> None:
     uses = [s["uses"] for job in github()["jobs"].values() for s in job["steps"] if "uses" in s]
     assert uses
     for action in uses:
-        assert PINNED.match(action), f"{action} is not pinned to a full commit SHA"
+        # "./" is this repository's own action, at the commit being built.
+        assert action == "./" or PINNED.match(action), f"{action} is not pinned to a commit"
     for line in GITHUB.read_text(encoding="utf-8").splitlines():
-        if "uses:" in line:
+        if "uses:" in line and "uses: ./" not in line and not line.lstrip().startswith("#"):
             assert re.search(r"@[0-9a-f]{40} # v\d+\.\d+\.\d+$", line), line
+
+
+def test_github_jobs_use_only_inputs_the_action_declares() -> None:
+    declared = set(load(ACTION)["inputs"])
+    for job in github()["jobs"].values():
+        for step in action_steps(job):
+            assert set(step.get("with", {})) <= declared, step["with"]
 
 
 def test_github_plan_job() -> None:
     job = github()["jobs"]["plan"]
     assert job["if"] == "github.event_name == 'pull_request'"
-    assert [args for sub, args in invocations_in_shell(step_with(job, "validate")["run"])] == [
-        ["configs/"]
-    ]
-    plan = step_with(job, "provision plan")
-    [(sub, args)] = list(invocations_in_shell(plan["run"]))
-    assert sub == "plan"
-    assert args[:1] == ["configs/"]
-    assert {"--detailed-exitcode", "--out", "--format"} <= set(args)
-    assert args[args.index("--format") + 1] == "markdown"
-    assert args[args.index("--out") + 1] == "plan.json"
+    [plan] = action_steps(job)
+    assert plan["with"] == {"paths": "configs/", "mode": "plan"}
     # plan needs the API credentials and nothing else: no database secret.
     assert set(plan["env"]) == {"AEP_CLIENT_ID", "AEP_CLIENT_SECRET"}
-    assert 'cat plan.md >> "$GITHUB_STEP_SUMMARY"' in step_with(job, "GITHUB_STEP_SUMMARY")["run"]
-    [comment] = [s for s in job["steps"] if "github-script" in s.get("uses", "")]
-    script = comment["with"]["script"]
-    assert "<!-- provision-plan -->" in script
-    assert "updateComment" in script and "createComment" in script
     [upload] = [s for s in job["steps"] if "upload-artifact" in s.get("uses", "")]
     assert "plan.json" in upload["with"]["path"].split()
+    assert f"steps.{plan['id']}.outputs.plan-json" in upload["if"]
 
 
 def test_github_plan_job_never_sees_database_secrets() -> None:
@@ -296,14 +303,18 @@ def test_github_apply_job() -> None:
     assert "${{ matrix.sandbox }}" in job["concurrency"]["group"]
     assert job["concurrency"]["cancel-in-progress"] is False
     assert "${{ matrix.sandbox }}" in job["environment"]
-    apply = step_with(job, "provision apply")
-    assert apply["run"] == "provision apply configs/ --sandbox ${{ matrix.sandbox }} --auto-approve"
+    [apply] = action_steps(job)
+    assert apply["with"] == {
+        "paths": "configs/",
+        "sandbox": "${{ matrix.sandbox }}",
+        "mode": "apply",
+    }
 
 
 def test_github_apply_gets_every_secret_the_manifests_reference() -> None:
-    env = step_with(github()["jobs"]["apply"], "provision apply")["env"]
+    [apply] = action_steps(github()["jobs"]["apply"])
     needed = {"AEP_CLIENT_ID", "AEP_CLIENT_SECRET"}.union(*configs_secrets().values())
-    assert needed <= set(env), f"missing: {sorted(needed - set(env))}"
+    assert needed <= set(apply["env"]), f"missing: {sorted(needed - set(apply['env']))}"
 
 
 def test_github_secrets_only_pass_through_env() -> None:
@@ -319,115 +330,53 @@ def test_github_secrets_only_pass_through_env() -> None:
 # --- GitLab CI ---------------------------------------------------------------------------
 
 
+def gitlab_includes() -> dict[str, dict[str, Any]]:
+    """component name (plan, apply) -> the inputs the example gives it."""
+    found = {}
+    for item in gitlab()["include"]:
+        component = item["component"]
+        assert component.startswith("$CI_SERVER_FQDN/$CI_PROJECT_PATH/"), component
+        name = component.rsplit("/", 1)[1].split("@")[0]
+        assert (ROOT / "templates" / f"{name}.yml").is_file(), component
+        found[name] = item.get("inputs", {})
+    return found
+
+
+def component_inputs(name: str) -> dict[str, Any]:
+    text = (ROOT / "templates" / f"{name}.yml").read_text(encoding="utf-8")
+    inputs: dict[str, Any] = yaml.safe_load(text.split("\n---\n", 1)[0])["spec"]["inputs"]
+    return inputs
+
+
 def test_gitlab_pipelines_run_for_merge_requests_and_the_default_branch() -> None:
     rules = [r.get("if") for r in gitlab()["workflow"]["rules"]]
     assert '$CI_PIPELINE_SOURCE == "merge_request_event"' in rules
     assert "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH" in rules
 
 
-def test_gitlab_plan_job() -> None:
-    job = gitlab()["plan"]
-    [rule] = job["rules"]
-    assert rule["if"] == '$CI_PIPELINE_SOURCE == "merge_request_event"'
-    assert rule["changes"] == ["configs/**/*"]
-    assert set(job["variables"]) == {"AEP_CLIENT_ID", "AEP_CLIENT_SECRET"}
-    used = [(s, a) for script in job["script"] for s, a in invocations_in_shell(script)]
-    assert ("validate", ["configs/"]) in used
-    [args] = [a for s, a in used if s == "plan"]
-    assert {"--detailed-exitcode", "--out", "--format"} <= set(args)
-    assert args[args.index("--format") + 1] == "markdown"
-    assert {"plan.md", "plan.json"} <= set(job["artifacts"]["paths"])
-    assert job["artifacts"]["when"] == "always"
+def test_gitlab_includes_give_every_mandatory_input_and_no_unknown_one() -> None:
+    includes = gitlab_includes()
+    assert set(includes) == {"plan", "apply"}
+    for name, given in includes.items():
+        spec = component_inputs(name)
+        assert set(given) <= set(spec), f"{name}: {sorted(set(given) - set(spec))}"
+        mandatory = {k for k, v in spec.items() if "default" not in v}
+        assert mandatory <= set(given), f"{name} misses {sorted(mandatory - set(given))}"
+        assert given["stage"] in gitlab()["stages"]
 
 
-def test_gitlab_merge_request_note_script_compiles() -> None:
-    [script] = [s for s in gitlab()["plan"]["script"] if "<<'PY'" in s]
-    source = script.split("<<'PY'\n", 1)[1].rsplit("\nPY", 1)[0]
-    compile(source, "gitlab-ci.yml:plan", "exec")
-    assert "<!-- provision-plan -->" in source and '"PUT"' in source
-
-
-def test_gitlab_apply_job() -> None:
-    job = gitlab()["apply"]
-    for rule in job["rules"]:
-        assert rule["if"].startswith("$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH && ")
-    [matrix] = job["parallel"]["matrix"]
-    assert sorted(matrix["SANDBOX"]) == sorted(configs_secrets())
-    assert job["resource_group"] == "provision-$SANDBOX"
-    assert "$SANDBOX" in job["environment"]["name"]
-    assert job["script"] == ['provision apply configs/ --sandbox "$SANDBOX" --auto-approve']
-
-
-# --- the plan steps' exit-code handling, run against a stub `provision` ------------------
-
-STUB = """#!/bin/sh
-command=$1; shift
-out=
-while [ $# -gt 0 ]; do
-  if [ "$1" = --out ]; then out=$2; shift; fi
-  shift
-done
-if [ "$command" = plan ]; then
-  if [ -n "$out" ] && [ "$STUB_SAVES_PLAN" = 1 ]; then echo '{}' > "$out"; fi
-  echo '| sandbox | to add |'
-  exit "$STUB_PLAN_EXIT"
-fi
-exit "$STUB_VALIDATE_EXIT"
-"""
-
-# (validate exit, plan exit, plan saved) -> the code the step records; 0 and 2 pass.
-CASES = [
-    pytest.param(0, 0, True, 0, id="no-changes"),
-    pytest.param(0, 2, True, 2, id="changes-pending"),
-    pytest.param(0, 1, False, 1, id="error"),
-    pytest.param(0, 2, False, 1, id="usage-error"),
-    pytest.param(1, 0, False, 1, id="invalid-manifests"),
-]
-
-
-def run_with_stub(tmp_path: Path, script: str, validate: int, plan: int, saves: bool) -> int:
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    stub = bin_dir / "provision"
-    stub.write_text(STUB, encoding="utf-8")
-    stub.chmod(0o755)
-    (bin_dir / "python").symlink_to(sys.executable)
-    (tmp_path / "script.sh").write_text(script, encoding="utf-8")
-    env = {
-        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
-        "GITHUB_OUTPUT": str(tmp_path / "github_output"),
-        "STUB_VALIDATE_EXIT": str(validate),
-        "STUB_PLAN_EXIT": str(plan),
-        "STUB_SAVES_PLAN": "1" if saves else "0",
+def test_gitlab_plan_job_gets_the_read_only_credential_only() -> None:
+    override = gitlab()["provision-plan"]
+    assert override == {
+        "variables": {
+            "AEP_CLIENT_ID": "$AEP_PLAN_CLIENT_ID",
+            "AEP_CLIENT_SECRET": "$AEP_PLAN_CLIENT_SECRET",
+        }
     }
-    command = ["bash", "--noprofile", "--norc", "-eo", "pipefail", "script.sh"]
-    return subprocess.run(command, cwd=tmp_path, env=env, capture_output=True).returncode
 
 
-@pytest.mark.parametrize(("validate", "plan", "saves", "recorded"), CASES)
-def test_github_plan_step_treats_2_as_success(
-    tmp_path: Path, validate: int, plan: int, saves: bool, recorded: int
-) -> None:
-    job = github()["jobs"]["plan"]
-    # validate is its own step, which fails the job on its own.
-    script = step_with(job, "provision validate")["run"] if validate else ""
-    script += "\n" + step_with(job, "provision plan")["run"]
-    returncode = run_with_stub(tmp_path, script, validate, plan, saves)
-    assert (returncode == 0) == (recorded in (0, 2))
-    if not validate:
-        output = (tmp_path / "github_output").read_text(encoding="utf-8")
-        assert output == f"exitcode={recorded}\n"
-
-
-@pytest.mark.parametrize(("validate", "plan", "saves", "recorded"), CASES)
-def test_gitlab_plan_job_treats_2_as_success(
-    tmp_path: Path, validate: int, plan: int, saves: bool, recorded: int
-) -> None:
-    # The whole job script, as the runner runs it (the note step without a token).
-    script = "\n".join(gitlab()["plan"]["script"])
-    returncode = run_with_stub(tmp_path, script, validate, plan, saves)
-    assert (returncode == 0) == (recorded in (0, 2))
-    assert (tmp_path / "plan.exitcode").read_text(encoding="utf-8") == f"{recorded}\n"
+def test_gitlab_apply_covers_every_sandbox() -> None:
+    assert sorted(gitlab_includes()["apply"]["sandboxes"]) == sorted(configs_secrets())
 
 
 # --- pre-commit --------------------------------------------------------------------------
