@@ -1,3 +1,4 @@
 """provision: declarative provisioner for AEP PostgreSQL base connections."""
 
-__version__ = "0.1.0"
+# The release version; docs/versioning.md says what a change to each part means.
+__version__ = "0.2.0"

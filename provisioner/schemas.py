@@ -19,7 +19,9 @@ from provisioner.yamlload import Document, format_path
 MANIFEST = "manifest.schema.json"
 PAYLOAD_BASIC = "payload-basic.schema.json"
 PAYLOAD_CONNECTION_STRING = "payload-connection-string.schema.json"
-ALL = (MANIFEST, PAYLOAD_BASIC, PAYLOAD_CONNECTION_STRING)
+# The JSON plan's shape (report/jsonplan.py writes it), for its readers; not used to validate.
+PLAN = "plan.schema.json"
+ALL = (MANIFEST, PAYLOAD_BASIC, PAYLOAD_CONNECTION_STRING, PLAN)
 
 
 def schema_text(name: str) -> str:

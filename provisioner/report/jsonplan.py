@@ -20,12 +20,15 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from provisioner import __version__
 from provisioner.model import DesiredConnection
 from provisioner.payloads import render_payload
 from provisioner.plan import Plan, PlannedConnection, PlannedDeletion
 from provisioner.redact import SENSITIVE
 from provisioner.select import Selection
 
+# Raised only for a change that could break a reader (docs/versioning.md); adding a field
+# keeps it. schemas/plan.schema.json describes this version.
 FORMAT_VERSION = 2
 READABLE_VERSIONS = (1, 2)
 
@@ -93,6 +96,7 @@ def plan_document(
     return {
         "format": "provision-plan",
         "format_version": FORMAT_VERSION,
+        "provision_version": __version__,
         "manifests": {
             "paths": list(paths),
             "sandboxes": list(selection.sandboxes),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import io
 
+from provisioner import __version__
 from provisioner.errors import Location
 from provisioner.model import ConnectionStringSecret, PruneRule
 from provisioner.plan import ListingFailed, Plan, PlanOptions, make_plan
@@ -178,6 +179,7 @@ def test_json_plan_document() -> None:
     assert document == {
         "format": "provision-plan",
         "format_version": 2,
+        "provision_version": __version__,
         "manifests": {
             "paths": ["team/"],
             "sandboxes": ["prod"],
