@@ -62,6 +62,7 @@ def run_step(
     token: str = "",
     pull_request: int | None = None,
     api_url: str = "http://127.0.0.1:9",
+    python: str = sys.executable,
 ) -> StepRun:
     tmp.mkdir(parents=True, exist_ok=True)
     event = tmp / "event.json"
@@ -73,7 +74,8 @@ def run_step(
     (tmp / "summary").write_text("", encoding="utf-8")
     context = {
         "github.token": token,
-        "steps.install.outputs.python": sys.executable,  # the install step made it
+        "steps.python.outputs.python-path": sys.executable,  # what setup-python gives
+        "steps.install.outputs.python": python,  # what the install step gives
     }
     spec = step(step_id)
     env = {
@@ -84,6 +86,7 @@ def run_step(
         "GITHUB_EVENT_PATH": str(event),
         "GITHUB_OUTPUT": str(tmp / "output"),
         "GITHUB_STEP_SUMMARY": str(tmp / "summary"),
+        "GITHUB_PATH": str(tmp / "path"),
         "GITHUB_API_URL": api_url,
         "GITHUB_SERVER_URL": "https://github.example.test",
         "GITHUB_REPOSITORY": "acme/manifests",

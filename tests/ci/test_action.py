@@ -4,12 +4,17 @@ the emulator and a fake GitHub on loopback sockets."""
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
+
+from provisioner import __version__
 from provisioner.ci import sticky
 from provisioner.emulator import Emulator, RunningServer
 
-from .action_runner import ACTION, HEAD_SHA, StepRun, action, run_step, step
+from .action_runner import ACTION, HEAD_SHA, ROOT, StepRun, action, run_step, step
 from .conftest import GITHUB_TOKEN, READONLY_TOKEN, SECRETS, base_env
 from .fake_forge import Forge
 
@@ -197,3 +202,50 @@ def test_selectors_and_a_comment_key(
     [comment] = github.comments[PR]
     assert comment["body"].startswith("<!-- provision-plan key=prod -->\n")
     assert "$ provision plan configs/ --sandbox prod --format markdown" in run.log
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("dist")
+    build = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q"]
+    subprocess.run([*build, "-w", str(out), str(ROOT)], check=True, capture_output=True)
+    [built] = out.glob("provision-*.whl")
+    return built
+
+
+def test_the_whole_action_installs_then_plans(
+    wheel: Path,
+    repo: Path,
+    tmp_path: Path,
+    aep: RunningServer,
+    emulator: Emulator,
+    github: Forge,
+) -> None:
+    """Both steps as a runner runs them: a venv of its own with the pinned dependencies
+    (the release wheel as `package`, so no build backend is fetched), then the plan with
+    the Python the install step reported."""
+    env = base_env(aep, emulator, tmp_path)
+    install = run_step(
+        "install", cwd=repo, base_env=env, inputs={"package": str(wheel)}, tmp=tmp_path / "install"
+    )
+    assert install.code == 0, install.log
+    venv_python = tmp_path / "install" / "provision-venv" / "bin" / "python"
+    assert install.outputs == {"python": str(venv_python)}
+    assert install.log.endswith(f"provision {__version__}\n")
+    # Later steps of the job find `provision` on PATH.
+    assert (tmp_path / "install" / "path").read_text() == f"{venv_python.parent}\n"
+    run = run_step(
+        "provision",
+        cwd=repo,
+        base_env=env,
+        inputs={},
+        tmp=tmp_path / "plan",
+        token=GITHUB_TOKEN,
+        pull_request=PR,
+        api_url=github.url,
+        python=str(venv_python),
+    )
+    assert run.code == 0, run.log
+    assert (run.outputs["exitcode"], run.outputs["add"]) == ("2", "2")
+    [comment] = github.comments[PR]
+    assert comment["body"].startswith(MARK + "\n### provision plan\n")
