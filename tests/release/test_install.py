@@ -120,3 +120,25 @@ def test_constraints_pin_every_runtime_dependency_within_its_range() -> None:
         requirement = Requirement(item)
         assert requirement.name.lower() in pins, f"{requirement.name} is not pinned"
         assert requirement.specifier.contains(pins[requirement.name.lower()]), item
+
+
+def test_pipx_installs_the_wheel_as_an_application(wheel: Path, tmp_path: Path) -> None:
+    home = tmp_path / "pipx"
+    env = {
+        **os.environ,
+        "PIPX_HOME": str(home / "home"),
+        "PIPX_BIN_DIR": str(home / "bin"),
+        "PIPX_MAN_DIR": str(home / "man"),
+    }
+    constraints = f"--constraint {ROOT / 'constraints.txt'}"
+    done = subprocess.run(
+        [sys.executable, "-m", "pipx", "install", f"--pip-args={constraints}", str(wheel)],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    version = run(home / "bin", "--version", cwd=tmp_path)
+    assert (version.returncode, version.stdout) == (0, f"provision {__version__}\n")
+    shutil.copytree(ROOT / "configs", tmp_path / "configs")
+    assert run(home / "bin", "validate", "configs/", cwd=tmp_path).returncode == 0
