@@ -8,7 +8,8 @@ as a header, so no message, URL or log line can carry it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,8 @@ from provisioner import __version__, redact
 from provisioner.ci.sticky import Forbidden, ForgeError
 
 USER_AGENT = f"provision/{__version__} (+ci)"
+TRANSIENT = frozenset({502, 503, 504})
+RETRY_DELAYS = (1.0, 3.0)
 
 
 @dataclass(frozen=True)
@@ -35,8 +38,10 @@ class Rest:
         token: str,
         transport: httpx.BaseTransport | None = None,
         timeout: float = 30.0,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         redact.register_secret(token)
+        self._sleep = sleep
         self.base_url = base_url.rstrip("/")
         self._http = httpx.Client(
             headers={"User-Agent": USER_AGENT, **headers},
@@ -56,10 +61,22 @@ class Rest:
     def call(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> Reply:
         url = self.url(path)
         where = f"{method} {url.split('?', 1)[0]}"
-        try:
-            response = self._http.request(method, url, json=body)
-        except httpx.HTTPError as error:
-            raise ForgeError(f"{where}: {type(error).__name__}: {error}") from None
+        # Forges answer 502/503 now and then; a comment should not fail a plan for that.
+        # A POST is not repeated (it could post twice), everything else is idempotent.
+        attempts = 1 if method == "POST" else len(RETRY_DELAYS) + 1
+        for attempt in range(attempts):
+            if attempt:
+                self._sleep(RETRY_DELAYS[attempt - 1])
+            try:
+                response = self._http.request(method, url, json=body)
+            except httpx.HTTPError as error:
+                failure = f"{where}: {type(error).__name__}: {error}"
+                continue
+            if response.status_code not in TRANSIENT:
+                break
+            failure = f"{where}: HTTP {response.status_code}: {_message(response)}"
+        else:
+            raise ForgeError(redact.scrub(failure))
         if response.status_code >= 400:
             message = f"{where}: HTTP {response.status_code}: {_message(response)}"
             kind = Forbidden if response.status_code == 403 else ForgeError

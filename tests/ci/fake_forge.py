@@ -44,6 +44,9 @@ class Forge:
     url: str = ""
     lock: threading.Lock = field(default_factory=threading.Lock)
     next_id: int = 1000
+    # Statuses to answer instead, one per coming request (a 502 as GitHub's proxies give);
+    # 0 lets that request through.
+    faults: list[int] = field(default_factory=list)
 
     def add(self, number: int, body: str, login: str, *, system: bool = False) -> dict[str, Any]:
         """A comment already on the pull request (from someone, or from an earlier run)."""
@@ -89,6 +92,11 @@ class _Handler(BaseHTTPRequestHandler):
         forge = self.server.forge
         with forge.lock:
             forge.requests.append((method, self.path))
+            fault = forge.faults.pop(0) if forge.faults else None
+        if fault:
+            self._body()
+            self._reply(fault, {"message": "Server Error"})
+            return
         if forge.kind == "github":
             _github(self, forge, method)
         else:

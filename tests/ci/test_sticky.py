@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from provisioner.ci import sticky
+from provisioner.ci import rest, sticky
 from provisioner.ci.github import IssueThread, github_rest
 from provisioner.ci.gitlab import MergeRequestNotes
 from provisioner.ci.rest import Rest
@@ -159,3 +159,33 @@ def test_comment_keys_are_checked(key: str) -> None:
             sticky.marker(key)
     else:
         assert sticky.marker(key) == "<!-- provision-plan -->"
+
+
+def test_a_passing_server_error_is_retried_but_a_create_is_not(
+    forge: Forge, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(rest, "RETRY_DELAYS", (0.0, 0.0))
+    forge.add(PR, f"{MARK}\nold", "github-actions[bot]" if forge.kind == "github" else "bot")
+    forge.faults = [502, 503]  # the listing fails twice, then answers
+    outcome = sticky.upsert(thread(forge), MARK, f"{MARK}\nnew")
+    assert outcome.action == "updated"
+    assert forge.bodies(PR) == [f"{MARK}\nnew"]
+    assert [m for m, _ in forge.requests].count("GET") == 3
+
+    forge.comments.clear()
+    forge.faults = [0, 502]  # the listing answers, the create fails
+    with pytest.raises(sticky.ForgeError, match=r"^POST .*: HTTP 502: Server Error$"):
+        sticky.upsert(thread(forge), MARK, f"{MARK}\nnew")
+    assert forge.bodies(PR) == []
+
+
+def test_a_server_error_that_stays_is_one_line(
+    forge: Forge, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(rest, "RETRY_DELAYS", (0.0, 0.0))
+    forge.faults = [504, 504, 504]
+    with pytest.raises(sticky.ForgeError) as caught:
+        sticky.upsert(thread(forge), MARK, "x")
+    assert str(caught.value).startswith("GET ") and str(caught.value).endswith(
+        ": HTTP 504: Server Error"
+    )
