@@ -42,6 +42,8 @@ examples:
 
 environment: AEP_CLIENT_ID, AEP_CLIENT_SECRET (plan/apply), AEP_SCOPES, AEP_IMS_URL,
 AEP_PLATFORM_URL. `provision emulator` prints the values that point at a local emulator.
+Manifests in several orgs: AEP_CLIENT_ID__<ORG> / AEP_CLIENT_SECRET__<ORG> give one org its
+own credential (<ORG>: the org id before @AdobeOrg); the others use AEP_CLIENT_ID/SECRET.
 """
 
 

@@ -124,7 +124,7 @@ def main(environ: Mapping[str, str], log: TextIO = sys.stdout) -> int:
     outputs = {**result.counts.as_outputs(), "exitcode": str(result.exitcode)}
     outputs["has-changes"] = "true" if result.counts.add else "false"
     saved = Path(PLAN_JSON).resolve()
-    outputs["plan-json"] = str(saved) if result.failed_step != "validate" else ""
+    outputs["plan-json"] = str(saved) if result.failed_step in ("", "apply") else ""
     _write(environ.get("GITHUB_STEP_SUMMARY"), report_text(result, _run_url(environ)) + "\n")
     code = 0 if result.ok else 1
     try:

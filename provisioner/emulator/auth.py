@@ -40,7 +40,7 @@ class TokenIssuer:
         self._config = config
         self._clock = clock
         self._lock = threading.Lock()
-        self._tokens: dict[str, float] = {}
+        self._tokens: dict[str, tuple[float, str]] = {}  # token -> (expiry, client id)
 
     def issue(self, body: bytes, content_type: str) -> JsonObject:
         """Handle ``POST /ims/token/v3``; returns the token response or raises ApiError."""
@@ -59,24 +59,29 @@ class TokenIssuer:
         client_id = fields.get("client_id")
         if not client_id:
             raise ims_error(400, "invalid_request", "missing client_id parameter")
-        if not secrets.compare_digest(client_id, self._config.client_id):
+        expected = self._config.secret_of(client_id)
+        if expected is None:
             raise ims_error(400, "invalid_client", "invalid client_id parameter")
         secret = fields.get("client_secret", "")
-        if not secrets.compare_digest(secret, self._config.client_secret):
+        if not secrets.compare_digest(secret, expected):
             raise ims_error(401, "invalid_client", "invalid client_secret parameter")
         token = "emu-" + secrets.token_urlsafe(32)
         now = self._clock()
         lifetime = self._config.token_lifetime_s
         with self._lock:
             # Drop expired tokens so a long rehearsal does not grow without bound.
-            self._tokens = {t: exp for t, exp in self._tokens.items() if exp > now}
-            self._tokens[token] = now + lifetime
+            self._tokens = {t: entry for t, entry in self._tokens.items() if entry[0] > now}
+            self._tokens[token] = (now + lifetime, client_id)
         return {"access_token": token, "token_type": "bearer", "expires_in": lifetime}
 
     def valid(self, token: str) -> bool:
+        return self.client_of(token) is not None
+
+    def client_of(self, token: str) -> str | None:
+        """The client a live token was issued to; None for an unknown or expired token."""
         with self._lock:
-            expiry = self._tokens.get(token)
-        return expiry is not None and expiry > self._clock()
+            entry = self._tokens.get(token)
+        return entry[1] if entry is not None and entry[0] > self._clock() else None
 
     def revoke(self, token: str | None = None) -> int:
         """Revoke one token, or every token when ``token`` is None; returns how many."""
@@ -99,14 +104,15 @@ def check_headers(
     api_key = headers.get("x-api-key")
     if not api_key:
         raise gateway_error("403000")
-    if api_key != config.client_id:
+    if config.secret_of(api_key) is None:
         raise gateway_error("403003")
-    if scheme.lower() != "bearer" or not tokens.valid(token.strip()):
+    # A token is good only with the API key of the client it was issued to.
+    if scheme.lower() != "bearer" or tokens.client_of(token.strip()) != api_key:
         raise gateway_error("401013")
     org = headers.get("x-gw-ims-org-id")
     if not org:
         raise gateway_error("400003", "Missing header x-gw-ims-org-id")
-    if org not in config.orgs:
+    if org not in config.orgs_of(api_key):
         raise gateway_error("403025")
     sandbox = headers.get("x-sandbox-name")
     if not sandbox:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import shlex
 import signal
 import sqlite3
@@ -23,7 +24,9 @@ Run a local stand-in for Adobe's Flow Service connections API and IMS token endp
 host:port; on start the emulator prints the environment to export to point `provision` at it.
 State lives in memory unless --state names a SQLite file (kept across restarts).
 Given manifests, it serves exactly the orgs and sandboxes (with their clouds) they name, so
-`provision plan` on the same manifests works against it with no other flag.
+`provision plan` on the same manifests works against it with no other flag. When they name
+several orgs, every org after the first gets a client credential of its own, printed as
+AEP_CLIENT_ID__<ORG> / AEP_CLIENT_SECRET__<ORG> (the variables provision reads for it).
 """
 
 EPILOG = """\
@@ -261,10 +264,16 @@ def config_from_args(args: argparse.Namespace, scopes: Sequence[Scope] = ()) -> 
     if not sandboxes:
         sandboxes = dict.fromkeys(defaults.DEFAULT_SANDBOXES)
     orgs = dict.fromkeys([*(org for org, _, _ in scopes), *(args.org or ())])
+    # Like real orgs, each org after the first answers only a client of its own.
+    org_clients = tuple(
+        (org, f"{args.client_id}-{n}", f"{args.client_secret}-{n}")
+        for n, org in enumerate(list(orgs)[1:], start=2)
+    )
     config = EmulatorConfig(
         client_id=args.client_id,
         client_secret=args.client_secret,
         orgs=tuple(orgs or (defaults.DEFAULT_ORG,)),
+        org_clients=org_clients,
         sandboxes=tuple(sandboxes),
         clouds=tuple((name, cloud) for name, cloud in sandboxes.items() if cloud),
         any_sandbox=args.any_sandbox,
@@ -286,6 +295,12 @@ def config_from_args(args: argparse.Namespace, scopes: Sequence[Scope] = ()) -> 
     return config
 
 
+def org_suffix(org: str) -> str:
+    # provisioner/orgs.py's rule, repeated: this package imports nothing from the
+    # provisioner (tests/emulator/test_emu_orgs.py checks the two agree).
+    return re.sub(r"[^A-Z0-9]", "_", org.split("@", 1)[0].upper())
+
+
 def banner(url: str, config: EmulatorConfig) -> str:
     q = shlex.quote
     clouds = dict(config.clouds)
@@ -299,6 +314,14 @@ def banner(url: str, config: EmulatorConfig) -> str:
             f"export AEP_PLATFORM_URL={q(url)}",
             f"export AEP_CLIENT_ID={q(config.client_id)}",
             f"export AEP_CLIENT_SECRET={q(config.client_secret)}",
+            *(
+                line
+                for org, client_id, secret in config.org_clients
+                for line in (
+                    f"export AEP_CLIENT_ID__{org_suffix(org)}={q(client_id)}",
+                    f"export AEP_CLIENT_SECRET__{org_suffix(org)}={q(secret)}",
+                )
+            ),
             f"# org: {', '.join(config.orgs)}",
             f"# sandboxes: {sandboxes}",
             "# /test and /explore: "

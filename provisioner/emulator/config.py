@@ -109,6 +109,10 @@ class EmulatorConfig:
     client_id: str = DEFAULT_CLIENT_ID
     client_secret: str = DEFAULT_CLIENT_SECRET
     orgs: tuple[str, ...] = (DEFAULT_ORG,)
+    # Orgs with a client credential of their own, as (org, client_id, client_secret): such an
+    # org answers only its own client, as a Developer Console project belongs to one org.
+    # Every other org of `orgs` answers client_id / client_secret.
+    org_clients: tuple[tuple[str, str, str], ...] = ()
     # Every org gets the same sandboxes; Adobe answers 2100-404 for any other name.
     sandboxes: tuple[str, ...] = DEFAULT_SANDBOXES
     # Accept any well-formed sandbox name (handy for demos); off by default like Adobe.
@@ -138,6 +142,14 @@ class EmulatorConfig:
             raise ValueError("client id and client secret must not be empty")
         if not self.orgs:
             raise ValueError("at least one org is required")
+        ids = [self.client_id, *(client for _, client, _ in self.org_clients)]
+        if len(set(ids)) != len(ids):
+            raise ValueError("every org's client id must differ from the others")
+        for org, client, secret in self.org_clients:
+            if org not in self.orgs:
+                raise ValueError(f"org {org} has a client but is not one of the orgs served")
+            if not client or not secret:
+                raise ValueError(f"org {org}: client id and client secret must not be empty")
         if not self.sandboxes and not self.any_sandbox:
             raise ValueError("at least one sandbox is required (or any_sandbox)")
         for sandbox, cloud in self.clouds:
@@ -170,6 +182,20 @@ class EmulatorConfig:
                 f"got {self.database_timeout_s:g}"
             )
         self.faults.validate()
+
+    def secret_of(self, client_id: str) -> str | None:
+        """The client secret IMS accepts for ``client_id``, or None for an unknown client."""
+        clients = {self.client_id: self.client_secret}
+        clients.update((client, secret) for _, client, secret in self.org_clients)
+        return clients.get(client_id)
+
+    def orgs_of(self, client_id: str) -> tuple[str, ...]:
+        """The orgs a client may call."""
+        own = tuple(org for org, client, _ in self.org_clients if client == client_id)
+        if own or client_id != self.client_id:
+            return own
+        claimed = {org for org, _, _ in self.org_clients}
+        return tuple(org for org in self.orgs if org not in claimed)
 
     def cloud_of(self, sandbox: str) -> str | None:
         return dict(self.clouds).get(sandbox)

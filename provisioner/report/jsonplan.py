@@ -22,6 +22,7 @@ from typing import Any
 
 from provisioner import __version__
 from provisioner.model import DesiredConnection
+from provisioner.orgs import plan_of_org
 from provisioner.payloads import render_payload
 from provisioner.plan import Plan, PlannedConnection, PlannedDeletion
 from provisioner.redact import SENSITIVE
@@ -90,6 +91,11 @@ def _deletion(deletion: PlannedDeletion) -> dict[str, Any]:
     }
 
 
+def _org_summary(plan: Plan, org: str) -> dict[str, Any]:
+    part = plan_of_org(plan, org)
+    return {"org": org, "add": len(part.creates), "text": part.summary()}
+
+
 def plan_document(
     plan: Plan, *, paths: Sequence[str], selection: Selection, digest: str
 ) -> dict[str, Any]:
@@ -115,6 +121,8 @@ def plan_document(
             "unmanaged": sum(s.unmanaged for s in plan.sandboxes) - len(plan.deletions),
             "text": plan.summary(),
         },
+        # Per org, in order of first use: a run may span several (provisioner/orgs.py).
+        "orgs": [_org_summary(plan, org) for org in dict.fromkeys(s.org for s in plan.sandboxes)],
         "sandboxes": [
             {
                 "org": s.org,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 
+from provisioner.orgs import plan_of_org
 from provisioner.plan import (
     DELETE_SYMBOL,
     SYMBOLS,
@@ -58,17 +59,19 @@ def _deletion(deletion: PlannedDeletion) -> str:
 
 def render_markdown(plan: Plan, *, full_plan_hint: str = "the JSON plan") -> str:
     n = plan.counts
-    head = [
-        "### provision plan",
-        "",
-        f"**{_cell(plan.summary())}**",
-        "",
-        "| sandbox | cloud | to add | to change | to delete | unchanged | drifted | errors "
-        "| unmanaged |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    orgs = list(dict.fromkeys(s.org for s in plan.sandboxes))
+    several = len(orgs) > 1
+    head = ["### provision plan", "", f"**{_cell(plan.summary())}**", ""]
+    if several:  # one line per org, and an org column: reviewers see which org changes
+        head += [f"- org `{_cell(o)}`: {_cell(plan_of_org(plan, o).summary())}" for o in orgs]
+        head.append("")
+    head += [
+        f"| {'org | ' if several else ''}sandbox | cloud | to add | to change | to delete "
+        "| unchanged | drifted | errors | unmanaged |",
+        f"|{'---|' if several else ''}---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     sections: list[tuple[str, list[str]]] = []
-    for state in plan.sandboxes:
+    for state in sorted(plan.sandboxes, key=lambda s: orgs.index(s.org)):
         entries = [p for p in plan.connections if p.key == (state.org, state.sandbox)]
         deletions = [d for d in plan.deletions if d.key == (state.org, state.sandbox)]
 
@@ -76,7 +79,8 @@ def render_markdown(plan: Plan, *, full_plan_hint: str = "the JSON plan") -> str
             return sum(1 for p in entries if p.action in actions)
 
         head.append(
-            f"| {_cell(state.sandbox)} | {state.cloud} | {count(Action.CREATE)} | "
+            ("| `" + _cell(state.org) + "` " if several else "")
+            + f"| {_cell(state.sandbox)} | {state.cloud} | {count(Action.CREATE)} | "
             f"{count(Action.UPDATE, Action.ROTATE)} | {len(deletions)} | "
             f"{count(Action.UNCHANGED)} | {count(Action.DRIFT)} | "
             f"{count(Action.AMBIGUOUS, Action.UNKNOWN, Action.REPLACE)} | "

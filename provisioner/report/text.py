@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TextIO
 
+from provisioner.orgs import plan_of_org
 from provisioner.plan import (
     DELETE_SYMBOL,
     SYMBOLS,
@@ -82,7 +83,9 @@ def write_text(plan: Plan, out: TextIO, *, colour: bool, verbose: bool = False) 
     def paint(code: str | None, text: str) -> str:
         return f"{code}{text}{_RESET}" if colour and code else text
 
-    for state in plan.sandboxes:
+    orgs = list(dict.fromkeys(s.org for s in plan.sandboxes))
+    # Several orgs: their sandboxes together, and a summary line per org before the total.
+    for state in sorted(plan.sandboxes, key=lambda s: orgs.index(s.org)):
         key = (state.org, state.sandbox)
         entries = [p for p in plan.connections if p.key == key]
         deletions = [d for d in plan.deletions if d.key == key]
@@ -109,4 +112,6 @@ def write_text(plan: Plan, out: TextIO, *, colour: bool, verbose: bool = False) 
         for deletion in deletions:
             line = f"  {DELETE_SYMBOL} {deletion.remote.name}  {describe_deletion(deletion)}"
             out.write(paint(_DELETE_COLOUR, line) + "\n")
+    if len(orgs) > 1:
+        out.write("".join(f"org {org}: {plan_of_org(plan, org).summary()}\n" for org in orgs))
     out.write(plan.summary() + "\n")

@@ -195,6 +195,7 @@ def test_json_plan_document() -> None:
             "unmanaged": 0,
             "text": "Plan: 2 to add, 0 unchanged, 1 drifted.",
         },
+        "orgs": [{"org": ORG, "add": 2, "text": "Plan: 2 to add, 0 unchanged, 1 drifted."}],
         "sandboxes": [{**common, "unmanaged": 0, "error": None}],
         "connections": [
             {

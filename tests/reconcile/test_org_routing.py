@@ -1,0 +1,61 @@
+"""The router (provisioner/routing.py) stands in for one client: it must route every
+public method of FlowServiceClient, or a new one would run without a transport."""
+
+from __future__ import annotations
+
+import inspect
+
+import httpx
+import pytest
+
+from provisioner.client import Endpoints, FlowServiceClient
+from provisioner.errors import ApiError, UsageError
+from provisioner.routing import OrgClients, refused_orgs
+
+ORG = "0123456789ABCDEF01234567@AdobeOrg"
+
+
+def public(cls: type) -> set[str]:
+    return {name for name in vars(cls) if not name.startswith("_")}
+
+
+def test_every_public_method_of_the_client_is_routed() -> None:
+    missing = public(FlowServiceClient) - public(OrgClients)
+    assert not missing, f"route these through OrgClients._for(org): {sorted(missing)}"
+    for name in public(FlowServiceClient):
+        base, routed = getattr(FlowServiceClient, name), getattr(OrgClients, name)
+        if callable(base):
+            assert inspect.signature(base) == inspect.signature(routed), name
+
+
+def test_an_org_is_routed_to_its_own_credential_and_a_refused_one_answers_an_error() -> None:
+    seen: list[tuple[str, str]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/ims/token/v3":
+            return httpx.Response(200, json={"access_token": "t", "expires_in": 3600})
+        seen.append((request.headers["x-api-key"], request.headers["x-gw-ims-org-id"]))
+        return httpx.Response(200, json={"items": []})
+
+    other = "FEDCBA9876543210FEDCBA98@AdobeOrg"
+    environ = {
+        "AEP_CLIENT_ID": "plain",
+        "AEP_CLIENT_SECRET": "plain-secret",
+        "AEP_CLIENT_ID__FEDCBA9876543210FEDCBA98": "own",
+        "AEP_CLIENT_SECRET__FEDCBA9876543210FEDCBA98": "own-secret",
+    }
+    base = "http://aep.test"
+    with httpx.Client(transport=httpx.MockTransport(handler)) as http:
+        endpoints = Endpoints(ims_url=base, platform_url=base)
+        router = OrgClients(environ, lambda c: FlowServiceClient(http, c, endpoints))
+        assert router.list_connections(ORG, "dev", spec_id="s") == []
+        assert router.list_connections(other, "prod", spec_id="s") == []
+        assert seen == [("plain", ORG), ("own", other)]
+        assert router.requests_sent == {"TOKEN": 2, "GET": 2}
+        router.refused[other] = "refused"
+        with pytest.raises(ApiError, match=r"the credential for org .* was refused"):
+            router.list_connections(other, "prod", spec_id="s")
+        assert refused_orgs(router) == {other: "refused"}
+        without = OrgClients({}, lambda c: FlowServiceClient(http, c, endpoints))
+        with pytest.raises(UsageError, match="AEP_CLIENT_ID and AEP_CLIENT_SECRET must be set"):
+            without.list_connections(ORG, "dev", spec_id="s")
