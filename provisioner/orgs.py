@@ -15,6 +15,7 @@ once, before any request is sent. The variables are read, never printed.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -110,8 +111,10 @@ def for_org(credential: OrgCredential, message: str) -> str:
 def plan_of_org(plan: Plan, org: str) -> Plan:
     """The part of a plan in one org, with its own counts."""
     connections = tuple(p for p in plan.connections if p.desired.org == org)
-    return Plan(
-        connections,
-        tuple(s for s in plan.sandboxes if s.org == org),
-        dict(Counter(p.action for p in connections)),
+    return dataclasses.replace(
+        plan,
+        connections=connections,
+        sandboxes=tuple(s for s in plan.sandboxes if s.org == org),
+        counts=dict(Counter(p.action for p in connections)),
+        deletions=tuple(d for d in plan.deletions if d.org == org),
     )

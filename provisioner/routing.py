@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 
+from provisioner import wire
 from provisioner.access import check_access
 from provisioner.client import CreatedConnection, Credentials, FlowServiceClient, RemoteConnection
 from provisioner.errors import ApiError, CredentialError
@@ -94,6 +95,25 @@ class OrgClients(FlowServiceClient):
 
     def delete_connection(self, org: str, sandbox: str, connection_id: str, *, name: str) -> None:
         self._for(org).delete_connection(org, sandbox, connection_id, name=name)
+
+    def update_connection(
+        self,
+        org: str,
+        sandbox: str,
+        connection_id: str,
+        ops: Sequence[Mapping[str, object]],
+        *,
+        etag: str,
+        name: str,
+    ) -> CreatedConnection:
+        client = self._for(org)
+        return client.update_connection(org, sandbox, connection_id, ops, etag=etag, name=name)
+
+    def list_source_connections(self, org: str, sandbox: str) -> list[wire.SourceConnection]:
+        return self._for(org).list_source_connections(org, sandbox)
+
+    def list_flows(self, org: str, sandbox: str) -> list[wire.Dataflow]:
+        return self._for(org).list_flows(org, sandbox)
 
 
 def check_orgs(client: FlowServiceClient, desired: Sequence[DesiredConnection]) -> None:

@@ -122,7 +122,7 @@ def main(environ: Mapping[str, str], log: TextIO = sys.stdout) -> int:
         _write(environ.get("GITHUB_OUTPUT"), "exitcode=1\n")
         return 1
     outputs = {**result.counts.as_outputs(), "exitcode": str(result.exitcode)}
-    outputs["has-changes"] = "true" if result.counts.add else "false"
+    outputs["has-changes"] = "true" if result.counts.any_change else "false"
     saved = Path(PLAN_JSON).resolve()
     outputs["plan-json"] = str(saved) if result.failed_step in ("", "apply") else ""
     _write(environ.get("GITHUB_STEP_SUMMARY"), report_text(result, _run_url(environ)) + "\n")

@@ -25,6 +25,7 @@ MODES: tuple[Mode, ...] = ("plan", "apply")
 # Variables that carry a forge token: the provision child never sees them.
 FORGE_TOKENS = ("GITHUB_TOKEN", "GH_TOKEN", "PROVISION_NOTE_TOKEN", "CI_JOB_TOKEN")
 LOG_LINES_IN_COMMENT = 40
+LIFECYCLE_FLAGS = ("--no-update", "--rotate-secrets", "--prune")
 PLAN_MD, PLAN_JSON = "plan.md", "plan.json"
 EXIT_MEANING = {0: "no changes", 2: "changes pending"}
 
@@ -35,6 +36,7 @@ class Inputs:
     sandboxes: tuple[str, ...] = ()
     connections: tuple[str, ...] = ()
     mode: Mode = "plan"
+    lifecycle: tuple[str, ...] = ()  # plan and apply both get them (docs/lifecycle.md)
 
     def selectors(self) -> list[str]:
         args = [arg for name in self.sandboxes for arg in ("--sandbox", name)]
@@ -44,10 +46,16 @@ class Inputs:
 @dataclass(frozen=True)
 class Counts:
     add: int = 0
+    change: int = 0  # updated in place, or a secret re-sent
+    delete: int = 0
     unchanged: int = 0
     drifted: int = 0
     errors: int = 0
     unmanaged: int = 0
+
+    @property
+    def any_change(self) -> bool:
+        return bool(self.add or self.change or self.delete)
 
     def as_outputs(self) -> dict[str, str]:
         return {name: str(value) for name, value in self.__dict__.items()}
@@ -79,11 +87,18 @@ def inputs_from(environ: Mapping[str, str]) -> Inputs:
     paths = split_list(environ.get("PROVISION_PATHS", ""))
     if not paths:
         raise UsageError("paths is empty: name the manifest files or folders, e.g. configs/")
+    lifecycle = split_list(environ.get("PROVISION_LIFECYCLE", ""))
+    unknown = [flag for flag in lifecycle if flag not in LIFECYCLE_FLAGS]
+    if unknown:
+        raise UsageError(
+            f"lifecycle {' '.join(unknown)!r}: give any of {', '.join(LIFECYCLE_FLAGS)}"
+        )
     return Inputs(
         paths,
         split_list(environ.get("PROVISION_SANDBOXES", "")),
         split_list(environ.get("PROVISION_CONNECTIONS", "")),
         mode,
+        lifecycle,
     )
 
 
@@ -132,9 +147,11 @@ def counts_from(plan_json: Path) -> Counts:
     summary = json.loads(plan_json.read_text(encoding="utf-8"))["summary"]
     return Counts(
         add=summary.get("add", 0),
+        change=summary.get("update", 0) + summary.get("rotate", 0),
+        delete=summary.get("delete", 0),
         unchanged=summary.get("unchanged", 0),
         drifted=summary.get("drift", 0),
-        errors=summary.get("ambiguous", 0) + summary.get("unknown", 0),
+        errors=sum(summary.get(k, 0) for k in ("ambiguous", "unknown", "replace")),
         unmanaged=summary.get("unmanaged", 0),
     )
 
@@ -149,7 +166,8 @@ def run_steps(inputs: Inputs, environ: Mapping[str, str], log: TextIO) -> Result
         return Result(inputs.mode, 1, "validate", log=output)
     plan_md, plan_json = Path(PLAN_MD), Path(PLAN_JSON)
     plan_json.unlink(missing_ok=True)
-    argv = ["plan", *paths, *selectors, "--format", "markdown", "--out", str(plan_json)]
+    changes = list(inputs.lifecycle)  # plan and apply, never validate
+    argv = ["plan", *paths, *selectors, *changes, "--format", "markdown", "--out", str(plan_json)]
     code, output = _run([*argv, "--detailed-exitcode"], environ, log, stdout=plan_md)
     # 2 is also a usage error's status in many tools: trust it only with a saved plan.
     if code not in (0, 2) or not plan_json.is_file():
@@ -159,7 +177,7 @@ def run_steps(inputs: Inputs, environ: Mapping[str, str], log: TextIO) -> Result
     markdown = plan_md.read_text(encoding="utf-8")
     if inputs.mode == "plan":
         return Result("plan", code, counts=counts, markdown=markdown)
-    code, output = _run(["apply", *paths, *selectors, "--auto-approve"], environ, log)
+    code, output = _run(["apply", *paths, *selectors, *changes, "--auto-approve"], environ, log)
     markdown += "\n<details><summary>apply output</summary>\n\n<pre>\n"
     markdown += html.escape(_tail(output), quote=False) + "</pre>\n</details>\n"
     return Result("apply", 0 if code == 0 else 1, "" if code == 0 else "apply", counts, markdown)

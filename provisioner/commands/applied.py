@@ -6,17 +6,21 @@ its sandbox.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TextIO
 
 from provisioner.apply import ApplyResult, Status
 from provisioner.modify import ChangeOutcome
 from provisioner.plan import Action, Plan
+from provisioner.redact import scrub
 
 
-def plan_problems(plan: Plan, out: TextIO) -> None:
+def plan_problems(plan: Plan, out: TextIO, refused: Mapping[str, str] | None = None) -> None:
+    # An org whose credential was refused: its one line, not one per sandbox.
+    for problem in (refused or {}).values():
+        out.write("".join(f"  ? {line}\n" for line in scrub(problem).splitlines()))
     for state in plan.sandboxes:
-        if state.error:
+        if state.error and state.org not in (refused or {}):
             out.write(f"  ? {state.sandbox}: cannot list connections: {state.error}\n")
     for planned in plan.connections:
         where = f"{planned.desired.name} ({planned.desired.sandbox})"
@@ -37,22 +41,36 @@ def summarise(
     out: TextIO,
     *,
     interrupted: bool = False,
+    plan: Plan | None = None,
+    refused: Mapping[str, str] | None = None,
 ) -> None:
-    rows = [
-        (o.planned.desired.sandbox, o.planned.desired.name, o.status, o.message)
-        for o in result.outcomes
+    """`plan` says which org each change is in; with several orgs the tally is grouped by
+    org, and an org in `refused` (its credential was refused) says nothing was done there."""
+    refused = refused or {}
+    org_of = _orgs_by_connection_id(plan)
+    rows = [(o.planned.key, o.planned.desired.name, o.status, o.message) for o in result.outcomes]
+    fallback = plan.sandboxes[0].org if plan and plan.sandboxes else ""
+    rows += [
+        ((org_of.get(c.connection_id, fallback), c.sandbox), c.name, c.status, c.message)
+        for c in changes
     ]
-    rows += [(c.sandbox, c.name, c.status, c.message) for c in changes]
-    by_sandbox: dict[str, dict[Status, int]] = {}
-    for sandbox, _, status, _ in rows:
-        counts = by_sandbox.setdefault(sandbox, {})
+    by_sandbox: dict[tuple[str, str], dict[Status, int]] = {}
+    for key, _, status, _ in rows:
+        counts = by_sandbox.setdefault(key, {})
         counts[status] = counts.get(status, 0) + 1
-    for sandbox, name, status, message in rows:
+    for (_, sandbox), name, status, message in rows:
         if status in (Status.FAILED, Status.IN_USE):
             out.write(f"  ! {name} ({sandbox}): {message}\n")
-    for sandbox, counts in by_sandbox.items():
-        parts = [f"{counts[s]} {s.value}" for s in Status if counts.get(s)]
-        out.write(f"  {sandbox}: {', '.join(parts)}\n")
+    orgs = list(dict.fromkeys([*(org for org, _ in by_sandbox), *refused]))
+    several = len(orgs) > 1
+    for org in orgs:
+        if several:
+            state = " credential refused, nothing done" if org in refused else ""
+            out.write(f"  org {org}:{state}\n")
+        for (in_org, sandbox), counts in by_sandbox.items():
+            if in_org == org:
+                parts = [f"{counts[s]} {s.value}" for s in Status if counts.get(s)]
+                out.write(f"{'    ' if several else '  '}{sandbox}: {', '.join(parts)}\n")
     total = {s: sum(1 for row in rows if row[2] is s) for s in Status}
     ended = "interrupted" if interrupted or result.interrupted else "complete"
     line = f"Apply {ended}: {total[Status.CREATED]} created"
@@ -66,8 +84,21 @@ def summarise(
     line += f", {total[Status.FAILED]} failed" if total[Status.FAILED] else ""
     line += f", {total[Status.SKIPPED]} not started" if total[Status.SKIPPED] else ""
     trouble = total[Status.FAILED] or total[Status.IN_USE] or plan_errors
-    line += "; re-run apply to converge (it never duplicates)." if trouble else "."
+    if refused:
+        line += f"; {len(refused)} org(s) not applied: fix the credential named above, "
+        line += "then re-run apply."
+    else:
+        line += "; re-run apply to converge (it never duplicates)." if trouble else "."
     out.write(line + "\n")
+
+
+def _orgs_by_connection_id(plan: Plan | None) -> dict[str, str]:
+    # A patch or delete outcome names its sandbox and connection id; the id says the org.
+    if plan is None:
+        return {}
+    found = {r.id: p.desired.org for p in plan.connections for r in p.remote}
+    found.update((d.remote.id, d.org) for d in plan.deletions)
+    return found
 
 
 def failed(result: ApplyResult, changes: Sequence[ChangeOutcome]) -> bool:

@@ -20,6 +20,7 @@ from provisioner.plan import Action, Plan, PlannedConnection, PlanOptions
 from provisioner.progress import Progress
 from provisioner.report.jsonplan import desired_digest
 from provisioner.report.text import write_text
+from provisioner.routing import refused_orgs
 from provisioner.secrets import SecretResolver
 from provisioner.select import Selection
 from provisioner.verify import Status as VerifyStatus
@@ -84,6 +85,7 @@ def run(
             rules=manifests.rules,
             connection_globs=selection.connections,
         )
+        refused = refused_orgs(client)  # orgs left alone: their credential was refused
         if saved is not None:
             reasons = planfile.staleness(saved, desired_digest(desired), plan)
             if reasons:
@@ -95,9 +97,9 @@ def run(
             write_text(plan, out, colour=colour)
         if not plan.has_changes:
             plan = _settle(client, plan, options, out)
-            plan_problems(plan, out)
+            plan_problems(plan, out, refused)
             out.write("Nothing to change" + (", so nothing to verify.\n" if verify else ".\n"))
-            return 1 if plan.has_errors else 0
+            return 1 if plan.has_errors or refused else 0
         if saved is None and not auto_approve:
             answer = confirm(f"{_question(plan)}? Type 'yes' to go on: ")
             if answer.strip().lower() != "yes":
@@ -128,12 +130,20 @@ def run(
                 progress=progress,
             )
         plan = _settle(client, plan, options, out)
-        plan_problems(plan, out)
-        summarise(result, changes, plan.has_errors, out, interrupted=interrupted)
+        plan_problems(plan, out, refused)
+        summarise(
+            result,
+            changes,
+            plan.has_errors,
+            out,
+            interrupted=interrupted,
+            plan=plan,
+            refused=refused,
+        )
         if interrupted:
             return 130
         works = _verify_created(client, result, options, out) if verify else True
-    return 1 if failed(result, changes) or plan.has_errors or not works else 0
+    return 1 if failed(result, changes) or plan.has_errors or refused or not works else 0
 
 
 def _question(plan: Plan, *, creates: bool = True) -> str:

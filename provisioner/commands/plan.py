@@ -10,9 +10,11 @@ from provisioner import planfile
 from provisioner.commands import load_manifests
 from provisioner.commands.remote import RemoteOptions, connect, plan_for
 from provisioner.plan import CREATE_ONLY, PlanOptions
+from provisioner.redact import scrub
 from provisioner.report.jsonplan import desired_digest, plan_document
 from provisioner.report.markdown import render_markdown
 from provisioner.report.text import write_text
+from provisioner.routing import refused_orgs
 from provisioner.select import Selection
 
 
@@ -45,6 +47,7 @@ def run(
             rules=manifests.rules,
             connection_globs=selection.connections,
         )
+        refused = refused_orgs(client)
     if out_file is not None or output_format == "json":
         # Only these need the masked payloads; the text and markdown views do not.
         digest = desired_digest(desired)
@@ -64,6 +67,10 @@ def run(
                 f"Saved the plan to {out_file}; apply it with "
                 f"`provision apply --plan {out_file}`.\n"
             )
-    if plan.has_errors:
+    # An org whose credential was refused (the others were planned): one line each, on
+    # stderr, beside any format.
+    for problem in refused.values():
+        sys.stderr.write("".join(f"error: {line}\n" for line in scrub(problem).splitlines()))
+    if plan.has_errors or refused:
         return 1
     return 2 if detailed_exitcode and plan.has_changes else 0

@@ -1,4 +1,8 @@
-"""What plan and apply share: credentials from the environment, the client, the plan."""
+"""What plan and apply share: credentials from the environment, the client, the plan.
+
+A run may span several IMS orgs: `connect` gives a router (provisioner/routing.py) that
+sends each call through its org's own client, so everything below sees one client.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,6 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from provisioner.access import check_access
 from provisioner.client import (
     DEFAULT_SCOPES,
     Credentials,
@@ -18,6 +21,7 @@ from provisioner.errors import UsageError
 from provisioner.model import DesiredConnection, Identity, PruneRule
 from provisioner.observe import observe, observe_usage
 from provisioner.plan import CREATE_ONLY, Plan, PlanOptions, Usage, make_plan
+from provisioner.routing import OrgClients, check_orgs
 
 DEFAULT_PARALLELISM = 8
 
@@ -40,6 +44,10 @@ def credentials_from(environ: Mapping[str, str]) -> tuple[Credentials, Endpoints
     credentials = Credentials(
         environ["AEP_CLIENT_ID"], environ["AEP_CLIENT_SECRET"], scopes or DEFAULT_SCOPES
     )
+    return credentials, endpoints_from(environ)
+
+
+def endpoints_from(environ: Mapping[str, str]) -> Endpoints:
     endpoints = Endpoints(
         ims_url=environ.get("AEP_IMS_URL") or Endpoints.ims_url,
         platform_url=environ.get("AEP_PLATFORM_URL") or Endpoints.platform_url,
@@ -50,14 +58,16 @@ def credentials_from(environ: Mapping[str, str]) -> tuple[Credentials, Endpoints
     ):
         if not url.startswith(("https://", "http://")):
             raise UsageError(f"{name}={url!r} is not an http(s) URL")
-    return credentials, endpoints
+    return endpoints
 
 
 @contextmanager
 def connect(environ: Mapping[str, str], options: RemoteOptions) -> Iterator[FlowServiceClient]:
-    credentials, endpoints = credentials_from(environ)
+    # A client per org, each with its own credential (provisioner/orgs.py), made when
+    # plan_for's check sees the orgs; missing credentials are listed before any request.
+    endpoints = endpoints_from(environ)
     with build_http_client(options.timeout, parallelism=options.parallelism) as http:
-        yield FlowServiceClient(http, credentials, endpoints)
+        yield OrgClients(environ, lambda each: FlowServiceClient(http, each, endpoints))
 
 
 def plan_for(
@@ -71,7 +81,7 @@ def plan_for(
     connection_globs: Sequence[str] = (),
 ) -> Plan:
     # Refused credentials are one line for the run, not the same error once per sandbox.
-    check_access(client, desired)
+    check_orgs(client, desired)
     keys = [(c.org, c.sandbox) for c in desired]
     if options.prune:
         keys += [(r.org, r.sandbox) for r in rules]

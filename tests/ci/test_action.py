@@ -89,6 +89,8 @@ def test_a_pull_request_gets_one_comment_updated_on_every_push(
     assert first.code == 0, first.log  # changes pending is not a failure
     assert first.outputs == {
         "add": "2",
+        "change": "0",
+        "delete": "0",
         "unchanged": "0",
         "drifted": "0",
         "errors": "0",
@@ -196,12 +198,21 @@ def test_selectors_and_a_comment_key(
     repo: Path, tmp_path: Path, aep: RunningServer, emulator: Emulator, github: Forge
 ) -> None:
     env = base_env(aep, emulator, tmp_path)
-    run = plan(repo, env, tmp_path / "run", github, sandbox="prod", **{"comment-key": "prod"})
+    inputs = {"comment-key": "prod", "lifecycle": "--no-update --prune"}
+    run = plan(repo, env, tmp_path / "run", github, sandbox="prod", **inputs)
     assert run.code == 0, run.log
     assert run.outputs["add"] == "1"
     [comment] = github.comments[PR]
     assert comment["body"].startswith("<!-- provision-plan key=prod -->\n")
-    assert "$ provision plan configs/ --sandbox prod --format markdown" in run.log
+    assert (
+        "$ provision plan configs/ --sandbox prod --no-update --prune --format markdown" in run.log
+    )
+    wrong = plan(repo, env, tmp_path / "wrong", github, lifecycle="--force")
+    assert wrong.code == 1
+    assert wrong.log == (
+        "::error title=provision::lifecycle '--force': give any of --no-update, "
+        "--rotate-secrets, --prune\n"
+    )
 
 
 @pytest.fixture(scope="module")

@@ -151,6 +151,8 @@ def test_a_merge_request_gets_one_note_updated_on_every_push(
     assert first.code == 0, first.log
     assert first.dotenv == {
         "PROVISION_ADD": "2",
+        "PROVISION_CHANGE": "0",
+        "PROVISION_DELETE": "0",
         "PROVISION_UNCHANGED": "0",
         "PROVISION_DRIFTED": "0",
         "PROVISION_ERRORS": "0",

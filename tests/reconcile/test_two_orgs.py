@@ -204,11 +204,12 @@ def test_the_markdown_plan_is_grouped_by_org(
         "### provision plan\n\n**Plan: 3 to add, 0 unchanged, 0 drifted.**\n\n"
         f"- org `{NONPROD}`: Plan: 2 to add, 0 unchanged, 0 drifted.\n"
         f"- org `{PROD}`: Plan: 1 to add, 0 unchanged, 0 drifted.\n\n"
-        "| org | sandbox | cloud | to add | unchanged | drifted | errors | unmanaged |\n"
-        "|---|---|---|---:|---:|---:|---:|---:|\n"
-        f"| `{NONPROD}` | dev | azure | 1 | 0 | 0 | 0 | 0 |\n"
-        f"| `{NONPROD}` | stage | azure | 1 | 0 | 0 | 0 | 0 |\n"
-        f"| `{PROD}` | prod | azure | 1 | 0 | 0 | 0 | 0 |\n"
+        "| org | sandbox | cloud | to add | to change | to delete | unchanged | drifted | errors "
+        "| unmanaged |\n"
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|\n"
+        f"| `{NONPROD}` | dev | azure | 1 | 0 | 0 | 0 | 0 | 0 | 0 |\n"
+        f"| `{NONPROD}` | stage | azure | 1 | 0 | 0 | 0 | 0 | 0 | 0 |\n"
+        f"| `{PROD}` | prod | azure | 1 | 0 | 0 | 0 | 0 | 0 | 0 |\n"
     )
 
 

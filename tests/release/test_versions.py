@@ -65,6 +65,6 @@ def test_a_real_json_plan_matches_the_published_plan_schema(
     capsys.readouterr()
     assert cli.main(["plan", str(ROOT / "configs"), "--format", "json"]) == 0
     document = json.loads(capsys.readouterr().out)
-    assert (document["format_version"], document["provision_version"]) == (1, __version__)
+    assert (document["format_version"], document["provision_version"]) == (2, __version__)
     jsonschema.validate(document, schemas.load(schemas.PLAN))
     assert {c["action"] for c in document["connections"]} == {"create"}
