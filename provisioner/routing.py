@@ -23,7 +23,7 @@ from provisioner import wire
 from provisioner.access import check_access
 from provisioner.client import CreatedConnection, Credentials, FlowServiceClient, RemoteConnection
 from provisioner.errors import ApiError, CredentialError
-from provisioner.model import DesiredConnection
+from provisioner.model import ConnectionTest, DesiredConnection
 from provisioner.orgs import DEFAULT_PAIR, OrgCredential, for_org, orgs_in, resolve
 
 
@@ -114,6 +114,14 @@ class OrgClients(FlowServiceClient):
 
     def list_flows(self, org: str, sandbox: str) -> list[wire.Dataflow]:
         return self._for(org).list_flows(org, sandbox)
+
+    def test_connection(
+        self, org: str, sandbox: str, connection_id: str, *, name: str
+    ) -> ConnectionTest:
+        return self._for(org).test_connection(org, sandbox, connection_id, name=name)
+
+    def explore_tables(self, org: str, sandbox: str, connection_id: str, *, name: str) -> list[str]:
+        return self._for(org).explore_tables(org, sandbox, connection_id, name=name)
 
 
 def check_orgs(client: FlowServiceClient, desired: Sequence[DesiredConnection]) -> None:
