@@ -2,12 +2,14 @@ from __future__ import annotations
 
 import threading
 import time
+import types
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from provisioner.emulator import Emulator, EmulatorConfig, Faults, serve
+from provisioner.emulator import app as app_module
 
 from .emu_helpers import BASE, FLOW, api_headers, fetch_token, flow_code, make_client, pg_payload
 
@@ -131,7 +133,18 @@ def test_token_route_faults_are_opt_in(emulator: Emulator) -> None:
     assert token
 
 
-def test_latency_is_not_serialised(emulator: Emulator) -> None:
+def test_latency_is_not_serialised(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Proof without a stopwatch: every injected latency sleep waits at a barrier that only
+    # opens once all sixteen requests are sleeping at the same time. Were the latency
+    # serialised, the first sleeper would wait alone until the barrier breaks (500s).
+    barrier = threading.Barrier(16, timeout=30)
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        barrier.wait()
+
+    monkeypatch.setattr(app_module, "time", types.SimpleNamespace(**{**vars(time), "sleep": sleep}))
     emulator.set_faults(latency_ms=200)
     with serve(emulator) as running:
         with httpx.Client(base_url=running.url) as ims:
@@ -139,18 +152,17 @@ def test_latency_is_not_serialised(emulator: Emulator) -> None:
         results: list[int] = []
 
         def one() -> None:
-            with httpx.Client(base_url=running.url, headers=headers) as client:
+            with httpx.Client(base_url=running.url, headers=headers, timeout=60) as client:
                 results.append(client.get(f"{FLOW}/connections").status_code)
 
         threads = [threading.Thread(target=one) for _ in range(16)]
-        start = time.perf_counter()
         for t in threads:
             t.start()
         for t in threads:
             t.join()
-        elapsed = time.perf_counter() - start
     assert results == [200] * 16
-    assert 0.2 <= elapsed < 1.5  # serialised, it would take 3.2 s
+    assert slept == [0.2] * 16
+    assert not barrier.broken
 
 
 def test_request_counters(emulator: Emulator, api: httpx.Client) -> None:
