@@ -1,14 +1,16 @@
 """Admin routes under ``/__emulator``: no auth, no faults, outside Adobe's prefixes.
 
 - ``GET /__emulator/faults`` → current faults; ``PUT`` with a JSON object of fields to change
-  (plus optional ``seed``) → the new faults.
+  (plus optional ``seed``) → the new faults. The rate limit is set here too:
+  ``{"rate_limit": 100}``, ``{"rate_limit": null}`` lifts it.
 - ``GET /__emulator/state`` → every stored record (secrets unmasked: it is a test seam);
   ``DELETE`` → forget every connection.
 - ``DELETE /__emulator/tokens`` → revoke every token; ``?token=...`` revokes one.
 - ``POST /__emulator/dataflows`` with ``{"org", "sandbox", "connection_id", "name"}`` → a
   source connection on that base connection and a flow reading it (the connection is then
   in use: deleting it is FLOW-1418-400); answers their ids.
-- ``GET /__emulator/requests`` → request counters; ``DELETE`` resets them.
+- ``GET /__emulator/requests`` → request counters, and ``throttled``: how many the rate
+  limit refused; ``DELETE`` resets them.
 - ``GET /__emulator/health`` → ``{"ok": true}``.
 """
 
@@ -80,4 +82,5 @@ def handle(emulator: Emulator, route: Route, request: Request) -> Response:
         emulator.reset_counts()
         return Response(204)
     counts = emulator.request_counts()
-    return Response(200, {"total": sum(counts.values()), "by_route": counts})
+    body = {"total": sum(counts.values()), "by_route": counts, "throttled": emulator.throttled}
+    return Response(200, body)

@@ -30,6 +30,7 @@ from provisioner.emulator.errors import (
 )
 from provisioner.emulator.faults import ConnectionDropped, Decision, FaultInjector
 from provisioner.emulator.http import Request, Response
+from provisioner.emulator.ratelimit import RateLimiter
 from provisioner.emulator.routes import FLOW, Route, match
 from provisioner.emulator.spec import POSTGRES_SPEC_ID, ConnectionSpec
 from provisioner.emulator.store import open_store
@@ -61,7 +62,11 @@ class Emulator:
     """A Flow Service + IMS emulator. Call it as a WSGI app, or mount it with :meth:`transport`."""
 
     def __init__(
-        self, config: EmulatorConfig | None = None, *, clock: Callable[[], float] = time.time
+        self,
+        config: EmulatorConfig | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.config = config or EmulatorConfig()
         self.config.validate()
@@ -70,6 +75,7 @@ class Emulator:
         self.spec = ConnectionSpec(self.config)
         self.injector = FaultInjector(self.config.faults, self.config.seed)
         usage_lock = threading.Lock()
+        self.limiter = RateLimiter(monotonic)
         self.api = Connections(
             self.config,
             self.store,
@@ -146,9 +152,15 @@ class Emulator:
         with self._counts_lock:
             return dict(self._counts)
 
+    @property
+    def throttled(self) -> int:
+        """Requests the rate limit refused with 429 (injected ``rate_429`` ones not counted)."""
+        return self.limiter.throttled
+
     def reset_counts(self) -> None:
         with self._counts_lock:
             self._counts.clear()
+        self.limiter.reset_counts()
 
     def revoke_tokens(self, token: str | None = None) -> int:
         return self.tokens.revoke(token)
@@ -220,13 +232,17 @@ class Emulator:
             decision = self.injector.decide(is_create)
             if decision.delay_s > 0:
                 time.sleep(decision.delay_s)  # no lock is held here
-            if decision.status == 429:
-                retry = decision.retry_after_s
-                raise gateway_error(
-                    "429050", headers={"Retry-After": str(retry)} if retry is not None else None
-                )
-            if decision.status is not None:
-                raise server_error(decision.status)
+        if route.kind == "api":
+            # The gateway's throttle: before the Flow Service sees the request, GETs too.
+            org = request.headers.get("x-gw-ims-org-id", "")
+            self.limiter.enforce(org, self.injector.faults)
+        if decision.status == 429:
+            retry = decision.retry_after_s
+            raise gateway_error(
+                "429050", headers={"Retry-After": str(retry)} if retry is not None else None
+            )
+        if decision.status is not None:
+            raise server_error(decision.status)
         if route.kind == "token":
             content_type = request.headers.get("content-type", "")
             return Response(200, self.tokens.issue(request.body, content_type))

@@ -36,9 +36,11 @@ examples:
   provision emulator --sandboxes prod,prod-aws:aws   # a sandbox on AWS takes AWS payloads only
   provision emulator --port 0 --state emu.db  # a free port; connections survive restarts
   provision emulator --latency-ms 50 --rate-429 0.1 --rate-commit-then-drop 0.05 --seed 7
+  provision emulator --latency-ms 50 --rate-limit 100   # Adobe-like throttle: 100 req/s per org
 
 faults can also be changed while it runs:
   curl -X PUT localhost:8080/__emulator/faults -d '{"rate_5xx": 0.2}'
+  curl -X PUT localhost:8080/__emulator/faults -d '{"rate_limit": null}'   # lift the limit
   curl localhost:8080/__emulator/requests     # request counters
   curl -X DELETE localhost:8080/__emulator/tokens   # revoke every token (clients see 401)
   curl -X POST localhost:8080/__emulator/dataflows -d '{"org": "...", "sandbox": "prod",
@@ -231,6 +233,18 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
         metavar="P",
         help="creates stored, then the connection is closed with no answer",
     )
+    f.add_argument(
+        "--rate-limit",
+        type=float,
+        metavar="N",
+        help="requests per second per org on the API (GETs too); over it: 429 429050",
+    )
+    f.add_argument("--rate-limit-burst", type=int, metavar="N", help="bucket size (default N/10)")
+    f.add_argument(
+        "--rate-limit-retry-after",
+        action="store_true",
+        help="send Retry-After with those 429s (Adobe usually does not)",
+    )
     f.add_argument("--fault-page-size", type=int, metavar="N", help="force pages no larger than N")
     f.add_argument(
         "--faults-on-token", action="store_true", help="apply faults to /ims/token/v3 too"
@@ -257,6 +271,9 @@ def config_from_args(args: argparse.Namespace, scopes: Sequence[Scope] = ()) -> 
         rate_commit_then_drop=args.rate_commit_then_drop,
         page_size=args.fault_page_size,
         apply_to_token=args.faults_on_token,
+        rate_limit=args.rate_limit,
+        rate_limit_burst=args.rate_limit_burst,
+        rate_limit_retry_after=args.rate_limit_retry_after,
     )
     sandboxes: dict[str, str | None] = {sandbox: cloud for _, sandbox, cloud in scopes}
     for name, cloud in args.sandboxes or ():

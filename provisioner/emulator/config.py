@@ -82,6 +82,12 @@ class Faults:
     # Forces pages no larger than this, whatever `limit` asks (None: no override).
     page_size: int | None = None
     apply_to_token: bool = False
+    # The gateway's throttle (see ratelimit.py): requests per second per org on the Flow
+    # Service routes, GETs included; None: no limit. The bucket holds `rate_limit_burst`
+    # requests (None: a tenth of a second's worth). Its 429s carry Retry-After only if asked.
+    rate_limit: float | None = None
+    rate_limit_burst: int | None = None
+    rate_limit_retry_after: bool = False
 
     def validate(self) -> None:
         rates = {
@@ -100,6 +106,12 @@ class Faults:
             raise ValueError("retry_after_s must not be negative")
         if self.page_size is not None and self.page_size < 1:
             raise ValueError(f"page_size must be at least 1, got {self.page_size}")
+        if self.rate_limit is not None and not self.rate_limit > 0:
+            raise ValueError(
+                f"rate_limit must be above 0 (or null: no limit), got {self.rate_limit}"
+            )
+        if self.rate_limit_burst is not None and self.rate_limit_burst < 1:
+            raise ValueError(f"rate_limit_burst must be at least 1, got {self.rate_limit_burst}")
 
 
 @dataclass(frozen=True)

@@ -79,21 +79,28 @@ class FaultInjector:
         return Decision(delay)
 
 
+_BOOLEANS = ("apply_to_token", "rate_limit_retry_after")
+_INTEGERS = ("retry_after_s",)
+_OPTIONAL_INTEGERS = ("page_size", "rate_limit_burst")
+_OPTIONAL_NUMBERS = ("rate_limit",)
+
+
 def _typed(changes: dict[str, Any]) -> dict[str, Any]:
     """Check JSON values against the field types (JSON has no int/float distinction)."""
     out: dict[str, Any] = {}
     for name, value in changes.items():
-        if name == "apply_to_token":
+        if value is None and name in _OPTIONAL_INTEGERS + _OPTIONAL_NUMBERS:
+            out[name] = None
+        elif name in _BOOLEANS:
             if not isinstance(value, bool):
                 raise TypeError(f"{name} must be true or false")
-        elif name in ("page_size", "retry_after_s"):
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            out[name] = value
+        elif name in _INTEGERS + _OPTIONAL_INTEGERS:
+            if isinstance(value, bool) or not isinstance(value, int):
                 raise TypeError(f"{name} must be an integer")
-            if name == "retry_after_s" and value is None:
-                raise TypeError(f"{name} must be an integer")
+            out[name] = value
         elif isinstance(value, bool) or not isinstance(value, int | float):
             raise TypeError(f"{name} must be a number")
-        out[name] = (
-            float(value) if name not in ("page_size", "retry_after_s", "apply_to_token") else value
-        )
+        else:
+            out[name] = float(value)
     return out

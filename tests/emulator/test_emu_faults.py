@@ -179,6 +179,7 @@ def test_request_counters(emulator: Emulator, api: httpx.Client) -> None:
             f"POST {FLOW}/connections": 1,
             "GET <unknown>": 1,
         },
+        "throttled": 0,
     }
     assert emulator.request_count == 4
     assert api.delete("/__emulator/requests").status_code == 204
