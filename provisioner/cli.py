@@ -102,7 +102,8 @@ def _add_remote(parser: argparse.ArgumentParser) -> None:
         type=_parallelism,
         default=DEFAULT_PARALLELISM,
         metavar="N",
-        help=f"concurrent API requests (default {DEFAULT_PARALLELISM})",
+        help=f"most concurrent API requests (default {DEFAULT_PARALLELISM}); when the API "
+        "answers 429, requests slow to the rate it allows and speed up again after",
     )
     parser.add_argument(
         "--timeout",

@@ -5,14 +5,23 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from typing import TextIO
 
 SMALL_RUN = 50
 
 
 class Progress:
-    def __init__(self, out: TextIO, *, live: bool, quiet: bool = False) -> None:
+    def __init__(
+        self,
+        out: TextIO,
+        *,
+        live: bool,
+        quiet: bool = False,
+        rate: Callable[[], str] | None = None,
+    ) -> None:
         self._out = out
+        self._rate = rate  # "95 requests/s (paced at 96/s: the API throttles)"
         self._live = live
         self._quiet = quiet
         self._lock = threading.Lock()
@@ -43,7 +52,8 @@ class Progress:
             return  # a small run needs no progress: the closing summary says it all
         failed = sum(self._failed.values())
         self._out.write(
-            f"  progress: {done}/{total} done ({100 * done // total}%), {failed} failed\n"
+            f"  progress: {done}/{total} done ({100 * done // total}%), {failed} failed"
+            f"{self._rate_text()}\n"
         )
         self._out.flush()
 
@@ -57,8 +67,11 @@ class Progress:
         complete = sum(1 for s, t in self._totals.items() if self._done[s] == t)
         self._out.write(
             f"\r\033[K  creating: {done}/{total} done, {failed} failed, "
-            f"{complete}/{len(self._totals)} sandboxes complete"
+            f"{complete}/{len(self._totals)} sandboxes complete{self._rate_text()}"
         )
         if done == total:
             self._out.write("\n")
         self._out.flush()
+
+    def _rate_text(self) -> str:
+        return f", {self._rate()}" if self._rate is not None else ""

@@ -21,7 +21,13 @@ from collections.abc import Callable, Mapping, Sequence
 
 from provisioner import wire
 from provisioner.access import check_access
-from provisioner.client import CreatedConnection, Credentials, FlowServiceClient, RemoteConnection
+from provisioner.client import (
+    CreatedConnection,
+    Credentials,
+    FlowServiceClient,
+    Pacer,
+    RemoteConnection,
+)
 from provisioner.errors import ApiError, CredentialError
 from provisioner.model import ConnectionTest, DesiredConnection
 from provisioner.orgs import DEFAULT_PAIR, OrgCredential, for_org, orgs_in, resolve
@@ -29,7 +35,10 @@ from provisioner.orgs import DEFAULT_PAIR, OrgCredential, for_org, orgs_in, reso
 
 class OrgClients(FlowServiceClient):
     def __init__(
-        self, environ: Mapping[str, str], make_client: Callable[[Credentials], FlowServiceClient]
+        self,
+        environ: Mapping[str, str],
+        make_client: Callable[[Credentials], FlowServiceClient],
+        pacer: Pacer | None = None,
     ) -> None:
         # No super().__init__(): the clients per org do the sending. `make_client` builds
         # one from an org's credential, with everything else the run's clients share.
@@ -37,6 +46,13 @@ class OrgClients(FlowServiceClient):
         self._clients: dict[str, FlowServiceClient] = {}
         self._credentials: dict[str, OrgCredential] = {}
         self.refused: dict[str, str] = {}  # org -> one line: what was refused, what to fix
+        self._pacer = pacer
+
+    @property
+    def pacer(self) -> Pacer | None:
+        """The pacer `make_client` gives every org's client. One for the run: Adobe's limit
+        is per org, so with several orgs a 429 from one slows all (safe, not fastest)."""
+        return self._pacer
 
     def prepare(self, orgs: Mapping[str, str]) -> None:
         """A client for each org (org -> where it is first used); UsageError listing every

@@ -15,6 +15,7 @@ The package is cut along its seams:
     failures     how a refused or failed request becomes a one-line ApiError
     token        the IMS token request, sent through the transport, cached by TokenCache
     pagination   following ``_links.next`` without leaving the API's origin
+    pacing       Pacer: the request rate the gateway allows, found from its 429s
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from __future__ import annotations
 from provisioner.auth_token import DEFAULT_SCOPES, Credentials
 from provisioner.client.failures import CreateOutcomeUnknown
 from provisioner.client.flowservice import FlowServiceClient
+from provisioner.client.pacing import Pacer
 from provisioner.client.transport import Endpoints, build_http_client
 from provisioner.model import CreatedConnection, RemoteConnection
 
@@ -32,6 +34,7 @@ __all__ = [
     "Credentials",
     "Endpoints",
     "FlowServiceClient",
+    "Pacer",
     "RemoteConnection",
     "build_http_client",
 ]

@@ -22,6 +22,7 @@ from provisioner import wire
 from provisioner.auth_token import Credentials
 from provisioner.client import pagination
 from provisioner.client.failures import Call, CreateOutcomeUnknown, clean, malformed, secrets_of
+from provisioner.client.pacing import Pacer
 from provisioner.client.token import fetch_token
 from provisioner.client.transport import DEFAULT_ENDPOINTS, DEFAULT_RETRY, Endpoints, Transport
 from provisioner.model import ConnectionTest, CreatedConnection, RemoteConnection
@@ -44,7 +45,10 @@ class FlowServiceClient:
         rng: random.Random | None = None,
         page_size: int = 100,
         max_pages: int = 10_000,
+        pacer: Pacer | None = None,
     ) -> None:
+        """``pacer`` adapts the request rate to the gateway's 429s (see ``pacing``); the CLI
+        always passes one. Without it, requests go out as fast as the callers' threads send."""
         self._endpoints = endpoints
         self._page_size = page_size
         self._max_pages = max_pages
@@ -56,6 +60,7 @@ class FlowServiceClient:
             sleep=sleep,
             clock=clock,
             rng=rng,
+            pacer=pacer,
         )
         register_secret(credentials.client_secret)
 
@@ -63,6 +68,10 @@ class FlowServiceClient:
     def requests_sent(self) -> dict[str, int]:
         """Requests sent so far, retries included, by method; IMS calls under "TOKEN"."""
         return self._transport.requests_sent
+
+    @property
+    def pacer(self) -> Pacer | None:
+        return self._transport.pacer
 
     def list_connections(self, org: str, sandbox: str, *, spec_id: str) -> list[RemoteConnection]:
         """Every connection of ``spec_id`` in the sandbox, following every page."""

@@ -27,6 +27,7 @@ from provisioner.client.failures import (
     transport_text,
     unknown_outcome,
 )
+from provisioner.client.pacing import Pacer
 from provisioner.retry import RETRYABLE_STATUSES, RetryPolicy
 
 # The logger keeps the package's name: pipelines and tests filter on "provisioner.client".
@@ -96,8 +97,10 @@ class Transport:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
+        pacer: Pacer | None = None,
     ) -> None:
         self.http = http
+        self.pacer = pacer
         self.clock = clock
         self._client_id = client_id
         self._retry = retry
@@ -126,11 +129,16 @@ class Transport:
         while True:
             token = "" if call.kind == "token" else self._tokens.get()
             request = self._request(call, token)
+            # IMS is another service: only Flow Service calls wait for the gateway's pace.
+            pacer = self.pacer if call.kind != "token" else None
+            slot = pacer.before_send() if pacer is not None else None
             self._count("TOKEN" if call.kind == "token" else call.method)
             sent_at = self.clock()
             try:
                 response = self.http.send(request)
             except httpx.TransportError as exc:
+                if pacer is not None and slot is not None:
+                    pacer.on_failure(slot)
                 _log(call, f"{type(exc).__name__}", sent_at, self.clock(), failures + 1)
                 not_sent = isinstance(exc, _NOT_SENT)
                 if call.kind == "create" and not not_sent:
@@ -146,6 +154,12 @@ class Transport:
             else:
                 _log(call, str(response.status_code), sent_at, self.clock(), failures + 1)
                 status = response.status_code
+                if pacer is not None and slot is not None:
+                    wait = None
+                    if status == 429:
+                        header = response.headers.get("Retry-After")
+                        wait = self._retry.retry_after_delay(header, time.time())
+                    pacer.on_response(slot, status, wait)
                 if status < 300 or (status == 404 and call.kind == "delete" and uncertain):
                     return response  # a delete that may have landed earlier: gone is done
                 if status == 401 and token and not refreshed:

@@ -108,9 +108,12 @@ def run(
         payload_for, ops_for = _prepare(plan, environ, secrets_dirs)
         if not quiet and plan.creates:  # -q: only errors
             err.write(
-                f"Creating {len(plan.creates)} connection(s), {options.parallelism} at a time...\n"
+                f"Creating {len(plan.creates)} connection(s), up to {options.parallelism} at a "
+                "time...\n"
             )
-        progress = Progress(err, live=err.isatty(), quiet=quiet)
+        pacer = client.pacer
+        rate = pacer.describe if pacer is not None else None
+        progress = Progress(err, live=err.isatty(), quiet=quiet, rate=rate)
         result = apply_plan(
             plan, client, payload_for, parallelism=options.parallelism, progress=progress
         )
@@ -140,6 +143,7 @@ def run(
             plan=plan,
             refused=refused,
         )
+        _throttling(client, err, quiet)
         if interrupted:
             return 130
         works = _verify_created(client, result, options, out) if verify else True
@@ -235,3 +239,14 @@ def _settle(client: FlowServiceClient, plan: Plan, options: RemoteOptions, out: 
                 "since settled\n"
             )
     return settled
+
+
+def _throttling(client: FlowServiceClient, err: TextIO, quiet: bool) -> None:
+    pacer = client.pacer
+    if quiet or pacer is None or not pacer.throttled:
+        return
+    # Worth knowing in a pipeline: a slower run was the API's limit, not the network.
+    err.write(
+        f"The API throttled {pacer.throttled} request(s) (429, each sent again); "
+        f"the pace went down to {pacer.lowest or 0:.0f} requests/s at the lowest.\n"
+    )

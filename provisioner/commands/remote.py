@@ -15,6 +15,7 @@ from provisioner.client import (
     Credentials,
     Endpoints,
     FlowServiceClient,
+    Pacer,
     build_http_client,
 )
 from provisioner.errors import UsageError
@@ -67,7 +68,12 @@ def connect(environ: Mapping[str, str], options: RemoteOptions) -> Iterator[Flow
     # plan_for's check sees the orgs; missing credentials are listed before any request.
     endpoints = endpoints_from(environ)
     with build_http_client(options.timeout, parallelism=options.parallelism) as http:
-        yield OrgClients(environ, lambda each: FlowServiceClient(http, each, endpoints))
+        # --parallelism is the ceiling; the pacer finds the rate the gateway allows below it.
+        # One pacer for the run, shared by the orgs' clients (see routing.OrgClients.pacer).
+        pacer = Pacer()
+        yield OrgClients(
+            environ, lambda each: FlowServiceClient(http, each, endpoints, pacer=pacer), pacer
+        )
 
 
 def plan_for(

@@ -5,7 +5,7 @@ import random
 import httpx
 import pytest
 
-from provisioner.client import CreateOutcomeUnknown
+from provisioner.client import CreateOutcomeUnknown, FlowServiceClient, Pacer
 from provisioner.errors import ApiError
 from provisioner.retry import RetryPolicy
 
@@ -292,3 +292,46 @@ def test_delete_404_after_a_refused_connection_is_still_an_error(
     adobe.fail_next("delete", httpx.ConnectError("refused"))
     with pytest.raises(ApiError):
         adobe.client(clock).delete_connection(ORG, "prod", "abc", name="orders")
+
+
+# --- with a pacer (what the CLI always uses) ----------------------------------------------
+
+
+def paced(adobe: FakeAdobe, clock: FakeClock) -> tuple[FlowServiceClient, Pacer]:
+    pacer = Pacer(clock=clock, sleep=clock.sleep)
+    return adobe.client(clock, pacer=pacer), pacer
+
+
+def test_the_pacer_hears_every_flow_service_answer_but_not_ims(
+    adobe: FakeAdobe, clock: FakeClock
+) -> None:
+    adobe.fail_next("token", httpx.Response(503))  # retried, and no business of the pacer
+    adobe.fail_next("list", *[too_many()] * 6)
+    client, pacer = paced(adobe, clock)
+    client.list_connections(ORG, "prod", spec_id=SPEC_ID)
+    assert pacer.throttled == 6  # IMS's 503 is not counted as a throttle
+    assert pacer.rate is not None  # the API throttled: from now on requests are paced
+    assert client.requests_sent == {"TOKEN": 2, "GET": 7}
+    assert pacer.in_flight == 0
+
+
+def test_a_429_create_is_sent_again_through_the_pacer(adobe: FakeAdobe, clock: FakeClock) -> None:
+    adobe.fail_next("create", too_many(), too_many())
+    client, pacer = paced(adobe, clock)
+    client.create_connection(ORG, "prod", PAYLOAD, name="orders")
+    assert len(adobe.sandboxes["prod"]) == 1 and pacer.throttled == 2
+
+
+def test_retry_after_holds_the_next_request_too(adobe: FakeAdobe, clock: FakeClock) -> None:
+    adobe.fail_next("list", too_many("4"))
+    client, pacer = paced(adobe, clock)
+    client.list_connections(ORG, "prod", spec_id=SPEC_ID)
+    assert clock.sleeps[0] == 4.0  # the request's own wait; the pacer's hold has passed
+    assert pacer.throttled == 1
+
+
+def test_a_transport_error_leaves_the_pacer_consistent(adobe: FakeAdobe, clock: FakeClock) -> None:
+    adobe.fail_next("list", httpx.ConnectError("refused"), too_many())
+    client, pacer = paced(adobe, clock)
+    client.list_connections(ORG, "prod", spec_id=SPEC_ID)
+    assert (pacer.throttled, pacer.in_flight) == (1, 0)  # no answer still ends the request
