@@ -2,3 +2,7 @@
 
 # The release version; docs/versioning.md says what a change to each part means.
 __version__ = "0.2.0"
+
+# Most concurrent API requests by default (--parallelism). Here, not in select.py, so the
+# CLI can show it in --help without importing anything else.
+DEFAULT_PARALLELISM = 8

@@ -8,22 +8,20 @@ problem; an unexpected error prints one line and where its details were written.
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
-import tempfile
-import traceback
 from collections.abc import Sequence
-from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING
 
-from provisioner import __version__, redact
-from provisioner.commands import verify as verify_command
-from provisioner.commands.remote import DEFAULT_PARALLELISM, RemoteOptions
-from provisioner.errors import ManifestError, ProvisionError, UsageError
-from provisioner.lifecycle_args import add_import_parser, add_lifecycle, lifecycle_options
-from provisioner.plan import PlanOptions
-from provisioner.select import Selection
+if TYPE_CHECKING:
+    from pathlib import Path
+    from types import ModuleType
+    from typing import NoReturn
+
+# Only argparse at import time: `provision --help` and `provision schema` load nothing else,
+# and each command imports what it needs (httpx only for the commands that call the API).
+from provisioner import DEFAULT_PARALLELISM, __version__
+from provisioner.lifecycle_args import add_import_parser, add_lifecycle
 
 EPILOG = """\
 examples:
@@ -114,6 +112,12 @@ def _add_remote(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _path(text: str) -> Path:
+    from pathlib import Path  # pathlib only once a command runs
+
+    return Path(text)
+
+
 class _Parser(argparse.ArgumentParser):
     # argparse exits 2 on a usage error; here 2 means "plan has changes", so usage errors
     # must exit 1 like every other error, or a pipeline would read a typo as "changes".
@@ -170,7 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument(
         "--out",
         metavar="FILE",
-        type=Path,
+        type=_path,
         help="save the plan (JSON, no secrets) for `apply --plan FILE`",
     )
     plan.add_argument(
@@ -193,7 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
     apply.add_argument(
         "--plan",
         metavar="FILE",
-        type=Path,
+        type=_path,
         dest="plan_file",
         help="apply a saved plan; refused if the manifests or remote changed (an etag "
         "moved, a deletion appeared); it brings its own --no-update/--rotate-secrets/--prune",
@@ -227,6 +231,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_selection(verify)
     _add_remote(verify)
+    from provisioner.commands import verify as verify_command  # argparse only, no network
+
     verify_command.add_arguments(verify, _seconds)
 
     commands.add_parser(
@@ -244,6 +250,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _configure_logging(verbosity: int, quiet: bool) -> None:
+    import logging
+
+    from provisioner import redact
+
     level = (
         logging.ERROR
         if quiet
@@ -265,10 +275,16 @@ def _dispatch(argv: list[str]) -> int:
         return emulator_main(argv[1:], prog="provision emulator", load_scopes=scopes)
     args = build_parser().parse_args(argv)
     if args.command == "schema":
-        from provisioner.schemas import MANIFEST, schema_text
-
-        sys.stdout.write(schema_text(MANIFEST))
+        # Read straight from the package folder (schemas.schema_text's file): importing
+        # schemas.py would load the validation machinery just to print a file.
+        here = os.path.dirname(os.path.abspath(__file__))
+        with open(os.path.join(here, "schemas", "manifest.schema.json"), encoding="utf-8") as f:
+            sys.stdout.write(f.read())
         return 0
+    from provisioner.lifecycle_args import lifecycle_options
+    from provisioner.plan import PlanOptions
+    from provisioner.select import RemoteOptions, Selection
+
     _configure_logging(args.verbose, args.quiet)
     if args.command == "import":
         from provisioner.commands import importing
@@ -284,7 +300,7 @@ def _dispatch(argv: list[str]) -> int:
             environ=os.environ,
         )
     selection = Selection(tuple(args.sandbox), tuple(args.connection))
-    secrets_dirs = [Path(d) for d in args.secrets_dir]
+    secrets_dirs = [_path(d) for d in args.secrets_dir]
     if args.command == "validate":
         from provisioner.commands import validate
 
@@ -329,7 +345,11 @@ def _dispatch(argv: list[str]) -> int:
             verify=args.verify,
         )
     if args.command == "verify":
+        from provisioner.commands import verify as verify_command
+
         if not args.direct and (args.ca_file or args.connect_timeout is not None):
+            from provisioner.errors import UsageError
+
             raise UsageError("--ca-file and --connect-timeout apply to --direct only")
         return verify_command.run(
             args.paths,
@@ -352,9 +372,15 @@ def _colour(disabled: bool) -> bool:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # The error classes are imported only when an error happens (an except clause is
+    # evaluated only when reached), so `--help`, which exits through SystemExit, never does.
     try:
         return _dispatch(list(sys.argv[1:] if argv is None else argv))
-    except ManifestError as error:
+    except SystemExit:
+        raise
+    except _errors().ManifestError as error:
+        from provisioner import redact
+
         for diagnostic in error.diagnostics:
             print(redact.scrub(str(diagnostic)), file=sys.stderr)
         count = len(error.diagnostics)
@@ -362,7 +388,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{count} problem{'s' if count != 1 else ''} found; nothing was done.", file=sys.stderr
         )
         return 1
-    except ProvisionError as error:
+    except _errors().ProvisionError as error:
+        from provisioner import redact
+
         for line in redact.scrub(str(error)).splitlines():
             print(f"error: {line}", file=sys.stderr)
         return 1
@@ -377,7 +405,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _internal_error(error)
 
 
+def _errors() -> ModuleType:
+    from provisioner import errors
+
+    return errors
+
+
 def _internal_error(error: BaseException) -> int:
+    import tempfile  # only on a crash: start-up stays lean
+    import traceback
+
+    from provisioner import redact
+
     details = redact.scrub("".join(traceback.format_exception(error)))
     with tempfile.NamedTemporaryFile(
         "w", prefix="provision-crash-", suffix=".log", delete=False

@@ -6,10 +6,18 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from provisioner.plan import PlanOptions
+if TYPE_CHECKING:  # imported when used: building the parser must stay cheap (--help)
+    from pathlib import Path
+
+    from provisioner.plan import PlanOptions
+
+
+def _path(text: str) -> Path:
+    from pathlib import Path
+
+    return Path(text)
 
 
 def add_lifecycle(parser: argparse.ArgumentParser) -> None:
@@ -44,6 +52,8 @@ def add_lifecycle(parser: argparse.ArgumentParser) -> None:
 def lifecycle_options(args: argparse.Namespace) -> PlanOptions | None:
     if not (args.no_update or args.rotate_secrets or args.prune):
         return None
+    from provisioner.plan import PlanOptions
+
     return PlanOptions(update=not args.no_update, rotate=args.rotate_secrets, prune=args.prune)
 
 
@@ -81,7 +91,7 @@ def add_import_parser(commands: Any, add_remote: Callable[[argparse.ArgumentPars
         help="only connections whose name matches (repeatable)",
     )
     importer.add_argument(
-        "--out", required=True, type=Path, metavar="FILE", help="the manifest to write"
+        "--out", required=True, type=_path, metavar="FILE", help="the manifest to write"
     )
     importer.add_argument(
         "--force", action="store_true", help="overwrite FILE if it exists (refused otherwise)"

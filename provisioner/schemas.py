@@ -1,20 +1,25 @@
-"""The JSON Schemas shipped in the package, and schema errors turned into diagnostics."""
+"""The JSON Schemas shipped in the package, and schema errors turned into diagnostics.
+
+jsonschema is imported only when the compiled fast path (fastschema) says an instance is
+invalid: a valid manifest, `provision schema` and `--help` never pay for importing it.
+"""
 
 from __future__ import annotations
 
-import difflib
 import json
 from collections.abc import Iterator
 from functools import cache
 from importlib import resources
-from typing import Any
-
-import jsonschema
-from jsonschema.exceptions import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from provisioner import fastschema
 from provisioner.errors import Diagnostic
-from provisioner.yamlload import Document, format_path
+
+if TYPE_CHECKING:
+    import jsonschema
+    from jsonschema.exceptions import ValidationError
+
+    from provisioner.yamlload import Document
 
 MANIFEST = "manifest.schema.json"
 PAYLOAD_BASIC = "payload-basic.schema.json"
@@ -36,6 +41,8 @@ def load(name: str) -> dict[str, Any]:
 
 @cache
 def validator(name: str) -> jsonschema.protocols.Validator:
+    import jsonschema  # the slow path: only for an instance the fast path refused
+
     schema = load(name)
     cls = jsonschema.validators.validator_for(schema)
     return cls(schema, format_checker=cls.FORMAT_CHECKER)
@@ -59,6 +66,12 @@ def manifest_diagnostics(document: Document) -> Iterator[Diagnostic]:
 
 
 def _diagnose(document: Document, error: ValidationError) -> Iterator[Diagnostic]:
+    import difflib
+
+    import jsonschema
+
+    from provisioner.yamlload import format_path
+
     path = tuple(error.absolute_path)
     schema: dict[str, Any] = error.schema if isinstance(error.schema, dict) else {}
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
@@ -85,6 +98,8 @@ def _diagnose(document: Document, error: ValidationError) -> Iterator[Diagnostic
 
 
 def _relevance(error: ValidationError) -> Any:
+    import jsonschema
+
     return jsonschema.exceptions.relevance(error)
 
 

@@ -1,4 +1,8 @@
-"""`--sandbox` and `--connection` selectors; a selector that matches nothing is an error."""
+"""What the command line asks of a command: `--sandbox`/`--connection` selectors (one that
+matches nothing is an error) and the remote options of plan and apply.
+
+Kept free of heavy imports: the CLI imports it before it knows which command runs.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import fnmatch
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from provisioner import DEFAULT_PARALLELISM
 from provisioner.errors import UsageError
 from provisioner.model import DesiredConnection
 
@@ -52,3 +57,9 @@ class Selection:
                 c for c in chosen if any(fnmatch.fnmatchcase(c.name, p) for p in self.connections)
             ]
         return chosen
+
+
+@dataclass(frozen=True)
+class RemoteOptions:
+    parallelism: int = DEFAULT_PARALLELISM  # the ceiling; the pacer may send slower
+    timeout: float = 30.0

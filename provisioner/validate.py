@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-from provisioner import odbc, schemas, secrets, templating
+from provisioner import odbc, schemas, secrets
 from provisioner.errors import Diagnostic, Location, ManifestError
 from provisioner.model import (
     Auth,
@@ -136,6 +136,10 @@ class _Renderer:
         self.out.add((*self.path, *path), message, sandbox=self.sandbox)
 
     def text(self, value: str, path: JsonPath) -> str:
+        if "{" not in value:  # no template syntax: Jinja2 need not even be imported
+            return value
+        from provisioner import templating
+
         try:
             return templating.render(value, self.context)
         except templating.TemplateError as error:

@@ -1,16 +1,19 @@
-"""One module per subcommand; each takes plain values and returns an exit code."""
+"""One module per subcommand; each takes plain values and returns an exit code.
+
+The package itself imports nothing heavy: the CLI imports `commands.verify` to build its
+parser, and `provision --help` must not pay for YAML and validation (tests/test_fast_start).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
-from provisioner import ownership
-from provisioner.model import DesiredConnection, Identity, PruneRule
-from provisioner.select import Selection
-from provisioner.validate import desired_connections
-from provisioner.yamlload import load_documents
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from provisioner.model import DesiredConnection, Identity, PruneRule
+    from provisioner.select import Selection
 
 
 def load_desired(
@@ -25,13 +28,15 @@ def load_with_identities(
 ) -> tuple[list[DesiredConnection], frozenset[Identity]]:
     """The selected connections, and the identity of every connection the manifests name
     (a remote connection outside the selection is not "unmanaged" when a manifest names it)."""
+    from provisioner.validate import desired_connections
+    from provisioner.yamlload import load_documents
+
     documents, load_problems = load_documents(paths)
     everything = desired_connections(documents, secrets_dirs, load_problems)
     return selection.apply(everything), frozenset(c.identity for c in everything)
 
 
-@dataclass(frozen=True)
-class Manifests:
+class Manifests(NamedTuple):
     desired: list[DesiredConnection]  # the selected connections
     managed: frozenset[Identity]  # every connection any manifest names
     rules: list[PruneRule]  # the selected sandboxes' prune claims
@@ -41,6 +46,10 @@ def load_manifests(
     paths: Sequence[str], selection: Selection, secrets_dirs: Sequence[Path], *, prune: bool
 ) -> Manifests:
     """What plan and apply work on: the selection, every declared identity, the claims."""
+    from provisioner import ownership
+    from provisioner.validate import desired_connections
+    from provisioner.yamlload import load_documents
+
     documents, load_problems = load_documents(paths)
     everything = desired_connections(documents, secrets_dirs, load_problems)
     rules = ownership.prune_rules(documents)

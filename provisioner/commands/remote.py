@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 
+from provisioner import DEFAULT_PARALLELISM
 from provisioner.client import (
     DEFAULT_SCOPES,
     Credentials,
@@ -23,14 +23,9 @@ from provisioner.model import DesiredConnection, Identity, PruneRule
 from provisioner.observe import observe, observe_usage
 from provisioner.plan import CREATE_ONLY, Plan, PlanOptions, Usage, make_plan
 from provisioner.routing import OrgClients, check_orgs
+from provisioner.select import RemoteOptions
 
-DEFAULT_PARALLELISM = 8
-
-
-@dataclass(frozen=True)
-class RemoteOptions:
-    parallelism: int = DEFAULT_PARALLELISM
-    timeout: float = 30.0
+__all__ = ["DEFAULT_PARALLELISM", "RemoteOptions", "connect", "credentials_from", "plan_for"]
 
 
 def credentials_from(environ: Mapping[str, str]) -> tuple[Credentials, Endpoints]:
