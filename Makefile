@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install postgres fmt lint typecheck test unit demo bench soak clean
+.PHONY: install postgres fmt lint typecheck test unit demo bench bench-scale soak clean
 
 $(STAMP): pyproject.toml requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -48,8 +48,15 @@ demo: export PAYMENTS_PG_PASSWORD = demo-payments
 demo: $(STAMP) postgres
 	@scripts/demo.sh
 
+# Under ~10 minutes on a shared machine: scale runs at 2k and 10k connections here.
 bench: $(STAMP) postgres
 	$(BIN)/python bench/run.py
+
+# The scale section alone at 2k, 10k and 50k connections over 500 sandboxes (SIZES=...
+# to choose); writes bench/RESULTS-scale.md, which the next `make bench` includes.
+SIZES ?= 2000,10000,50000
+bench-scale: $(STAMP)
+	$(BIN)/python bench/run.py --scale-only --scale-sizes $(SIZES)
 
 # The reliability suites at full size (faults, crashes, hostile input); figures on stdout.
 soak: $(STAMP)

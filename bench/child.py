@@ -2,7 +2,8 @@
 
 The benchmark needs the provisioner process's own figures: this wrapper runs the CLI
 in-process, times the two network stages (observe, apply) by wrapping them, and writes
-`{"peak_kb", "network_s"}` to the file named by BENCH_RSS_FILE.
+`{"peak_kb", "network_s"}` to the file named by BENCH_RSS_FILE. BENCH_NO_PACER=1 runs the
+client without its pacer, as it was before adaptive pacing (the "as fast as before" check).
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ def timed(function: Callable[..., Any]) -> Callable[..., Any]:
 
 
 if __name__ == "__main__":
+    if os.environ.get("BENCH_NO_PACER"):
+        remote.Pacer = lambda: None  # type: ignore[assignment,misc,return-value]
     remote.observe = timed(remote.observe)  # type: ignore[assignment]
     apply_command.apply_plan = timed(apply_command.apply_plan)  # type: ignore[assignment]
     code = main(sys.argv[1:])

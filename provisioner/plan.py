@@ -147,6 +147,14 @@ class Plan:
     deletions: tuple[PlannedDeletion, ...] = ()
     options: PlanOptions = PlanOptions()
 
+    def by_sandbox(self) -> dict[SandboxKey, list[PlannedConnection]]:
+        """The connections of each sandbox, in plan order: one pass, for the reports (a
+        filter per sandbox would be quadratic at 500 sandboxes x 100 connections)."""
+        grouped: dict[SandboxKey, list[PlannedConnection]] = {}
+        for planned in self.connections:
+            grouped.setdefault(planned.key, []).append(planned)
+        return grouped
+
     @property
     def creates(self) -> tuple[PlannedConnection, ...]:
         return tuple(c for c in self.connections if c.action is Action.CREATE)
@@ -207,6 +215,9 @@ def make_plan(
     if options.prune:
         for rule in rules:
             clouds.setdefault((rule.org, rule.sandbox), rule.cloud)
+    managed_names: dict[SandboxKey, set[str]] = {}  # grouped once: not a scan per sandbox
+    for org, sandbox, name in managed:
+        managed_names.setdefault((org, sandbox), set()).add(name)
     planned: list[PlannedConnection] = []
     deletions: list[PlannedDeletion] = []
     states: list[SandboxState] = []
@@ -221,7 +232,7 @@ def make_plan(
         for item in remote:
             by_name.setdefault(item.name, []).append(item)
         wanted_names = {c.name for c in wanted}
-        wanted_names |= {name for org, sandbox, name in managed if (org, sandbox) == key}
+        wanted_names |= managed_names.get(key, set())
         unmanaged = sum(len(items) for name, items in by_name.items() if name not in wanted_names)
         states.append(SandboxState(key[0], key[1], cloud, unmanaged=unmanaged))
         planned.extend(plan_one(c, tuple(by_name.get(c.name, ())), options) for c in wanted)

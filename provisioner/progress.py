@@ -29,15 +29,23 @@ class Progress:
         self._done: Counter[str] = Counter()
         self._failed: Counter[str] = Counter()
         self._last_draw = 0.0
+        # Running sums: summing 500 sandboxes' counters after each of 50,000 creates is
+        # quadratic work.
+        self._done_all = self._total_all = self._failed_all = self._complete = 0
 
     def start(self, sandbox: str, total: int) -> None:
         self._totals[sandbox] += total
+        self._total_all += total
 
     def finished(self, sandbox: str, *, failed: bool) -> None:
         with self._lock:
             self._done[sandbox] += 1
+            self._done_all += 1
+            if self._done[sandbox] == self._totals[sandbox]:
+                self._complete += 1
             if failed:
                 self._failed[sandbox] += 1
+                self._failed_all += 1
             if self._quiet:
                 return
             if self._live:
@@ -47,10 +55,10 @@ class Progress:
 
     def _log_line(self) -> None:
         # Plain lines for CI logs: about every tenth of the work, and at the end.
-        done, total = sum(self._done.values()), sum(self._totals.values())
+        done, total = self._done_all, self._total_all
         if total < SMALL_RUN or (done % (total // 10) and done != total):
             return  # a small run needs no progress: the closing summary says it all
-        failed = sum(self._failed.values())
+        failed = self._failed_all
         self._out.write(
             f"  progress: {done}/{total} done ({100 * done // total}%), {failed} failed"
             f"{self._rate_text()}\n"
@@ -59,12 +67,11 @@ class Progress:
 
     def _draw(self) -> None:
         now = time.monotonic()
-        done, total = sum(self._done.values()), sum(self._totals.values())
+        done, total = self._done_all, self._total_all
         if done < total and now - self._last_draw < 0.1:
             return
         self._last_draw = now
-        failed = sum(self._failed.values())
-        complete = sum(1 for s, t in self._totals.items() if self._done[s] == t)
+        failed, complete = self._failed_all, self._complete
         self._out.write(
             f"\r\033[K  creating: {done}/{total} done, {failed} failed, "
             f"{complete}/{len(self._totals)} sandboxes complete{self._rate_text()}"

@@ -30,6 +30,10 @@ from provisioner.yamlload import Document, JsonPath, format_path
 MAX_NAME_LENGTH = 256
 AWS_SSL = {"require", "verify-ca", "verify-full", "disable"}
 _PORT = re.compile(r"[1-9][0-9]{0,4}")
+# One C-level scan instead of a Python loop per character: 50,000 connections have
+# 200,000 of these values.
+_CONTROL = re.compile(r"[\x00-\x1f]")
+_CONTROL_OR_DEL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass
@@ -205,7 +209,7 @@ class _Renderer:
             self.fail(("name",), "the name renders empty")
         elif len(name) > MAX_NAME_LENGTH:
             self.fail(("name",), f"the name is longer than {MAX_NAME_LENGTH} characters")
-        elif any(ord(ch) < 32 for ch in name):
+        elif _CONTROL.search(name):
             self.fail(("name",), "the name contains a control character")
 
     def auth(
@@ -238,7 +242,7 @@ class _Renderer:
         for key, value in fields.items():
             if not self.failed and not value.strip():
                 self.fail(("auth", key), f"{key} renders empty")
-            elif not self.failed and any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+            elif not self.failed and _CONTROL_OR_DEL.search(value):
                 # No host, database or user name holds one; in a plan it could repaint a
                 # reviewer's terminal.
                 self.fail(("auth", key), f"{key} contains a control character")

@@ -71,8 +71,9 @@ def render_markdown(plan: Plan, *, full_plan_hint: str = "the JSON plan") -> str
         f"|{'---|' if several else ''}---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     sections: list[tuple[str, list[str]]] = []
+    grouped = plan.by_sandbox()
     for state in sorted(plan.sandboxes, key=lambda s: orgs.index(s.org)):
-        entries = [p for p in plan.connections if p.key == (state.org, state.sandbox)]
+        entries = grouped.get((state.org, state.sandbox), [])
         deletions = [d for d in plan.deletions if d.key == (state.org, state.sandbox)]
 
         def count(*actions: Action, entries: list[PlannedConnection] = entries) -> int:
