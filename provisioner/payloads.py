@@ -10,9 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from functools import cache
-from typing import Any
-
-import jinja2
+from typing import TYPE_CHECKING, Any
 
 from provisioner import odbc, schemas
 from provisioner.errors import ProvisionError
@@ -25,6 +23,9 @@ from provisioner.model import (
     DesiredConnection,
     SecretRef,
 )
+
+if TYPE_CHECKING:
+    import jinja2
 
 Payload = dict[str, Any]
 SecretLookup = Callable[[SecretRef], str]
@@ -52,6 +53,8 @@ SPEC_NAMES = {
 
 @cache
 def _environment() -> jinja2.Environment:
+    import jinja2  # when a payload is rendered: `validate` of a plain file never needs it
+
     return jinja2.Environment(
         loader=jinja2.PackageLoader("provisioner", "templates"),
         undefined=jinja2.StrictUndefined,
