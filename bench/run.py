@@ -133,8 +133,6 @@ def main() -> int:
     results["offline"] = offline.run()
     print("verify: 200 connections against a real PostgreSQL")
     results["verify"] = verify_bench.run(args.latency_ms)
-    print("verify: 200 connections against a real PostgreSQL")
-    results["verify"] = verify_bench.run(args.latency_ms)
     print("emulator: 32 clients, 50 ms latency")
     results["emulator"] = emulator_load.run(clients=32, latency_ms=args.latency_ms, seconds=5.0)
     results["load_end"] = load()
@@ -146,10 +144,5 @@ def main() -> int:
     return 0
 
 
-import report  # noqa: E402
-import scale  # noqa: E402
-import startup  # noqa: E402
-import verify as verify_bench  # noqa: E402
-from harness import EmulatorProcess, Phase, load, run_phase, write_manifest  # noqa: E402
 if __name__ == "__main__":
     raise SystemExit(main())
