@@ -167,7 +167,7 @@ def test_every_command_and_option_exists_in_the_cli(command: str) -> None:
     if command not in parsers:
         if command in PENDING_COMMANDS:
             pytest.skip(
-                f"`provision {command}` is not registered in provisioner.cli.build_parser() "
+                f"`provision {command}` is not registered in provisioner.arguments.build_parser() "
                 "yet; its options in docs/ci/ are checked once it is"
             )
         pytest.fail(f"`provision {command}` is used in the CI docs but is no subcommand")
