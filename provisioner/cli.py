@@ -52,8 +52,6 @@ def _dispatch(argv: list[str]) -> int:
         with open(os.path.join(here, "schemas", "manifest.schema.json"), encoding="utf-8") as f:
             sys.stdout.write(f.read())
         return 0
-    from provisioner.lifecycle_args import lifecycle_options
-    from provisioner.plan import PlanOptions
     from provisioner.select import RemoteOptions, Selection
 
     _configure_logging(args.verbose, args.quiet)
@@ -82,8 +80,12 @@ def _dispatch(argv: list[str]) -> int:
         return render.run(args.paths, selection, secrets_dirs, args.show_secrets, sys.stdout)
     colour = _colour(args.no_color)
     options = RemoteOptions(args.parallelism, args.timeout)
+    # Plan's machinery loads only for the commands that plan: validate stays light.
+    from provisioner.lifecycle_args import lifecycle_options
+
     if args.command == "plan":
         from provisioner.commands import plan
+        from provisioner.plan import PlanOptions
 
         return plan.run(
             args.paths,

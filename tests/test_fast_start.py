@@ -28,6 +28,7 @@ json.dump({"code": code, "out": out.getvalue(), "err": err.getvalue(),
 
 NETWORK_AND_EMULATOR = {"httpx", "httpcore", "provisioner.client", "provisioner.emulator"}
 HEAVY = NETWORK_AND_EMULATOR | {"jsonschema", "jinja2", "yaml"}
+PLANNING = {"provisioner.plan", "provisioner.diff", "provisioner.ownership", "provisioner.report"}
 
 PLAIN = """\
 version: 1
@@ -86,6 +87,8 @@ def test_validating_a_valid_file_stays_on_the_fast_path(
     assert result["code"] == 0, result["err"]
     modules = loaded(result)
     assert not modules & (NETWORK_AND_EMULATOR | {"jsonschema"})
+    # Nor the planning machinery (plan, diff, payload rendering): validate only checks.
+    assert not {m for m in result["modules"] if m in PLANNING}  # type: ignore[attr-defined]
     assert ("jinja2" in modules) is jinja  # Jinja2 only for a file that has templates
 
 
