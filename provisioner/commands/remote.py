@@ -10,14 +10,7 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
 from provisioner import DEFAULT_PARALLELISM
-from provisioner.client import (
-    DEFAULT_SCOPES,
-    Credentials,
-    Endpoints,
-    FlowServiceClient,
-    Pacer,
-    build_http_client,
-)
+from provisioner.client import Endpoints, FlowServiceClient, Pacer, build_http_client
 from provisioner.errors import UsageError
 from provisioner.model import DesiredConnection, Identity, PruneRule
 from provisioner.observe import observe, observe_usage
@@ -25,22 +18,7 @@ from provisioner.plan import CREATE_ONLY, Plan, PlanOptions, Usage, make_plan
 from provisioner.routing import OrgClients, check_orgs
 from provisioner.select import RemoteOptions
 
-__all__ = ["DEFAULT_PARALLELISM", "RemoteOptions", "connect", "credentials_from", "plan_for"]
-
-
-def credentials_from(environ: Mapping[str, str]) -> tuple[Credentials, Endpoints]:
-    missing = [name for name in ("AEP_CLIENT_ID", "AEP_CLIENT_SECRET") if not environ.get(name)]
-    if missing:
-        raise UsageError(
-            f"{' and '.join(missing)} must be set: the OAuth server-to-server credentials of "
-            "your Adobe Developer Console project (for a local rehearsal, `provision "
-            "emulator` prints values to export)"
-        )
-    scopes = tuple(s.strip() for s in environ.get("AEP_SCOPES", "").split(",") if s.strip())
-    credentials = Credentials(
-        environ["AEP_CLIENT_ID"], environ["AEP_CLIENT_SECRET"], scopes or DEFAULT_SCOPES
-    )
-    return credentials, endpoints_from(environ)
+__all__ = ["DEFAULT_PARALLELISM", "RemoteOptions", "connect", "plan_for"]
 
 
 def endpoints_from(environ: Mapping[str, str]) -> Endpoints:
