@@ -154,12 +154,11 @@ class Transport:
             else:
                 _log(call, str(response.status_code), sent_at, self.clock(), failures + 1)
                 status = response.status_code
+                # Read once: the pacer takes a 429's wait, the retry below any status's.
+                header = response.headers.get("Retry-After")
+                retry_after = self._retry.retry_after_delay(header, time.time())
                 if pacer is not None and slot is not None:
-                    wait = None
-                    if status == 429:
-                        header = response.headers.get("Retry-After")
-                        wait = self._retry.retry_after_delay(header, time.time())
-                    pacer.on_response(slot, status, wait)
+                    pacer.on_response(slot, status, retry_after if status == 429 else None)
                 if status < 300 or (status == 404 and call.kind == "delete" and uncertain):
                     return response  # a delete that may have landed earlier: gone is done
                 if status == 401 and token and not refreshed:
@@ -174,8 +173,6 @@ class Transport:
                     raise failure(call, returned(response, call.secrets), response)
                 uncertain = uncertain or status >= 500
                 text, last = returned(response, call.secrets), response
-                header = response.headers.get("Retry-After")
-                retry_after = self._retry.retry_after_delay(header, time.time())
             failures += 1
             delay = retry_after
             if delay is None:
