@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -139,11 +140,12 @@ def build_manifest(
     groups: dict[str, tuple[dict[str, Any], list[tuple[str, str]]]] = {}
     count = 0
     for sandbox in clouds:
-        names = [item.name for item in remote.get(sandbox, ())]
+        # Counted once per sandbox: list.count per connection is quadratic in its size.
+        names = Counter(item.name for item in remote.get(sandbox, ()))
         for item in remote.get(sandbox, ()):
             where = f"connection {item.name!r} in sandbox {sandbox!r}"
-            if names.count(item.name) > 1:
-                skipped.append(f"{where}: {names.count(item.name)} connections share this name")
+            if names[item.name] > 1:
+                skipped.append(f"{where}: {names[item.name]} connections share this name")
                 continue
             shape = _shape(item, sandbox, clouds[sandbox])
             if isinstance(shape, str):
