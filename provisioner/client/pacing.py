@@ -126,7 +126,9 @@ class Pacer:
     def reserve(self) -> Slot:
         """The next free time to send at the current pace, taken; nothing waits here."""
         with self._lock:
-            leave = max(self._clock(), self._paused_until)
+            now = self._clock()
+            self._forget(now)
+            leave = max(now, self._paused_until)
             if self._rate is not None:
                 leave = max(leave, self._next_slot)
                 self._next_slot = leave + 1.0 / self._rate
@@ -227,9 +229,16 @@ class Pacer:
         """Where measuring may start: not before the client last became busy."""
         return max(now - HISTORY * self._window, self._busy_since or now)
 
-    def _sent_rate(self, now: float) -> float:
+    def _forget(self, now: float) -> None:
+        """Drop the times no rate reads any more: every request passes here, so the deques
+        stay a few windows long (describe() scans them under the lock) however long the run."""
         while self._sends and self._sends[0] <= now - self._window:
             self._sends.popleft()
+        while self._admitted and self._admitted[0] <= now - HISTORY * self._window:
+            self._admitted.popleft()
+
+    def _sent_rate(self, now: float) -> float:
+        self._forget(now)
         span = now - max(now - self._window, self._since(now))
         return len(self._sends) / max(span, self._window / 20)
 
@@ -239,11 +248,9 @@ class Pacer:
         Measured from the first answer in the span, not its start: a busy spell's first
         round trip has no answers yet, and counting it would underrate the API.
         """
-        times = self._admitted
-        while times and times[0] <= now - HISTORY * self._window:
-            times.popleft()
+        self._forget(now)
         since = self._since(now)
-        answers = [at for at in times if at > since]
+        answers = [at for at in self._admitted if at > since]
         picked = [at for at in answers if at > now - self._window]
         if len(picked) < MIN_SAMPLES:  # a slow pace: the last MIN_SAMPLES while busy
             picked = answers[-MIN_SAMPLES:]

@@ -141,7 +141,6 @@ def test_idle_time_is_neither_a_slow_api_nor_a_quiet_window(ticks: Ticks) -> Non
 def test_describe_says_the_rate_and_why_it_is_paced(ticks: Ticks) -> None:
     p = pacer(ticks)
     admit(p, ticks, 100, 0.01)
-    assert p.describe() == "100 requests/s"
     p.on_response(p.before_send(), 429, None)
     assert p.describe() == "100 requests/s (paced at 95/s: the API throttles)"
 
@@ -291,3 +290,12 @@ def test_more_workers_than_the_limit_needs(ticks: Ticks, workers: int) -> None:
     assert sorted(run.created) == list(range(2000))
     assert run.ok / (run.finished_at - start) >= 90.0
     assert run.throttled / (run.ok + run.throttled) <= 0.05
+
+
+def test_a_long_run_keeps_only_the_recent_times(ticks: Ticks) -> None:
+    # Unpaced, nothing measured them: the send and answer times grew with the run, and
+    # describe() scanned them all under the lock on every progress draw.
+    p = pacer(ticks)
+    admit(p, ticks, 5_000, 0.01)  # 50 s at 100 a second
+    assert len(p._sends) < 110  # a window of them, not 5,000
+    assert len(p._admitted) < 510  # HISTORY windows
