@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
     from provisioner.model import DesiredConnection, Identity, PruneRule
     from provisioner.select import Selection
+    from provisioner.yamlload import Document
 
 
 def load_desired(
@@ -28,12 +29,19 @@ def load_with_identities(
 ) -> tuple[list[DesiredConnection], frozenset[Identity]]:
     """The selected connections, and the identity of every connection the manifests name
     (a remote connection outside the selection is not "unmanaged" when a manifest names it)."""
+    everything = _load(paths, secrets_dirs)[1]
+    return selection.apply(everything), frozenset(c.identity for c in everything)
+
+
+def _load(
+    paths: Sequence[str], secrets_dirs: Sequence[Path]
+) -> tuple[list[Document], list[DesiredConnection]]:
+    """Every document and every connection they declare, validated (ManifestError if not)."""
     from provisioner.validate import desired_connections
     from provisioner.yamlload import load_documents
 
     documents, load_problems = load_documents(paths)
-    everything = desired_connections(documents, secrets_dirs, load_problems)
-    return selection.apply(everything), frozenset(c.identity for c in everything)
+    return documents, desired_connections(documents, secrets_dirs, load_problems)
 
 
 class Manifests(NamedTuple):
@@ -47,11 +55,8 @@ def load_manifests(
 ) -> Manifests:
     """What plan and apply work on: the selection, every declared identity, the claims."""
     from provisioner import ownership
-    from provisioner.validate import desired_connections
-    from provisioner.yamlload import load_documents
 
-    documents, load_problems = load_documents(paths)
-    everything = desired_connections(documents, secrets_dirs, load_problems)
+    documents, everything = _load(paths, secrets_dirs)
     rules = ownership.prune_rules(documents)
     chosen = selection.apply(
         everything, more_sandboxes=[r.sandbox for r in rules] if prune else (), pruning=prune
