@@ -155,6 +155,13 @@ class Plan:
             grouped.setdefault(planned.key, []).append(planned)
         return grouped
 
+    def deletions_by_sandbox(self) -> dict[SandboxKey, list[PlannedDeletion]]:
+        """The deletions of each sandbox, in plan order, in one pass (as by_sandbox)."""
+        grouped: dict[SandboxKey, list[PlannedDeletion]] = {}
+        for deletion in self.deletions:
+            grouped.setdefault(deletion.key, []).append(deletion)
+        return grouped
+
     @property
     def creates(self) -> tuple[PlannedConnection, ...]:
         return tuple(c for c in self.connections if c.action is Action.CREATE)

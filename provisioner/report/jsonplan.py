@@ -99,6 +99,7 @@ def _org_summary(plan: Plan, org: str) -> dict[str, Any]:
 def plan_document(
     plan: Plan, *, paths: Sequence[str], selection: Selection, digest: str
 ) -> dict[str, Any]:
+    deleted = plan.deletions_by_sandbox()
     return {
         "format": "provision-plan",
         "format_version": FORMAT_VERSION,
@@ -129,8 +130,7 @@ def plan_document(
                 "sandbox": s.sandbox,
                 "cloud": s.cloud,
                 # Undeclared connections apply leaves alone (those it deletes are listed).
-                "unmanaged": s.unmanaged
-                - sum(1 for d in plan.deletions if d.key == (s.org, s.sandbox)),
+                "unmanaged": s.unmanaged - len(deleted.get((s.org, s.sandbox), [])),
                 "error": s.error,
             }
             for s in plan.sandboxes

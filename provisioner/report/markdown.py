@@ -71,10 +71,10 @@ def render_markdown(plan: Plan, *, full_plan_hint: str = "the JSON plan") -> str
         f"|{'---|' if several else ''}---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     sections: list[tuple[str, list[str]]] = []
-    grouped = plan.by_sandbox()
+    grouped, deleted = plan.by_sandbox(), plan.deletions_by_sandbox()
     for state in sorted(plan.sandboxes, key=lambda s: orgs.index(s.org)):
         entries = grouped.get((state.org, state.sandbox), [])
-        deletions = [d for d in plan.deletions if d.key == (state.org, state.sandbox)]
+        deletions = deleted.get((state.org, state.sandbox), [])
 
         def count(*actions: Action, entries: list[PlannedConnection] = entries) -> int:
             return sum(1 for p in entries if p.action in actions)

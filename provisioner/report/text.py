@@ -84,12 +84,12 @@ def write_text(plan: Plan, out: TextIO, *, colour: bool, verbose: bool = False) 
         return f"{code}{text}{_RESET}" if colour and code else text
 
     orgs = list(dict.fromkeys(s.org for s in plan.sandboxes))
-    grouped = plan.by_sandbox()
+    grouped, deleted = plan.by_sandbox(), plan.deletions_by_sandbox()
     # Several orgs: their sandboxes together, and a summary line per org before the total.
     for state in sorted(plan.sandboxes, key=lambda s: orgs.index(s.org)):
         key = (state.org, state.sandbox)
         entries = grouped.get(key, [])
-        deletions = [d for d in plan.deletions if d.key == key]
+        deletions = deleted.get(key, [])
         shown = [p for p in entries if verbose or p.action is not Action.UNCHANGED]
         unchanged = sum(1 for p in entries if p.action is Action.UNCHANGED)
         header = f"sandbox {state.sandbox} ({state.cloud}, {state.org})"
