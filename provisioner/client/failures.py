@@ -53,13 +53,18 @@ class CreateOutcomeUnknown(ApiError):
     pending_for: float = 0.0
 
 
+_SECRET_MARKS = ("password", "secret", "connectionstring", "token", "key")
+
+
+def is_secret_param(key: str) -> bool:
+    """Whether an auth param (`password`, `connectionString`, ...) carries a secret."""
+    return any(mark in key.lower() for mark in _SECRET_MARKS)
+
+
 def secrets_of(payload: Mapping[str, object]) -> tuple[str, ...]:
     """Secret param values of a payload, cut from error text even if nobody registered them."""
     params = wire.obj(wire.obj(payload.get("auth")).get("params"))
-    marks = ("password", "secret", "connectionstring", "token", "key")
-    return tuple(
-        v for k, v in params.items() if isinstance(v, str) and any(m in k.lower() for m in marks)
-    )
+    return tuple(v for k, v in params.items() if isinstance(v, str) and is_secret_param(k))
 
 
 def clean(text: str, secrets: tuple[str, ...]) -> str:

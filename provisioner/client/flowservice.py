@@ -21,7 +21,14 @@ import httpx
 from provisioner import wire
 from provisioner.auth_token import Credentials
 from provisioner.client import pagination
-from provisioner.client.failures import Call, CreateOutcomeUnknown, clean, malformed, secrets_of
+from provisioner.client.failures import (
+    Call,
+    CreateOutcomeUnknown,
+    clean,
+    is_secret_param,
+    malformed,
+    secrets_of,
+)
 from provisioner.client.pacing import Pacer
 from provisioner.client.token import fetch_token
 from provisioner.client.transport import DEFAULT_ENDPOINTS, DEFAULT_RETRY, Endpoints, Transport
@@ -165,8 +172,7 @@ class FlowServiceClient:
             str(op["value"])
             for op in ops
             if isinstance(op.get("value"), str)
-            and str(op.get("path", "")).rsplit("/", 1)[-1].lower()
-            in ("password", "connectionstring")
+            and is_secret_param(str(op.get("path", "")).rsplit("/", 1)[-1])
         )
         call = Call("update", what, "PATCH", url, org, sandbox, body, None, secrets, etag)
         response = self._transport.send(call)
