@@ -25,8 +25,9 @@ GITHUB_COMMENT_LIMIT = 65_536
 _BUDGET = GITHUB_COMMENT_LIMIT - 2_000  # room for the table, the footer and the cut notice
 
 
-def _cell(text: str) -> str:
-    return html.escape(text, quote=False).replace("|", "\\|").replace("`", "'")
+def cell(text: str) -> str:
+    """Text safe in a table cell or summary: no HTML, no cell break, no code span, one line."""
+    return html.escape(text, quote=False).replace("|", "\\|").replace("`", "'").replace("\n", " ")
 
 
 def _detail(planned: PlannedConnection) -> str:
@@ -61,9 +62,9 @@ def render_markdown(plan: Plan, *, full_plan_hint: str = "the JSON plan") -> str
     n = plan.counts
     orgs = list(dict.fromkeys(s.org for s in plan.sandboxes))
     several = len(orgs) > 1
-    head = ["### provision plan", "", f"**{_cell(plan.summary())}**", ""]
+    head = ["### provision plan", "", f"**{cell(plan.summary())}**", ""]
     if several:  # one line per org, and an org column: reviewers see which org changes
-        head += [f"- org `{_cell(o)}`: {_cell(plan_of_org(plan, o).summary())}" for o in orgs]
+        head += [f"- org `{cell(o)}`: {cell(plan_of_org(plan, o).summary())}" for o in orgs]
         head.append("")
     head += [
         f"| {'org | ' if several else ''}sandbox | cloud | to add | to change | to delete "
@@ -80,8 +81,8 @@ def render_markdown(plan: Plan, *, full_plan_hint: str = "the JSON plan") -> str
             return sum(1 for p in entries if p.action in actions)
 
         head.append(
-            ("| `" + _cell(state.org) + "` " if several else "")
-            + f"| {_cell(state.sandbox)} | {state.cloud} | {count(Action.CREATE)} | "
+            ("| `" + cell(state.org) + "` " if several else "")
+            + f"| {cell(state.sandbox)} | {state.cloud} | {count(Action.CREATE)} | "
             f"{count(Action.UPDATE, Action.ROTATE)} | {len(deletions)} | "
             f"{count(Action.UNCHANGED)} | {count(Action.DRIFT)} | "
             f"{count(Action.AMBIGUOUS, Action.UNKNOWN, Action.REPLACE)} | "
@@ -93,7 +94,7 @@ def render_markdown(plan: Plan, *, full_plan_hint: str = "the JSON plan") -> str
         body = [_detail(p) for p in changes] + [_deletion(d) for d in deletions]
         if state.error:
             body.insert(0, html.escape(f"? cannot list connections: {state.error}", quote=False))
-        summary = f"{_cell(state.sandbox)}: {len(changes) + len(deletions)} change(s) or problem(s)"
+        summary = f"{cell(state.sandbox)}: {len(changes) + len(deletions)} change(s) or problem(s)"
         sections.append((summary, body))
     text = "\n".join(head) + "\n"
     if n.get(Action.AMBIGUOUS):

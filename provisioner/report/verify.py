@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from typing import Any, TextIO
 
-from provisioner.report.markdown import GITHUB_COMMENT_LIMIT
+from provisioner.report.markdown import GITHUB_COMMENT_LIMIT, cell
 from provisioner.verify import Check, Status, Verification
 
 FORMAT_VERSION = 1
@@ -82,15 +82,11 @@ def _entry(check: Check) -> dict[str, Any]:
     return entry
 
 
-def _cell(text: str) -> str:
-    return html.escape(text, quote=False).replace("|", "\\|").replace("`", "'").replace("\n", " ")
-
-
 def render_markdown(result: Verification) -> str:
     lines = [
         "### provision verify",
         "",
-        f"**{_cell(result.summary())}** Checked {_HOW[result.mode]}.",
+        f"**{cell(result.summary())}** Checked {_HOW[result.mode]}.",
         "",
         "| sandbox | connection | status | reason |",
         "|---|---|---|---|",
@@ -101,8 +97,8 @@ def render_markdown(result: Verification) -> str:
     ordered = sorted(result.checks, key=lambda c: _SEVERITY.index(c.status))
     for check in ordered:
         row = (
-            f"| {_cell(check.desired.sandbox)} | {_cell(check.desired.name)} | "
-            f"{check.status.value} | {_cell(check.reason)} |\n"
+            f"| {cell(check.desired.sandbox)} | {cell(check.desired.name)} | "
+            f"{check.status.value} | {cell(check.reason)} |\n"
         )
         if len(text) + len(row) > _BUDGET:
             left_out += 1
@@ -111,7 +107,7 @@ def render_markdown(result: Verification) -> str:
     explored = [c for c in result.checks if c.tables]
     for check in explored:
         block = (
-            f"\n<details><summary>{_cell(check.desired.name)} ({_cell(check.desired.sandbox)}): "
+            f"\n<details><summary>{cell(check.desired.name)} ({cell(check.desired.sandbox)}): "
             f"{len(check.tables or ())} table(s)</summary>\n\n<pre>\n"
             + "".join(html.escape(t, quote=False) + "\n" for t in check.tables or ())
             + "</pre>\n</details>\n"
