@@ -81,7 +81,17 @@ class Rest:
             message = f"{where}: HTTP {response.status_code}: {_message(response)}"
             kind = Forbidden if response.status_code == 403 else ForgeError
             raise kind(redact.scrub(message), status=response.status_code)
-        data = response.json() if response.content else None
+        try:
+            data = response.json() if response.content else None
+        except ValueError:
+            # A proxy's HTML page with a 200, say: one line naming the call, not a traceback.
+            snippet = " ".join(response.text.split())[:120]
+            raise ForgeError(
+                redact.scrub(
+                    f"{where}: HTTP {response.status_code} with a body that is not JSON: {snippet}"
+                ),
+                status=response.status_code,
+            ) from None
         return Reply(data, response.headers)
 
 

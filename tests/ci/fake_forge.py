@@ -47,6 +47,9 @@ class Forge:
     # Statuses to answer instead, one per coming request (a 502 as GitHub's proxies give);
     # 0 lets that request through.
     faults: list[int] = field(default_factory=list)
+    # Raw HTML answers with a 200, one per coming request, before the faults (a captive
+    # proxy's page).
+    html_pages: list[bytes] = field(default_factory=list)
 
     def add(self, number: int, body: str, login: str, *, system: bool = False) -> dict[str, Any]:
         """A comment already on the pull request (from someone, or from an earlier run)."""
@@ -93,6 +96,15 @@ class _Handler(BaseHTTPRequestHandler):
         with forge.lock:
             forge.requests.append((method, self.path))
             fault = forge.faults.pop(0) if forge.faults else None
+            page = forge.html_pages.pop(0) if forge.html_pages else None
+        if page is not None:
+            self._body()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(page)))
+            self.end_headers()
+            self.wfile.write(page)
+            return
         if fault:
             self._body()
             self._reply(fault, {"message": "Server Error"})

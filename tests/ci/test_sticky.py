@@ -189,3 +189,16 @@ def test_a_server_error_that_stays_is_one_line(
     assert str(caught.value).startswith("GET ") and str(caught.value).endswith(
         ": HTTP 504: Server Error"
     )
+
+
+def test_a_page_that_is_not_json_is_one_line(forge: Forge) -> None:
+    forge.html_pages = [b"<html><body>\n<h1>Sign in to the proxy</h1>\n</body></html>"]
+    with pytest.raises(sticky.ForgeError) as caught:
+        sticky.upsert(thread(forge), MARK, "x")
+    message = str(caught.value)
+    assert message.startswith("GET ")
+    assert message.endswith(
+        ": HTTP 200 with a body that is not JSON: <html><body> <h1>Sign in to the proxy</h1> "
+        "</body></html>"
+    )
+    assert forge.bodies(PR) == []
