@@ -1,6 +1,6 @@
 """The command-line options of the lifecycle: the flags that let plan and apply change
-existing connections, and the `import` subcommand. Kept beside cli.py so the parser there
-stays the map of every subcommand."""
+existing connections, and the `import` subcommand. Kept beside arguments.py so the parser
+there stays the map of every subcommand."""
 
 from __future__ import annotations
 

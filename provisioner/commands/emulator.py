@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from provisioner.commands import load_desired
+from provisioner.commands import load_manifests
 from provisioner.select import Selection
 
 
 def scopes(paths: Sequence[str]) -> list[tuple[str, str, str]]:
-    """Every (org, sandbox, cloud) that ``provision plan PATH...`` would list, in file order."""
-    desired = load_desired(paths, Selection((), ()), ())
-    return list(dict.fromkeys((c.org, c.sandbox, c.cloud) for c in desired))
+    """Every (org, sandbox, cloud) that ``provision plan --prune PATH...`` would list, in file
+    order: the sandboxes of the connections, then those only a ``prune:`` claim names."""
+    manifests = load_manifests(paths, Selection((), ()), (), prune=True)
+    found = [(c.org, c.sandbox, c.cloud) for c in manifests.desired]
+    found += [(r.org, r.sandbox, r.cloud) for r in manifests.rules]
+    return list(dict.fromkeys(found))

@@ -87,6 +87,27 @@ def test_the_example_manifests_name_their_orgs_sandboxes_and_clouds() -> None:
     )
 
 
+def test_a_sandbox_only_a_prune_claim_names_is_served(tmp_path: Path) -> None:
+    # `plan --prune` lists a claimed sandbox even when no connection is declared there any
+    # more, so the rehearsal must serve it.
+    (tmp_path / "retired.yaml").write_text(
+        "version: 1\n"
+        "org: 0123456789ABCDEF01234567@AdobeOrg\n"
+        "sandboxes:\n"
+        "  - {name: legacy, cloud: aws}\n"
+        "prune: {names: ['orders-*']}\n"
+        "connections: []\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "live.yaml").write_text(
+        (ROOT / "configs" / "finance.yaml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    found = scopes([str(tmp_path)])
+    org = "0123456789ABCDEF01234567@AdobeOrg"
+    assert (org, "legacy", "aws") in found
+    assert (org, "prod", "azure") in found
+
+
 def test_manifest_scopes_and_flags_combine() -> None:
     parser = build_parser("p")
     org = "A@AdobeOrg"
