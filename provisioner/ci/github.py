@@ -113,12 +113,19 @@ def _run_url(environ: Mapping[str, str]) -> str:
     return f"{server}/{repository}/actions/runs/{run}"
 
 
+def command_data(text: str) -> str:
+    """``text`` escaped for a workflow command's message: GitHub ends the command at the first
+    newline, so a multi-line error would show only its first line (and could start another
+    command on the next)."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
 def main(environ: Mapping[str, str], log: TextIO = sys.stdout) -> int:
     try:
         inputs = inputs_from(environ)
         result = run_steps(inputs, environ, log)
     except ProvisionError as error:
-        log.write(f"::error title=provision::{redact.scrub(str(error))}\n")
+        log.write(f"::error title=provision::{command_data(redact.scrub(str(error)))}\n")
         _write(environ.get("GITHUB_OUTPUT"), "exitcode=1\n")
         return 1
     outputs = {**result.counts.as_outputs(), "exitcode": str(result.exitcode)}
@@ -133,10 +140,10 @@ def main(environ: Mapping[str, str], log: TextIO = sys.stdout) -> int:
         log.write(
             "::warning title=provision::cannot comment on this pull request (a pull request "
             "from a fork gets a read-only token; otherwise grant `pull-requests: write`): "
-            f"{error}. The plan is in the job summary.\n"
+            f"{command_data(str(error))}. The plan is in the job summary.\n"
         )
     except ProvisionError as error:
-        log.write(f"::error title=provision comment::{redact.scrub(str(error))}\n")
+        log.write(f"::error title=provision comment::{command_data(redact.scrub(str(error)))}\n")
         code = 1
     else:
         if outcome is not None:

@@ -260,3 +260,20 @@ def test_the_whole_action_installs_then_plans(
     assert (run.outputs["exitcode"], run.outputs["add"]) == ("2", "2")
     [comment] = github.comments[PR]
     assert comment["body"].startswith(MARK + "\n### provision plan\n")
+
+
+def test_a_multi_line_error_stays_one_workflow_command() -> None:
+    import io
+
+    from provisioner.ci import github as github_steps
+
+    assert github_steps.command_data("100% sure\nsecond line\r\n") == (
+        "100%25 sure%0Asecond line%0D%0A"
+    )
+    # An error of several lines (secrets listed one per line) is one ::error command.
+    log = io.StringIO()
+    env = {"INPUT_MODE": "plan", "INPUT_PATHS": "", "GITHUB_OUTPUT": ""}
+    code = github_steps.main(env, log)
+    assert code == 1
+    assert log.getvalue().count("\n") == 1
+    assert log.getvalue().startswith("::error title=provision::")
