@@ -18,9 +18,9 @@ from typing import Any
 import yaml
 
 from provisioner.commands import load_desired
+from provisioner.manifests.selection import Selection
 from provisioner.payloads import render_payload
 from provisioner.redact import SENSITIVE
-from provisioner.select import Selection
 
 FILES = 10
 PER_FILE = 1_000

@@ -52,7 +52,7 @@ def _dispatch(argv: list[str]) -> int:
         with open(os.path.join(here, "schemas", "manifest.schema.json"), encoding="utf-8") as f:
             sys.stdout.write(f.read())
         return 0
-    from provisioner.select import RemoteOptions, Selection
+    from provisioner.manifests.selection import RemoteOptions, Selection
 
     _configure_logging(args.verbose, args.quiet)
     if args.command == "import":

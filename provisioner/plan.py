@@ -23,6 +23,7 @@ from provisioner.diff import (
     rotate_ops,
     update_ops,
 )
+from provisioner.manifests.ownership import owner
 from provisioner.model import (
     BasicAuth,
     ConnectionStringSecret,
@@ -31,7 +32,6 @@ from provisioner.model import (
     PruneRule,
     RemoteConnection,
 )
-from provisioner.ownership import owner
 from provisioner.payloads import SecretLookup, render_payload
 
 __all__ = ["Drift", "drift_between", "make_plan", "readable_fields"]

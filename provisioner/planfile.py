@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from provisioner.errors import PlanFileError
+from provisioner.manifests.selection import Selection
 from provisioner.plan import Action, Plan, PlanOptions
 from provisioner.report.jsonplan import FORMAT_VERSION, READABLE_VERSIONS
-from provisioner.select import Selection
 
 
 @dataclass(frozen=True)

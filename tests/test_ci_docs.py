@@ -18,7 +18,7 @@ import yaml
 
 from provisioner.cli import build_parser
 from provisioner.commands import load_desired
-from provisioner.select import Selection
+from provisioner.manifests.selection import Selection
 
 ROOT = Path(__file__).resolve().parents[1]
 GITHUB = ROOT / "docs" / "ci" / "github-actions.yml"

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from provisioner.commands import load_desired
+from provisioner.manifests.selection import Selection
 from provisioner.payloads import render_payload
 from provisioner.redact import SENSITIVE
-from provisioner.select import Selection
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"
 

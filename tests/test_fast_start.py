@@ -28,7 +28,12 @@ json.dump({"code": code, "out": out.getvalue(), "err": err.getvalue(),
 
 NETWORK_AND_EMULATOR = {"httpx", "httpcore", "provisioner.client", "provisioner.emulator"}
 HEAVY = NETWORK_AND_EMULATOR | {"jsonschema", "jinja2", "yaml"}
-PLANNING = {"provisioner.plan", "provisioner.diff", "provisioner.ownership", "provisioner.report"}
+PLANNING = {
+    "provisioner.plan",
+    "provisioner.diff",
+    "provisioner.manifests.ownership",
+    "provisioner.report",
+}
 
 PLAIN = """\
 version: 1

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from provisioner import fastschema, schemas
+from provisioner.manifests import fastschema, schemas
 
 VALID_MANIFEST: dict[str, Any] = {
     "version": 1,

@@ -7,8 +7,8 @@ import pytest
 
 from provisioner import redact
 from provisioner.errors import Location, SecretError
+from provisioner.manifests.secrets import SecretResolver, reference_problem
 from provisioner.model import SecretRef
-from provisioner.secrets import SecretResolver, reference_problem
 
 HERE = Location("m.yaml", 1, 1)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from provisioner.templating import TemplateError, render
+from provisioner.manifests.templating import TemplateError, render
 
 CONTEXT = {
     "sandbox": {"name": "prod", "cloud": "azure", "vars": {"tier": "gold"}},

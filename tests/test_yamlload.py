@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from provisioner.errors import ManifestError
-from provisioner.yamlload import load_text
+from provisioner.manifests.load import load_text
 
 
 def data(text: str) -> object:

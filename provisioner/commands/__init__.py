@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, NamedTuple
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from provisioner.manifests.load import Document
+    from provisioner.manifests.selection import Selection
     from provisioner.model import DesiredConnection, Identity, PruneRule
-    from provisioner.select import Selection
-    from provisioner.yamlload import Document
 
 
 def load_desired(
@@ -37,8 +37,8 @@ def _load(
     paths: Sequence[str], secrets_dirs: Sequence[Path]
 ) -> tuple[list[Document], list[DesiredConnection]]:
     """Every document and every connection they declare, validated (ManifestError if not)."""
-    from provisioner.validate import desired_connections
-    from provisioner.yamlload import load_documents
+    from provisioner.manifests.load import load_documents
+    from provisioner.manifests.validate import desired_connections
 
     documents, load_problems = load_documents(paths)
     return documents, desired_connections(documents, secrets_dirs, load_problems)
@@ -54,7 +54,7 @@ def load_manifests(
     paths: Sequence[str], selection: Selection, secrets_dirs: Sequence[Path], *, prune: bool
 ) -> Manifests:
     """What plan and apply work on: the selection, every declared identity, the claims."""
-    from provisioner import ownership
+    from provisioner.manifests import ownership
 
     documents, everything = _load(paths, secrets_dirs)
     rules = ownership.prune_rules(documents)

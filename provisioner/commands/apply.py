@@ -13,6 +13,8 @@ from provisioner.commands.applied import failed, plan_problems, summarise
 from provisioner.commands.remote import RemoteOptions, connect, plan_for
 from provisioner.diff import PatchOp
 from provisioner.errors import PlanFileError, ProvisionError, UsageError
+from provisioner.manifests.secrets import SecretResolver
+from provisioner.manifests.selection import Selection
 from provisioner.model import DesiredConnection
 from provisioner.modify import apply_changes, not_started
 from provisioner.payloads import Payload, render_payload
@@ -21,8 +23,6 @@ from provisioner.progress import Progress
 from provisioner.report.jsonplan import desired_digest
 from provisioner.report.text import write_text
 from provisioner.routing import refused_orgs
-from provisioner.secrets import SecretResolver
-from provisioner.select import Selection
 from provisioner.verify import Status as VerifyStatus
 from provisioner.verify import Verification, test_all
 

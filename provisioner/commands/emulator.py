@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from provisioner.commands import load_manifests
-from provisioner.select import Selection
+from provisioner.manifests.selection import Selection
 
 
 def scopes(paths: Sequence[str]) -> list[tuple[str, str, str]]:

@@ -13,12 +13,12 @@ from typing import TextIO
 
 from provisioner.commands.remote import RemoteOptions, connect
 from provisioner.errors import ApiError, ManifestError, ProvisionError, UsageError
-from provisioner.importer import build_manifest, clouds_of
+from provisioner.manifests.from_remote import build_manifest, clouds_of
+from provisioner.manifests.load import load_documents
+from provisioner.manifests.validate import desired_connections
 from provisioner.model import Cloud, RemoteConnection
 from provisioner.observe import observe
 from provisioner.plan import ListingFailed
-from provisioner.validate import desired_connections
-from provisioner.yamlload import load_documents
 
 _ORG = re.compile(r"[0-9A-Fa-f]{24}@AdobeOrg")
 _SANDBOX = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,254}[a-z0-9])?")

@@ -9,13 +9,13 @@ from typing import TextIO
 from provisioner import planfile
 from provisioner.commands import load_manifests
 from provisioner.commands.remote import RemoteOptions, connect, plan_for
+from provisioner.manifests.selection import Selection
 from provisioner.plan import CREATE_ONLY, PlanOptions
 from provisioner.redact import scrub
 from provisioner.report.jsonplan import desired_digest, plan_document
 from provisioner.report.markdown import render_markdown
 from provisioner.report.text import write_text
 from provisioner.routing import refused_orgs
-from provisioner.select import Selection
 
 
 def run(

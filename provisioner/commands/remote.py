@@ -12,11 +12,11 @@ from contextlib import contextmanager
 from provisioner import DEFAULT_PARALLELISM
 from provisioner.client import Endpoints, FlowServiceClient, Pacer, build_http_client
 from provisioner.errors import UsageError
+from provisioner.manifests.selection import RemoteOptions
 from provisioner.model import DesiredConnection, Identity, PruneRule
 from provisioner.observe import observe, observe_usage
 from provisioner.plan import CREATE_ONLY, Plan, PlanOptions, Usage, make_plan
 from provisioner.routing import OrgClients, check_orgs
-from provisioner.select import RemoteOptions
 
 __all__ = ["DEFAULT_PARALLELISM", "RemoteOptions", "connect", "plan_for"]
 

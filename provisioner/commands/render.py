@@ -9,9 +9,9 @@ from typing import Any, TextIO
 from provisioner import payloads
 from provisioner.commands import load_desired
 from provisioner.errors import UsageError
+from provisioner.manifests.secrets import SecretResolver
+from provisioner.manifests.selection import Selection
 from provisioner.redact import SENSITIVE
-from provisioner.secrets import SecretResolver
-from provisioner.select import Selection
 
 
 def running_in_ci(environ: Mapping[str, str]) -> bool:

@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import TextIO
 
 from provisioner.commands import load_desired
-from provisioner.select import Selection
+from provisioner.manifests.selection import Selection
 
 
 def run(

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
     from provisioner.commands.remote import RemoteOptions
-    from provisioner.select import Selection
+    from provisioner.manifests.selection import Selection
 
 DEFAULT_CONNECT_TIMEOUT = 5.0
 
@@ -65,8 +65,8 @@ def run(
     from provisioner.commands import load_with_identities
     from provisioner.commands.remote import connect, plan_for
     from provisioner.errors import UsageError
+    from provisioner.manifests.secrets import SecretResolver
     from provisioner.report import verify as report
-    from provisioner.secrets import SecretResolver
     from provisioner.verify import Verification, verify_direct, verify_remote
 
     # Looked up per call, not bound at import: main() may run under another sys.stdout.

@@ -21,12 +21,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from provisioner import __version__
+from provisioner.manifests.selection import Selection
 from provisioner.model import DesiredConnection
 from provisioner.orgs import plan_of_org
 from provisioner.payloads import render_payload
 from provisioner.plan import Plan, PlannedConnection, PlannedDeletion
 from provisioner.redact import SENSITIVE
-from provisioner.select import Selection
 
 # Raised only for a change that could break a reader (docs/versioning.md); adding a field
 # keeps it. schemas/plan.schema.json describes this version.

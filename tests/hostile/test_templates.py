@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from provisioner import templating
+from provisioner.manifests import templating
 
 from .hostile import MANIFEST, check, located, run_cli
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from provisioner import yamlload
+from provisioner.manifests import load as yamlload
 
 from .hostile import MANIFEST, check, located, run_cli
 

@@ -12,7 +12,7 @@ import pytest
 from provisioner.commands import apply as apply_command
 from provisioner.commands.remote import RemoteOptions
 from provisioner.emulator import Emulator
-from provisioner.select import Selection
+from provisioner.manifests.selection import Selection
 
 from .recon_helpers import TOTAL, run_cli, stored
 

@@ -22,13 +22,13 @@ from provisioner.apply import Status, apply_plan
 from provisioner.client import Credentials, Endpoints, FlowServiceClient
 from provisioner.commands import load_desired
 from provisioner.emulator import Emulator, EmulatorConfig, Faults, serve
+from provisioner.manifests.secrets import SecretResolver
+from provisioner.manifests.selection import Selection
 from provisioner.observe import observe
 from provisioner.payloads import render_payload
 from provisioner.plan import Action, make_plan
 from provisioner.progress import Progress
 from provisioner.retry import RetryPolicy
-from provisioner.secrets import SecretResolver
-from provisioner.select import Selection
 
 from .recon_helpers import ORG, create_remote, point_at, run_cli, sent_payload, stored
 

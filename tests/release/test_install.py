@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from provisioner import __version__, schemas
+from provisioner import __version__
+from provisioner.manifests import schemas
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -12,8 +12,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from provisioner import __version__, cli, schemas
+from provisioner import __version__, cli
 from provisioner.emulator import Emulator, EmulatorConfig, RunningServer, serve
+from provisioner.manifests import schemas
 from provisioner.report.jsonplan import FORMAT_VERSION
 
 ROOT = Path(__file__).resolve().parents[2]

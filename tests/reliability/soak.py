@@ -24,13 +24,13 @@ from provisioner.client import Credentials, Endpoints, FlowServiceClient
 from provisioner.commands import load_desired
 from provisioner.commands.remote import plan_for
 from provisioner.emulator import Emulator
+from provisioner.manifests.secrets import SecretResolver
+from provisioner.manifests.selection import Selection
 from provisioner.model import DesiredConnection
 from provisioner.payloads import render_payload
 from provisioner.plan import Action, Plan
 from provisioner.progress import Progress
 from provisioner.retry import RetryPolicy
-from provisioner.secrets import SecretResolver
-from provisioner.select import Selection
 
 ORG = "0123456789ABCDEF01234567@AdobeOrg"
 FULL = os.environ.get("PROVISION_SOAK") == "1"

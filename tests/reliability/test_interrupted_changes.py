@@ -16,11 +16,11 @@ import pytest
 from provisioner.apply import Status, apply_plan
 from provisioner.commands.remote import plan_for
 from provisioner.emulator import Emulator, EmulatorConfig, Faults
+from provisioner.manifests.secrets import SecretResolver
 from provisioner.modify import apply_changes
 from provisioner.payloads import render_payload
 from provisioner.plan import PlanOptions
 from provisioner.progress import Progress
-from provisioner.secrets import SecretResolver
 
 from .soak import FULL, SECRET_ENV, SEEDS, client_for, desired_from, write_manifest
 from .test_interrupts import CtrlC

@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-from provisioner import odbc, schemas, secrets
+from provisioner import odbc
 from provisioner.errors import Diagnostic, Location, ManifestError
+from provisioner.manifests import schemas, secrets
+from provisioner.manifests.load import Document, JsonPath, format_path
 from provisioner.model import (
     Auth,
     BasicAuth,
@@ -25,7 +27,6 @@ from provisioner.model import (
     DesiredConnection,
     SecretRef,
 )
-from provisioner.yamlload import Document, JsonPath, format_path
 
 MAX_NAME_LENGTH = 256
 AWS_SSL = {"require", "verify-ca", "verify-full", "disable"}
@@ -142,7 +143,7 @@ class _Renderer:
     def text(self, value: str, path: JsonPath) -> str:
         if "{" not in value:  # no template syntax: Jinja2 need not even be imported
             return value
-        from provisioner import templating
+        from provisioner.manifests import templating
 
         try:
             return templating.render(value, self.context)

@@ -13,9 +13,9 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Sequence
 
+from provisioner.manifests.load import Document
+from provisioner.manifests.selection import Selection
 from provisioner.model import Identity, PruneRule
-from provisioner.select import Selection
-from provisioner.yamlload import Document
 
 
 def prune_rules(documents: Sequence[Document]) -> list[PruneRule]:

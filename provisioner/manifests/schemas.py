@@ -12,14 +12,14 @@ from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from provisioner import fastschema
 from provisioner.errors import Diagnostic
+from provisioner.manifests import fastschema
 
 if TYPE_CHECKING:
     import jsonschema
     from jsonschema.exceptions import ValidationError
 
-    from provisioner.yamlload import Document
+    from provisioner.manifests.load import Document
 
 MANIFEST = "manifest.schema.json"
 PAYLOAD_BASIC = "payload-basic.schema.json"
@@ -70,7 +70,7 @@ def _diagnose(document: Document, error: ValidationError) -> Iterator[Diagnostic
 
     import jsonschema
 
-    from provisioner.yamlload import format_path
+    from provisioner.manifests.load import format_path
 
     path = tuple(error.absolute_path)
     schema: dict[str, Any] = error.schema if isinstance(error.schema, dict) else {}

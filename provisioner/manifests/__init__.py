@@ -1,0 +1,1 @@
+"""Manifests: discover and load YAML, validate, template, resolve secrets, select, ownership."""
