@@ -18,8 +18,8 @@ from typing import Any
 import yaml
 
 from provisioner.commands import load_desired
+from provisioner.connectors.postgres.payload import render_payload
 from provisioner.manifests.selection import Selection
-from provisioner.payloads import render_payload
 from provisioner.redact import SENSITIVE
 
 FILES = 10

@@ -239,7 +239,7 @@ def _runs(everything: Any, one: Any, cpu: CpuMeter) -> dict[str, Any]:
 
 
 def _payload(connection: Any, password: str) -> dict[str, Any]:
-    from provisioner.payloads import render_payload
+    from provisioner.connectors.postgres.payload import render_payload
 
     return render_payload(connection, lambda ref: password)
 

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from provisioner.client import CreateOutcomeUnknown, FlowServiceClient
+from provisioner.connectors.postgres.payload import Payload
 from provisioner.dedupe import duplicates_to_delete
 from provisioner.errors import ApiError
 from provisioner.model import POSTGRES_SPEC_ID, DesiredConnection
 from provisioner.observe import observe
-from provisioner.payloads import Payload
 from provisioner.plan import Action, Plan, PlannedConnection, resolve_ambiguous
 from provisioner.progress import Progress
 

@@ -14,6 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from provisioner.connectors.postgres.payload import (
+    AWS_SSL_ENABLED,
+    AZURE_SSL_MODE,
+    SPEC_NAMES,
+    auth_type,
+)
 from provisioner.model import (
     POSTGRES_SPEC_ID,
     POSTGRES_SPEC_VERSION,
@@ -21,7 +27,6 @@ from provisioner.model import (
     DesiredConnection,
     RemoteConnection,
 )
-from provisioner.payloads import AWS_SSL_ENABLED, AZURE_SSL_MODE, SPEC_NAMES, auth_type
 
 PatchOp = dict[str, Any]
 BASIC_PARAMS = ("server", "port", "database", "username", "sslMode")

@@ -14,6 +14,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from provisioner.connectors.postgres.payload import SecretLookup, render_payload
 from provisioner.diff import (
     Drift,
     PatchOp,
@@ -32,7 +33,6 @@ from provisioner.model import (
     PruneRule,
     RemoteConnection,
 )
-from provisioner.payloads import SecretLookup, render_payload
 
 __all__ = ["Drift", "drift_between", "make_plan", "readable_fields"]
 

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from provisioner.client import FlowServiceClient
+from provisioner.connectors.postgres.probe import probe_all
+from provisioner.connectors.postgres.targets import Target, TargetProblem, target_for
 from provisioner.errors import ApiError
 from provisioner.model import DesiredConnection, SecretRef
 from provisioner.plan import Action, Plan
-from provisioner.probe import probe_all
-from provisioner.targets import Target, TargetProblem, target_for
 
 
 class Status(StrEnum):

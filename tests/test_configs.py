@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from provisioner.commands import load_desired
+from provisioner.connectors.postgres.payload import render_payload
 from provisioner.manifests.selection import Selection
-from provisioner.payloads import render_payload
 from provisioner.redact import SENSITIVE
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"

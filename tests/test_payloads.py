@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from provisioner import odbc
+from provisioner.connectors.postgres import odbc
+from provisioner.connectors.postgres.payload import render_payload
 from provisioner.errors import Location, ProvisionError
 from provisioner.model import (
     BasicAuth,
@@ -15,7 +16,6 @@ from provisioner.model import (
     DesiredConnection,
     SecretRef,
 )
-from provisioner.payloads import render_payload
 
 SPEC = {"id": "74a1c565-4e59-48d7-9d67-7c03b8a13137", "version": "1.0"}
 HERE = Location("m.yaml", 3, 5)

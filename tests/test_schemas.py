@@ -68,4 +68,4 @@ def test_wheel_contains_the_schemas_and_templates(tmp_path: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     for name in schemas.ALL:
         assert f"provisioner/schemas/{name}" in names
-    assert "provisioner/templates/azure-basic.json.j2" in names
+    assert "provisioner/connectors/postgres/templates/azure-basic.json.j2" in names

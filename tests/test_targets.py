@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from provisioner import odbc
+from provisioner.connectors.postgres import odbc
+from provisioner.connectors.postgres.probe import reason
+from provisioner.connectors.postgres.targets import Target, TargetProblem, target_for
 from provisioner.errors import Location
 from provisioner.model import (
     BasicAuth,
@@ -16,8 +18,6 @@ from provisioner.model import (
     DesiredConnection,
     SecretRef,
 )
-from provisioner.probe import reason
-from provisioner.targets import Target, TargetProblem, target_for
 
 HERE = Location("m.yaml", 3, 5)
 REF = SecretRef("env", "PG_SECRET", Path("."), HERE)

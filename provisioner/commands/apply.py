@@ -11,13 +11,13 @@ from provisioner.client import FlowServiceClient
 from provisioner.commands import load_manifests
 from provisioner.commands.applied import failed, plan_problems, summarise
 from provisioner.commands.remote import RemoteOptions, connect, plan_for
+from provisioner.connectors.postgres.payload import Payload, render_payload
 from provisioner.diff import PatchOp
 from provisioner.errors import PlanFileError, ProvisionError, UsageError
 from provisioner.manifests.secrets import SecretResolver
 from provisioner.manifests.selection import Selection
 from provisioner.model import DesiredConnection
 from provisioner.modify import apply_changes, not_started
-from provisioner.payloads import Payload, render_payload
 from provisioner.plan import Action, Plan, PlannedConnection, PlanOptions
 from provisioner.progress import Progress
 from provisioner.report.jsonplan import desired_digest

@@ -6,8 +6,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from provisioner import payloads
 from provisioner.commands import load_desired
+from provisioner.connectors.postgres import payload as payloads
 from provisioner.errors import UsageError
 from provisioner.manifests.secrets import SecretResolver
 from provisioner.manifests.selection import Selection

@@ -6,7 +6,7 @@ become libpq's ``sslmode``. Every attempt runs under one deadline (connect, TLS,
 query together), so a server that accepts and never answers costs at most the timeout. The
 password goes to libpq only: reasons are libpq's words with the password cut out, and nothing
 here logs. The emulator imports nothing from ``provisioner``, so this keeps its own small ODBC
-reader and mapping (the provisioner's are in ``provisioner/targets.py``).
+reader and mapping (the provisioner's are in ``provisioner/connectors/postgres/targets.py``).
 """
 
 from __future__ import annotations

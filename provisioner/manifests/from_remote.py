@@ -24,8 +24,8 @@ from typing import Any
 
 import yaml
 
+from provisioner.connectors.postgres.payload import AZURE_SSL_MODE, SPEC_NAMES
 from provisioner.model import Cloud, RemoteConnection
-from provisioner.payloads import AZURE_SSL_MODE, SPEC_NAMES
 
 _BASIC, _STRING = SPEC_NAMES["basic"], SPEC_NAMES["connection-string"]
 _FROM_AZURE = {mode: ssl for ssl, mode in AZURE_SSL_MODE.items()}

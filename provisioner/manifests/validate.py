@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-from provisioner import odbc
+from provisioner.connectors.postgres import odbc
 from provisioner.errors import Diagnostic, Location, ManifestError
 from provisioner.manifests import schemas, secrets
 from provisioner.manifests.load import Document, JsonPath, format_path

@@ -21,10 +21,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from provisioner import __version__
+from provisioner.connectors.postgres.payload import render_payload
 from provisioner.manifests.selection import Selection
 from provisioner.model import DesiredConnection
 from provisioner.orgs import plan_of_org
-from provisioner.payloads import render_payload
 from provisioner.plan import Plan, PlannedConnection, PlannedDeletion
 from provisioner.redact import SENSITIVE
 

@@ -21,11 +21,11 @@ import pytest
 from provisioner.apply import Status, apply_plan
 from provisioner.client import Credentials, Endpoints, FlowServiceClient
 from provisioner.commands import load_desired
+from provisioner.connectors.postgres.payload import render_payload
 from provisioner.emulator import Emulator, EmulatorConfig, Faults, serve
 from provisioner.manifests.secrets import SecretResolver
 from provisioner.manifests.selection import Selection
 from provisioner.observe import observe
-from provisioner.payloads import render_payload
 from provisioner.plan import Action, make_plan
 from provisioner.progress import Progress
 from provisioner.retry import RetryPolicy

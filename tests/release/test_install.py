@@ -60,8 +60,8 @@ def test_the_wheel_is_versioned_and_holds_every_data_file(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     for name in schemas.ALL:
         assert f"provisioner/schemas/{name}" in names
-    templates = {p.name for p in (ROOT / "provisioner" / "templates").iterdir()}
-    assert {f"provisioner/templates/{t}" for t in templates} <= names
+    templates = {p.name for p in (ROOT / "provisioner" / "connectors" / "postgres" / "templates").iterdir()}
+    assert {f"provisioner/connectors/postgres/templates/{t}" for t in templates} <= names
     assert "provisioner/py.typed" in names and "provisioner/ci/github.py" in names
     assert not [n for n in names if n.startswith("tests/") or "__pycache__" in n]
     metadata = zipfile.ZipFile(wheel).read(f"provision-{__version__}.dist-info/METADATA")

@@ -23,11 +23,11 @@ from provisioner.apply import ApplyResult, apply_plan
 from provisioner.client import Credentials, Endpoints, FlowServiceClient
 from provisioner.commands import load_desired
 from provisioner.commands.remote import plan_for
+from provisioner.connectors.postgres.payload import render_payload
 from provisioner.emulator import Emulator
 from provisioner.manifests.secrets import SecretResolver
 from provisioner.manifests.selection import Selection
 from provisioner.model import DesiredConnection
-from provisioner.payloads import render_payload
 from provisioner.plan import Action, Plan
 from provisioner.progress import Progress
 from provisioner.retry import RetryPolicy

@@ -15,10 +15,10 @@ import pytest
 
 from provisioner.apply import Status, apply_plan
 from provisioner.commands.remote import plan_for
+from provisioner.connectors.postgres.payload import render_payload
 from provisioner.emulator import Emulator, EmulatorConfig, Faults
 from provisioner.manifests.secrets import SecretResolver
 from provisioner.modify import apply_changes
-from provisioner.payloads import render_payload
 from provisioner.plan import PlanOptions
 from provisioner.progress import Progress
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from provisioner.probe import ProbeResult, probe_all
-from provisioner.targets import Target
+from provisioner.connectors.postgres.probe import ProbeResult, probe_all
+from provisioner.connectors.postgres.targets import Target
 
 from .pgserver import PgServer
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from provisioner import odbc
+from provisioner.connectors.postgres import odbc
 from provisioner.model import (
     BasicAuth,
     ConnectionStringParts,

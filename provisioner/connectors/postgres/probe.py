@@ -23,8 +23,8 @@ from types import ModuleType
 from typing import Any
 
 from provisioner import redact
+from provisioner.connectors.postgres.targets import Target
 from provisioner.errors import UsageError
-from provisioner.targets import Target
 
 TABLES_QUERY = """
 SELECT table_schema, table_name FROM information_schema.tables

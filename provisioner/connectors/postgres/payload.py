@@ -12,7 +12,7 @@ from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from provisioner import odbc
+from provisioner.connectors.postgres import odbc
 from provisioner.errors import ProvisionError
 from provisioner.manifests import schemas
 from provisioner.model import (
@@ -57,7 +57,7 @@ def _environment() -> jinja2.Environment:
     import jinja2  # when a payload is rendered: `validate` of a plain file never needs it
 
     return jinja2.Environment(
-        loader=jinja2.PackageLoader("provisioner", "templates"),
+        loader=jinja2.PackageLoader("provisioner.connectors.postgres", "templates"),
         undefined=jinja2.StrictUndefined,
         autoescape=False,
     )

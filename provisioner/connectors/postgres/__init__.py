@@ -1,0 +1,1 @@
+"""PostgreSQL: the Flow Service connection spec, its payloads, and the direct probe."""
