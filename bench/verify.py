@@ -25,10 +25,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from provisioner.client import Credentials, Endpoints, FlowServiceClient, build_http_client
 from provisioner.commands import load_desired
 from provisioner.commands.remote import plan_for
 from provisioner.manifests.selection import Selection
+from provisioner.remote.client import Credentials, Endpoints, FlowServiceClient, build_http_client
 from provisioner.verify import test_one, verify_direct, verify_remote
 
 HERE = Path(__file__).resolve().parent

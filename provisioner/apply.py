@@ -16,7 +16,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
 
-from provisioner.client import CreateOutcomeUnknown, FlowServiceClient
 from provisioner.connectors.postgres.payload import Payload
 from provisioner.dedupe import duplicates_to_delete
 from provisioner.errors import ApiError
@@ -24,6 +23,7 @@ from provisioner.model import POSTGRES_SPEC_ID, DesiredConnection
 from provisioner.observe import observe
 from provisioner.plan import Action, Plan, PlannedConnection, resolve_ambiguous
 from provisioner.progress import Progress
+from provisioner.remote.client import CreateOutcomeUnknown, FlowServiceClient
 
 MAX_CREATE_ATTEMPTS = 4
 log = logging.getLogger("provisioner.apply")

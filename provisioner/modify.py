@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from functools import partial
 
 from provisioner.apply import Status
-from provisioner.client import FlowServiceClient
 from provisioner.diff import PatchOp
 from provisioner.errors import ApiError
 from provisioner.plan import Action, PlannedConnection, PlannedDeletion, PlanOptions, plan_one
 from provisioner.progress import Progress
+from provisioner.remote.client import FlowServiceClient
 
 IN_USE_CODE = "FLOW-1418-400"
 OpsFor = Callable[[PlannedConnection], list[PatchOp]]

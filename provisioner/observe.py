@@ -6,10 +6,10 @@ import logging
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 
-from provisioner.client import FlowServiceClient
 from provisioner.errors import ApiError
 from provisioner.model import POSTGRES_SPEC_ID, RemoteConnection
 from provisioner.plan import ListingFailed, SandboxKey, Usage
+from provisioner.remote.client import FlowServiceClient
 
 log = logging.getLogger("provisioner.observe")
 

@@ -14,12 +14,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
 
-from provisioner.client import FlowServiceClient
 from provisioner.connectors.postgres.probe import probe_all
 from provisioner.connectors.postgres.targets import Target, TargetProblem, target_for
 from provisioner.errors import ApiError
 from provisioner.model import DesiredConnection, SecretRef
 from provisioner.plan import Action, Plan
+from provisioner.remote.client import FlowServiceClient
 
 
 class Status(StrEnum):

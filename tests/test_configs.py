@@ -39,11 +39,11 @@ def test_examples_plan_and_apply_against_the_emulator() -> None:
     import httpx
 
     from provisioner.apply import Status, apply_plan
-    from provisioner.client import Credentials, Endpoints, FlowServiceClient
     from provisioner.commands.remote import plan_for
     from provisioner.emulator import Emulator, EmulatorConfig
     from provisioner.plan import Action
     from provisioner.progress import Progress
+    from provisioner.remote.client import Credentials, Endpoints, FlowServiceClient
 
     desired = load_desired([str(CONFIGS)], Selection(), [])
     sandboxes = tuple(sorted({c.sandbox for c in desired}))

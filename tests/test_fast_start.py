@@ -26,7 +26,7 @@ json.dump({"code": code, "out": out.getvalue(), "err": err.getvalue(),
            "modules": sorted(sys.modules)}, sys.__stdout__)
 """
 
-NETWORK_AND_EMULATOR = {"httpx", "httpcore", "provisioner.client", "provisioner.emulator"}
+NETWORK_AND_EMULATOR = {"httpx", "httpcore", "provisioner.remote", "provisioner.emulator"}
 HEAVY = NETWORK_AND_EMULATOR | {"jsonschema", "jinja2", "yaml"}
 PLANNING = {
     "provisioner.plan",
@@ -62,11 +62,16 @@ def run(*argv: str) -> dict[str, object]:
 
 
 def loaded(result: dict[str, object]) -> set[str]:
-    """Top-level packages and the provisioner subpackages the run imported."""
+    """Every package and module the run imported, with each dotted prefix of a provisioner
+    module (so "provisioner.plan" is there when any module of the plan package loaded)."""
     modules = result["modules"]
     assert isinstance(modules, list)
     names = {m.split(".")[0] for m in modules}
-    return names | {".".join(m.split(".")[:2]) for m in modules if m.startswith("provisioner.")}
+    for module in modules:
+        if module.startswith("provisioner."):
+            parts = module.split(".")
+            names |= {".".join(parts[:n]) for n in range(2, len(parts) + 1)}
+    return names
 
 
 def test_help_imports_nothing_heavy() -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from provisioner.client import RemoteConnection
 from provisioner.errors import Location
 from provisioner.model import BasicAuth, DesiredConnection, SecretRef
 from provisioner.plan import make_plan
+from provisioner.remote.client import RemoteConnection
 
 ORG = "0123456789ABCDEF01234567@AdobeOrg"
 HERE = Location("m.yaml", 1, 1)

@@ -1,6 +1,6 @@
 """The forge's JSON API over httpx: one request at a time, errors that name what failed.
 
-The Flow Service client (`provisioner.client`) stays the only seam to Adobe; this is the
+The Flow Service client (`provisioner.remote.client`) stays the only seam to Adobe; this is the
 second, smaller one, to GitHub or GitLab. Tests hand it a transport or point it at a fake
 forge on a loopback socket. The token is registered with the redactor and only ever sent
 as a header, so no message, URL or log line can carry it.

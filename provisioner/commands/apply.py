@@ -7,7 +7,6 @@ from typing import TextIO
 
 from provisioner import planfile
 from provisioner.apply import ApplyResult, Status, apply_plan, settle_ambiguous
-from provisioner.client import FlowServiceClient
 from provisioner.commands import load_manifests
 from provisioner.commands.applied import failed, plan_problems, summarise
 from provisioner.commands.remote import RemoteOptions, connect, plan_for
@@ -20,9 +19,10 @@ from provisioner.model import DesiredConnection
 from provisioner.modify import apply_changes, not_started
 from provisioner.plan import Action, Plan, PlannedConnection, PlanOptions
 from provisioner.progress import Progress
+from provisioner.remote.client import FlowServiceClient
+from provisioner.remote.routing import refused_orgs
 from provisioner.report.jsonplan import desired_digest
 from provisioner.report.text import write_text
-from provisioner.routing import refused_orgs
 from provisioner.verify import Status as VerifyStatus
 from provisioner.verify import Verification, test_all
 

@@ -12,10 +12,10 @@ from provisioner.commands.remote import RemoteOptions, connect, plan_for
 from provisioner.manifests.selection import Selection
 from provisioner.plan import CREATE_ONLY, PlanOptions
 from provisioner.redact import scrub
+from provisioner.remote.routing import refused_orgs
 from provisioner.report.jsonplan import desired_digest, plan_document
 from provisioner.report.markdown import render_markdown
 from provisioner.report.text import write_text
-from provisioner.routing import refused_orgs
 
 
 def run(

@@ -1,6 +1,6 @@
 """What plan and apply share: credentials from the environment, the client, the plan.
 
-A run may span several IMS orgs: `connect` gives a router (provisioner/routing.py) that
+A run may span several IMS orgs: `connect` gives a router (provisioner/remote/routing.py) that
 sends each call through its org's own client, so everything below sees one client.
 """
 
@@ -10,13 +10,13 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
 from provisioner import DEFAULT_PARALLELISM
-from provisioner.client import Endpoints, FlowServiceClient, Pacer, build_http_client
 from provisioner.errors import UsageError
 from provisioner.manifests.selection import RemoteOptions
 from provisioner.model import DesiredConnection, Identity, PruneRule
 from provisioner.observe import observe, observe_usage
 from provisioner.plan import CREATE_ONLY, Plan, PlanOptions, Usage, make_plan
-from provisioner.routing import OrgClients, check_orgs
+from provisioner.remote.client import Endpoints, FlowServiceClient, Pacer, build_http_client
+from provisioner.remote.routing import OrgClients, check_orgs
 
 __all__ = ["DEFAULT_PARALLELISM", "RemoteOptions", "connect", "plan_for"]
 
@@ -37,7 +37,7 @@ def endpoints_from(environ: Mapping[str, str]) -> Endpoints:
 
 @contextmanager
 def connect(environ: Mapping[str, str], options: RemoteOptions) -> Iterator[FlowServiceClient]:
-    # A client per org, each with its own credential (provisioner/orgs.py), made when
+    # A client per org, each with its own credential (provisioner/remote/orgs.py), made when
     # plan_for's check sees the orgs; missing credentials are listed before any request.
     endpoints = endpoints_from(environ)
     with build_http_client(options.timeout, parallelism=options.parallelism) as http:

@@ -237,7 +237,7 @@ def config_from_args(args: argparse.Namespace, scopes: Sequence[Scope] = ()) -> 
 
 
 def org_suffix(org: str) -> str:
-    # provisioner/orgs.py's rule, repeated: this package imports nothing from the
+    # provisioner/remote/orgs.py's rule, repeated: this package imports nothing from the
     # provisioner (tests/emulator/test_emu_orgs.py checks the two agree).
     return re.sub(r"[^A-Z0-9]", "_", org.split("@", 1)[0].upper())
 

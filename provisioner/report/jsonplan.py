@@ -24,9 +24,9 @@ from provisioner import __version__
 from provisioner.connectors.postgres.payload import render_payload
 from provisioner.manifests.selection import Selection
 from provisioner.model import DesiredConnection
-from provisioner.orgs import plan_of_org
 from provisioner.plan import Plan, PlannedConnection, PlannedDeletion
 from provisioner.redact import SENSITIVE
+from provisioner.remote.orgs import plan_of_org
 
 # Raised only for a change that could break a reader (docs/versioning.md); adding a field
 # keeps it. schemas/plan.schema.json describes this version.
@@ -122,7 +122,7 @@ def plan_document(
             "unmanaged": sum(s.unmanaged for s in plan.sandboxes) - len(plan.deletions),
             "text": plan.summary(),
         },
-        # Per org, in order of first use: a run may span several (provisioner/orgs.py).
+        # Per org, in order of first use: a run may span several (provisioner/remote/orgs.py).
         "orgs": [_org_summary(plan, org) for org in dict.fromkeys(s.org for s in plan.sandboxes)],
         "sandboxes": [
             {

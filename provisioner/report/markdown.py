@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import html
 
-from provisioner.orgs import plan_of_org
 from provisioner.plan import (
     DELETE_SYMBOL,
     SYMBOLS,
@@ -19,6 +18,7 @@ from provisioner.plan import (
     PlannedDeletion,
     destination,
 )
+from provisioner.remote.orgs import plan_of_org
 from provisioner.report.text import describe, describe_deletion
 
 GITHUB_COMMENT_LIMIT = 65_536

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from provisioner.orgs import plan_of_org
 from provisioner.plan import (
     DELETE_SYMBOL,
     SYMBOLS,
@@ -14,6 +13,7 @@ from provisioner.plan import (
     PlannedDeletion,
     destination,
 )
+from provisioner.remote.orgs import plan_of_org
 
 _COLOURS = {
     Action.CREATE: "\033[32m",

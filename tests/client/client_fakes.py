@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, quote
 
 import httpx
 
-from provisioner.client import Credentials, Endpoints, FlowServiceClient
+from provisioner.remote.client import Credentials, Endpoints, FlowServiceClient
 
 CLIENT_ID = "test-client-id"
 CLIENT_SECRET = "p8e-Cl1ent-S3cret-value"

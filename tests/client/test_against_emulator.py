@@ -7,15 +7,15 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from provisioner.client import (
+from provisioner.emulator import POSTGRES_SPEC_ID, Emulator, EmulatorConfig
+from provisioner.errors import ApiError, AuthError
+from provisioner.remote.client import (
     CreateOutcomeUnknown,
     Credentials,
     Endpoints,
     FlowServiceClient,
 )
-from provisioner.emulator import POSTGRES_SPEC_ID, Emulator, EmulatorConfig
-from provisioner.errors import ApiError, AuthError
-from provisioner.retry import RetryPolicy
+from provisioner.remote.retry import RetryPolicy
 
 from .client_fakes import FakeClock
 

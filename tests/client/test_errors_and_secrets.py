@@ -6,9 +6,9 @@ import logging
 import httpx
 import pytest
 
-from provisioner.client import CreateOutcomeUnknown
 from provisioner.errors import ApiError, AuthError
 from provisioner.redact import register_secret
+from provisioner.remote.client import CreateOutcomeUnknown
 
 from .client_fakes import CLIENT_SECRET, FLOW, IMS, ORG, SPEC_ID, FakeAdobe, FakeClock, flow_error
 

@@ -5,7 +5,7 @@ import ssl
 
 import httpx
 
-from provisioner.client import build_http_client
+from provisioner.remote.client import build_http_client
 
 from .client_fakes import CLIENT_ID, ORG, SPEC_ID, FakeAdobe
 

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from provisioner.client.pacing import FLOOR, Pacer, Slot
 from provisioner.emulator.config import Faults
 from provisioner.emulator.ratelimit import RateLimiter
-from provisioner.retry import RetryPolicy
+from provisioner.remote.client.pacing import FLOOR, Pacer, Slot
+from provisioner.remote.retry import RetryPolicy
 
 
 class Ticks:

@@ -5,8 +5,8 @@ import dataclasses
 import httpx
 import pytest
 
-from provisioner.client import RemoteConnection
 from provisioner.errors import ApiError
+from provisioner.remote.client import RemoteConnection
 
 from .client_fakes import CLIENT_ID, FLOW, ORG, SPEC_ID, FakeAdobe
 

@@ -5,9 +5,9 @@ import random
 import httpx
 import pytest
 
-from provisioner.client import CreateOutcomeUnknown, FlowServiceClient, Pacer
 from provisioner.errors import ApiError
-from provisioner.retry import RetryPolicy
+from provisioner.remote.client import CreateOutcomeUnknown, FlowServiceClient, Pacer
+from provisioner.remote.retry import RetryPolicy
 
 from .client_fakes import FLOW, ORG, SPEC_ID, FakeAdobe, FakeClock, flow_error, gateway_error
 

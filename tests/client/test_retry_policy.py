@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from provisioner.retry import RetryPolicy, parse_retry_after
+from provisioner.remote.retry import RetryPolicy, parse_retry_after
 
 NOW = 1_700_000_000.0
 

@@ -7,9 +7,9 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 
-from provisioner.auth_token import renew_margin
-from provisioner.client import Credentials
 from provisioner.errors import ApiError, AuthError
+from provisioner.remote.client import Credentials
+from provisioner.remote.ims import renew_margin
 
 from .client_fakes import CLIENT_ID, CLIENT_SECRET, IMS, ORG, SPEC_ID, FakeAdobe, FakeClock
 

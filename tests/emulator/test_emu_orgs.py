@@ -14,7 +14,7 @@ import pytest
 
 from provisioner.emulator import Emulator, EmulatorConfig
 from provisioner.emulator.cli import banner, build_parser, config_from_args, org_suffix
-from provisioner.orgs import org_suffix as provision_org_suffix
+from provisioner.remote.orgs import org_suffix as provision_org_suffix
 
 from .emu_helpers import BASE, FLOW
 

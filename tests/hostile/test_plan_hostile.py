@@ -173,8 +173,8 @@ def test_a_valid_plan_against_the_fake_api_succeeds(
 def test_the_page_cap_error_names_method_and_url(
     tmp_path: Path, use_api: Callable[[Handler], Api]
 ) -> None:
-    from provisioner.client import Credentials, Endpoints, FlowServiceClient
     from provisioner.errors import ApiError
+    from provisioner.remote.client import Credentials, Endpoints, FlowServiceClient
 
     api = Api(_endless)
     client = FlowServiceClient(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from provisioner.client import RemoteConnection
 from provisioner.errors import Location
 from provisioner.model import (
     POSTGRES_SPEC_ID,
@@ -13,6 +12,7 @@ from provisioner.model import (
     DesiredConnection,
     SecretRef,
 )
+from provisioner.remote.client import RemoteConnection
 
 ORG = "0123456789ABCDEF01234567@AdobeOrg"
 

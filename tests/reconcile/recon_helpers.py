@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 from provisioner import cli
-from provisioner.client import Credentials, Endpoints, FlowServiceClient
 from provisioner.emulator import POSTGRES_SPEC_ID, Emulator, RunningServer
+from provisioner.remote.client import Credentials, Endpoints, FlowServiceClient
 
 ORG = "0123456789ABCDEF01234567@AdobeOrg"
 SANDBOXES = ("prod", "dev", "prod-aws")

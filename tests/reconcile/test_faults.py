@@ -19,7 +19,6 @@ import httpx
 import pytest
 
 from provisioner.apply import Status, apply_plan
-from provisioner.client import Credentials, Endpoints, FlowServiceClient
 from provisioner.commands import load_desired
 from provisioner.connectors.postgres.payload import render_payload
 from provisioner.emulator import Emulator, EmulatorConfig, Faults, serve
@@ -28,7 +27,8 @@ from provisioner.manifests.selection import Selection
 from provisioner.observe import observe
 from provisioner.plan import Action, make_plan
 from provisioner.progress import Progress
-from provisioner.retry import RetryPolicy
+from provisioner.remote.client import Credentials, Endpoints, FlowServiceClient
+from provisioner.remote.retry import RetryPolicy
 
 from .recon_helpers import ORG, create_remote, point_at, run_cli, sent_payload, stored
 

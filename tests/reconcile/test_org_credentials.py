@@ -1,4 +1,4 @@
-"""provisioner/orgs.py with literal values: which variables each org's credential comes
+"""provisioner/remote/orgs.py with literal values: which variables each org's credential comes
 from, every problem at once, messages naming the org's own variables, the plan cut per org."""
 
 from __future__ import annotations
@@ -8,7 +8,8 @@ import dataclasses
 import pytest
 
 from provisioner.errors import UsageError
-from provisioner.orgs import (
+from provisioner.plan import Action, make_plan
+from provisioner.remote.orgs import (
     OrgCredential,
     for_org,
     org_variables,
@@ -16,7 +17,6 @@ from provisioner.orgs import (
     plan_of_org,
     resolve,
 )
-from provisioner.plan import Action, make_plan
 
 from .plan_literals import ORG, desired, remote
 

@@ -1,4 +1,4 @@
-"""The router (provisioner/routing.py) stands in for one client: it must route every
+"""The router (provisioner/remote/routing.py) stands in for one client: it must route every
 public method of FlowServiceClient, or a new one would run without a transport."""
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ import inspect
 import httpx
 import pytest
 
-from provisioner.client import Endpoints, FlowServiceClient
 from provisioner.errors import ApiError, UsageError
-from provisioner.routing import OrgClients, refused_orgs
+from provisioner.remote.client import Endpoints, FlowServiceClient
+from provisioner.remote.routing import OrgClients, refused_orgs
 
 ORG = "0123456789ABCDEF01234567@AdobeOrg"
 

@@ -1,5 +1,5 @@
 """Several orgs in one run, over the emulator on a real loopback socket: each org with its
-own credential (provisioner/orgs.py), plans and summaries grouped by org, and an org whose
+own credential (provisioner/remote/orgs.py), plans and summaries grouped by org, and an org whose
 credential is wrong failing alone."""
 
 from __future__ import annotations

@@ -60,7 +60,9 @@ def test_the_wheel_is_versioned_and_holds_every_data_file(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     for name in schemas.ALL:
         assert f"provisioner/schemas/{name}" in names
-    templates = {p.name for p in (ROOT / "provisioner" / "connectors" / "postgres" / "templates").iterdir()}
+    templates = {
+        p.name for p in (ROOT / "provisioner" / "connectors" / "postgres" / "templates").iterdir()
+    }
     assert {f"provisioner/connectors/postgres/templates/{t}" for t in templates} <= names
     assert "provisioner/py.typed" in names and "provisioner/ci/github.py" in names
     assert not [n for n in names if n.startswith("tests/") or "__pycache__" in n]

@@ -20,7 +20,6 @@ from pathlib import Path
 import httpx
 
 from provisioner.apply import ApplyResult, apply_plan
-from provisioner.client import Credentials, Endpoints, FlowServiceClient
 from provisioner.commands import load_desired
 from provisioner.commands.remote import plan_for
 from provisioner.connectors.postgres.payload import render_payload
@@ -30,7 +29,8 @@ from provisioner.manifests.selection import Selection
 from provisioner.model import DesiredConnection
 from provisioner.plan import Action, Plan
 from provisioner.progress import Progress
-from provisioner.retry import RetryPolicy
+from provisioner.remote.client import Credentials, Endpoints, FlowServiceClient
+from provisioner.remote.retry import RetryPolicy
 
 ORG = "0123456789ABCDEF01234567@AdobeOrg"
 FULL = os.environ.get("PROVISION_SOAK") == "1"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from provisioner.client import RemoteConnection
 from provisioner.dedupe import duplicates_to_delete, winner
+from provisioner.remote.client import RemoteConnection
 
 
 def remote(id_: str, name: str, created_at: int | None) -> RemoteConnection:
@@ -41,12 +41,12 @@ def test_apply_waits_out_a_concurrent_race_but_not_an_old_ambiguity() -> None:
     import httpx
 
     from provisioner.apply import settle_ambiguous
-    from provisioner.client import Credentials, Endpoints, FlowServiceClient
     from provisioner.emulator import Emulator, EmulatorConfig
     from provisioner.errors import Location
     from provisioner.model import BasicAuth, DesiredConnection, SecretRef
     from provisioner.observe import observe
     from provisioner.plan import Action, make_plan
+    from provisioner.remote.client import Credentials, Endpoints, FlowServiceClient
 
     org = "0123456789ABCDEF01234567@AdobeOrg"
     emulator = Emulator(EmulatorConfig(sandboxes=("prod",)))

@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 
 from provisioner.apply import Status
-from provisioner.client import FlowServiceClient, build_http_client
 from provisioner.emulator import Emulator, EmulatorConfig, Faults, serve
+from provisioner.remote.client import FlowServiceClient, build_http_client
 
 from .soak import (
     CONNECTIONS,

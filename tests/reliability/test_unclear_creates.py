@@ -16,8 +16,13 @@ import httpx
 import pytest
 
 from provisioner.apply import create_one
-from provisioner.client import CreateOutcomeUnknown, Credentials, Endpoints, FlowServiceClient
 from provisioner.model import POSTGRES_SPEC_ID
+from provisioner.remote.client import (
+    CreateOutcomeUnknown,
+    Credentials,
+    Endpoints,
+    FlowServiceClient,
+)
 
 from .soak import desired_from, write_manifest
 

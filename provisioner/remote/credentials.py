@@ -14,9 +14,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from provisioner.client import FlowServiceClient
 from provisioner.errors import ApiError, AuthError, CredentialError
 from provisioner.model import POSTGRES_SPEC_ID, DesiredConnection
+from provisioner.remote.client import FlowServiceClient
 
 _GATEWAY_CODE = re.compile(r"^\d{6}$")
 # The gateway's API-key refusals: x-api-key is AEP_CLIENT_ID.

@@ -16,8 +16,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from provisioner.auth_token import AccessToken, TokenCache
-from provisioner.client.failures import (
+from provisioner.remote.client.failures import (
     Call,
     Kind,
     clean,
@@ -27,10 +26,11 @@ from provisioner.client.failures import (
     transport_text,
     unknown_outcome,
 )
-from provisioner.client.pacing import Pacer
-from provisioner.retry import RETRYABLE_STATUSES, RetryPolicy
+from provisioner.remote.client.pacing import Pacer
+from provisioner.remote.ims import AccessToken, TokenCache
+from provisioner.remote.retry import RETRYABLE_STATUSES, RetryPolicy
 
-# The logger keeps the package's name: pipelines and tests filter on "provisioner.client".
+# The logger keeps the name it had before the client moved: pipelines filter on it.
 log = logging.getLogger("provisioner.client")
 
 FLOW_SERVICE_PATH = "/data/foundation/flowservice"

@@ -1,7 +1,7 @@
 """One Flow Service client per IMS org, behind the one-client interface.
 
 Every Flow Service call names its org first, so the router sends it through that org's own
-client: its credential, token and API key (provisioner/orgs.py says which variables). The
+client: its credential, token and API key (provisioner/remote/orgs.py says which variables). The
 stages (observe, apply, dedupe) take it as they take one client and need not know.
 
 `check_each_org` runs the credential check per org before anything is listed. With one org
@@ -19,18 +19,18 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 
-from provisioner import wire
-from provisioner.access import check_access
-from provisioner.client import (
+from provisioner.errors import ApiError, CredentialError
+from provisioner.model import ConnectionTest, DesiredConnection
+from provisioner.remote import decode as wire
+from provisioner.remote.client import (
     CreatedConnection,
     Credentials,
     FlowServiceClient,
     Pacer,
     RemoteConnection,
 )
-from provisioner.errors import ApiError, CredentialError
-from provisioner.model import ConnectionTest, DesiredConnection
-from provisioner.orgs import DEFAULT_PAIR, OrgCredential, for_org, orgs_in, resolve
+from provisioner.remote.credentials import check_access
+from provisioner.remote.orgs import DEFAULT_PAIR, OrgCredential, for_org, orgs_in, resolve
 
 
 class OrgClients(FlowServiceClient):

@@ -14,9 +14,9 @@ from typing import Literal
 
 import httpx
 
-from provisioner import wire
 from provisioner.errors import ApiError
 from provisioner.redact import scrub
+from provisioner.remote import decode as wire
 
 _MAX_DETAIL = 300
 _FLOW_CODE = re.compile(r"FLOW-\d+-\d+")

@@ -18,10 +18,11 @@ from urllib.parse import quote
 
 import httpx
 
-from provisioner import wire
-from provisioner.auth_token import Credentials
-from provisioner.client import pagination
-from provisioner.client.failures import (
+from provisioner.model import ConnectionTest, CreatedConnection, RemoteConnection
+from provisioner.redact import register_secret
+from provisioner.remote import decode as wire
+from provisioner.remote.client import pagination
+from provisioner.remote.client.failures import (
     Call,
     CreateOutcomeUnknown,
     clean,
@@ -29,12 +30,16 @@ from provisioner.client.failures import (
     malformed,
     secrets_of,
 )
-from provisioner.client.pacing import Pacer
-from provisioner.client.token import fetch_token
-from provisioner.client.transport import DEFAULT_ENDPOINTS, DEFAULT_RETRY, Endpoints, Transport
-from provisioner.model import ConnectionTest, CreatedConnection, RemoteConnection
-from provisioner.redact import register_secret
-from provisioner.retry import RetryPolicy
+from provisioner.remote.client.pacing import Pacer
+from provisioner.remote.client.token import fetch_token
+from provisioner.remote.client.transport import (
+    DEFAULT_ENDPOINTS,
+    DEFAULT_RETRY,
+    Endpoints,
+    Transport,
+)
+from provisioner.remote.ims import Credentials
+from provisioner.remote.retry import RetryPolicy
 
 T = TypeVar("T")
 

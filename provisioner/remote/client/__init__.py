@@ -20,12 +20,12 @@ The package is cut along its seams:
 
 from __future__ import annotations
 
-from provisioner.auth_token import DEFAULT_SCOPES, Credentials
-from provisioner.client.failures import CreateOutcomeUnknown
-from provisioner.client.flowservice import FlowServiceClient
-from provisioner.client.pacing import Pacer
-from provisioner.client.transport import Endpoints, build_http_client
 from provisioner.model import CreatedConnection, RemoteConnection
+from provisioner.remote.client.failures import CreateOutcomeUnknown
+from provisioner.remote.client.flowservice import FlowServiceClient
+from provisioner.remote.client.pacing import Pacer
+from provisioner.remote.client.transport import Endpoints, build_http_client
+from provisioner.remote.ims import DEFAULT_SCOPES, Credentials
 
 __all__ = [
     "DEFAULT_SCOPES",

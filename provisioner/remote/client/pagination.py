@@ -12,10 +12,10 @@ from dataclasses import replace
 from typing import TypeVar
 from urllib.parse import urlsplit
 
-from provisioner import wire
-from provisioner.client.failures import Call, malformed
-from provisioner.client.transport import Transport
 from provisioner.errors import ApiError
+from provisioner.remote import decode as wire
+from provisioner.remote.client.failures import Call, malformed
+from provisioner.remote.client.transport import Transport
 
 T = TypeVar("T")
 

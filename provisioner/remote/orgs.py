@@ -21,10 +21,10 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from provisioner.auth_token import DEFAULT_SCOPES, Credentials
 from provisioner.errors import UsageError
 from provisioner.model import DesiredConnection
 from provisioner.plan import Plan
+from provisioner.remote.ims import DEFAULT_SCOPES, Credentials
 
 DEFAULT_PAIR = ("AEP_CLIENT_ID", "AEP_CLIENT_SECRET")
 

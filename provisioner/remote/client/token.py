@@ -7,9 +7,9 @@ is the one place that sends the request. The transport's retry rules for kind "t
 
 from __future__ import annotations
 
-from provisioner.auth_token import AccessToken, Credentials, parse_token_response, token_form
-from provisioner.client.failures import Call
-from provisioner.client.transport import Endpoints, Transport
+from provisioner.remote.client.failures import Call
+from provisioner.remote.client.transport import Endpoints, Transport
+from provisioner.remote.ims import AccessToken, Credentials, parse_token_response, token_form
 
 
 def fetch_token(

@@ -1,0 +1,1 @@
+"""Remote: the Flow Service client, IMS tokens, retries, pacing, orgs and routing."""
