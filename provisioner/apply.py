@@ -20,8 +20,8 @@ from provisioner.connectors.postgres.payload import Payload
 from provisioner.dedupe import duplicates_to_delete
 from provisioner.errors import ApiError
 from provisioner.model import POSTGRES_SPEC_ID, DesiredConnection
-from provisioner.observe import observe
-from provisioner.plan import Action, Plan, PlannedConnection, resolve_ambiguous
+from provisioner.plan.make import Action, Plan, PlannedConnection, resolve_ambiguous
+from provisioner.plan.observe import observe
 from provisioner.progress import Progress
 from provisioner.remote.client import CreateOutcomeUnknown, FlowServiceClient
 

@@ -85,7 +85,7 @@ def _dispatch(argv: list[str]) -> int:
 
     if args.command == "plan":
         from provisioner.commands import plan
-        from provisioner.plan import PlanOptions
+        from provisioner.plan.make import PlanOptions
 
         return plan.run(
             args.paths,

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # imported when used: building the parser must stay cheap (--help)
     from pathlib import Path
 
-    from provisioner.plan import PlanOptions
+    from provisioner.plan.make import PlanOptions
 
 
 def _path(text: str) -> Path:
@@ -52,7 +52,7 @@ def add_lifecycle(parser: argparse.ArgumentParser) -> None:
 def lifecycle_options(args: argparse.Namespace) -> PlanOptions | None:
     if not (args.no_update or args.rotate_secrets or args.prune):
         return None
-    from provisioner.plan import PlanOptions
+    from provisioner.plan.make import PlanOptions
 
     return PlanOptions(update=not args.no_update, rotate=args.rotate_secrets, prune=args.prune)
 

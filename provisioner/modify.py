@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from functools import partial
 
 from provisioner.apply import Status
-from provisioner.diff import PatchOp
 from provisioner.errors import ApiError
-from provisioner.plan import Action, PlannedConnection, PlannedDeletion, PlanOptions, plan_one
+from provisioner.plan.diff import PatchOp
+from provisioner.plan.make import Action, PlannedConnection, PlannedDeletion, PlanOptions, plan_one
 from provisioner.progress import Progress
 from provisioner.remote.client import FlowServiceClient
 

@@ -18,7 +18,7 @@ from provisioner.connectors.postgres.probe import probe_all
 from provisioner.connectors.postgres.targets import Target, TargetProblem, target_for
 from provisioner.errors import ApiError
 from provisioner.model import DesiredConnection, SecretRef
-from provisioner.plan import Action, Plan
+from provisioner.plan.make import Action, Plan
 from provisioner.remote.client import FlowServiceClient
 
 

@@ -41,7 +41,7 @@ def test_examples_plan_and_apply_against_the_emulator() -> None:
     from provisioner.apply import Status, apply_plan
     from provisioner.commands.remote import plan_for
     from provisioner.emulator import Emulator, EmulatorConfig
-    from provisioner.plan import Action
+    from provisioner.plan.make import Action
     from provisioner.progress import Progress
     from provisioner.remote.client import Credentials, Endpoints, FlowServiceClient
 

@@ -29,8 +29,8 @@ json.dump({"code": code, "out": out.getvalue(), "err": err.getvalue(),
 NETWORK_AND_EMULATOR = {"httpx", "httpcore", "provisioner.remote", "provisioner.emulator"}
 HEAVY = NETWORK_AND_EMULATOR | {"jsonschema", "jinja2", "yaml"}
 PLANNING = {
-    "provisioner.plan",
-    "provisioner.diff",
+    "provisioner.plan.make",
+    "provisioner.plan.diff",
     "provisioner.manifests.ownership",
     "provisioner.report",
 }
@@ -63,7 +63,7 @@ def run(*argv: str) -> dict[str, object]:
 
 def loaded(result: dict[str, object]) -> set[str]:
     """Every package and module the run imported, with each dotted prefix of a provisioner
-    module (so "provisioner.plan" is there when any module of the plan package loaded)."""
+    module (so "provisioner.plan.make" is there when any module of the plan package loaded)."""
     modules = result["modules"]
     assert isinstance(modules, list)
     names = {m.split(".")[0] for m in modules}

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from provisioner.errors import Location
 from provisioner.model import BasicAuth, DesiredConnection, SecretRef
-from provisioner.plan import make_plan
+from provisioner.plan.make import make_plan
 from provisioner.remote.client import RemoteConnection
 
 ORG = "0123456789ABCDEF01234567@AdobeOrg"

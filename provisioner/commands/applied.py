@@ -11,7 +11,7 @@ from typing import TextIO
 
 from provisioner.apply import ApplyResult, Status
 from provisioner.modify import ChangeOutcome
-from provisioner.plan import Action, Plan
+from provisioner.plan.make import Action, Plan
 from provisioner.redact import scrub
 
 

@@ -5,19 +5,19 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from provisioner import planfile
 from provisioner.apply import ApplyResult, Status, apply_plan, settle_ambiguous
 from provisioner.commands import load_manifests
 from provisioner.commands.applied import failed, plan_problems, summarise
 from provisioner.commands.remote import RemoteOptions, connect, plan_for
 from provisioner.connectors.postgres.payload import Payload, render_payload
-from provisioner.diff import PatchOp
 from provisioner.errors import PlanFileError, ProvisionError, UsageError
 from provisioner.manifests.secrets import SecretResolver
 from provisioner.manifests.selection import Selection
 from provisioner.model import DesiredConnection
 from provisioner.modify import apply_changes, not_started
-from provisioner.plan import Action, Plan, PlannedConnection, PlanOptions
+from provisioner.plan import planfile
+from provisioner.plan.diff import PatchOp
+from provisioner.plan.make import Action, Plan, PlannedConnection, PlanOptions
 from provisioner.progress import Progress
 from provisioner.remote.client import FlowServiceClient
 from provisioner.remote.routing import refused_orgs

@@ -17,8 +17,8 @@ from provisioner.manifests.from_remote import build_manifest, clouds_of
 from provisioner.manifests.load import load_documents
 from provisioner.manifests.validate import desired_connections
 from provisioner.model import Cloud, RemoteConnection
-from provisioner.observe import observe
-from provisioner.plan import ListingFailed
+from provisioner.plan.make import ListingFailed
+from provisioner.plan.observe import observe
 
 _ORG = re.compile(r"[0-9A-Fa-f]{24}@AdobeOrg")
 _SANDBOX = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,254}[a-z0-9])?")

@@ -6,11 +6,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from provisioner import planfile
 from provisioner.commands import load_manifests
 from provisioner.commands.remote import RemoteOptions, connect, plan_for
 from provisioner.manifests.selection import Selection
-from provisioner.plan import CREATE_ONLY, PlanOptions
+from provisioner.plan import planfile
+from provisioner.plan.make import CREATE_ONLY, PlanOptions
 from provisioner.redact import scrub
 from provisioner.remote.routing import refused_orgs
 from provisioner.report.jsonplan import desired_digest, plan_document

@@ -13,8 +13,8 @@ from provisioner import DEFAULT_PARALLELISM
 from provisioner.errors import UsageError
 from provisioner.manifests.selection import RemoteOptions
 from provisioner.model import DesiredConnection, Identity, PruneRule
-from provisioner.observe import observe, observe_usage
-from provisioner.plan import CREATE_ONLY, Plan, PlanOptions, Usage, make_plan
+from provisioner.plan.make import CREATE_ONLY, Plan, PlanOptions, Usage, make_plan
+from provisioner.plan.observe import observe, observe_usage
 from provisioner.remote.client import Endpoints, FlowServiceClient, Pacer, build_http_client
 from provisioner.remote.routing import OrgClients, check_orgs
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from provisioner.errors import UsageError
 from provisioner.model import DesiredConnection
-from provisioner.plan import Plan
+from provisioner.plan.make import Plan
 from provisioner.remote.ims import DEFAULT_SCOPES, Credentials
 
 DEFAULT_PAIR = ("AEP_CLIENT_ID", "AEP_CLIENT_SECRET")

@@ -24,7 +24,7 @@ from provisioner import __version__
 from provisioner.connectors.postgres.payload import render_payload
 from provisioner.manifests.selection import Selection
 from provisioner.model import DesiredConnection
-from provisioner.plan import Plan, PlannedConnection, PlannedDeletion
+from provisioner.plan.make import Plan, PlannedConnection, PlannedDeletion
 from provisioner.redact import SENSITIVE
 from provisioner.remote.orgs import plan_of_org
 

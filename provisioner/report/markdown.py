@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 
-from provisioner.plan import (
+from provisioner.plan.make import (
     DELETE_SYMBOL,
     SYMBOLS,
     Action,

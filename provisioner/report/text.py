@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from provisioner.plan import (
+from provisioner.plan.make import (
     DELETE_SYMBOL,
     SYMBOLS,
     Action,

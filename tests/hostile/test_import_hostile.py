@@ -18,11 +18,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from provisioner.commands import remote as remote_commands
-from provisioner.diff import drift_between
 from provisioner.manifests.from_remote import build_manifest
 from provisioner.manifests.load import load_documents
 from provisioner.manifests.validate import desired_connections
 from provisioner.model import POSTGRES_SPEC_ID, RemoteConnection
+from provisioner.plan.diff import drift_between
 
 from .hostile import FUZZ, check, run_cli
 from .test_fuzz_manifests import HOSTILE_STRINGS, TEMPLATES

@@ -24,8 +24,8 @@ from provisioner.connectors.postgres.payload import render_payload
 from provisioner.emulator import Emulator, EmulatorConfig, Faults, serve
 from provisioner.manifests.secrets import SecretResolver
 from provisioner.manifests.selection import Selection
-from provisioner.observe import observe
-from provisioner.plan import Action, make_plan
+from provisioner.plan.make import Action, make_plan
+from provisioner.plan.observe import observe
 from provisioner.progress import Progress
 from provisioner.remote.client import Credentials, Endpoints, FlowServiceClient
 from provisioner.remote.retry import RetryPolicy

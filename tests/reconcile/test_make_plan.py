@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from provisioner.errors import Location
 from provisioner.model import PruneRule
-from provisioner.plan import (
+from provisioner.plan.make import (
     Action,
     Drift,
     ListingFailed,

@@ -8,7 +8,7 @@ import dataclasses
 import pytest
 
 from provisioner.errors import UsageError
-from provisioner.plan import Action, make_plan
+from provisioner.plan.make import Action, make_plan
 from provisioner.remote.orgs import (
     OrgCredential,
     for_org,

@@ -27,7 +27,7 @@ from provisioner.emulator import Emulator
 from provisioner.manifests.secrets import SecretResolver
 from provisioner.manifests.selection import Selection
 from provisioner.model import DesiredConnection
-from provisioner.plan import Action, Plan
+from provisioner.plan.make import Action, Plan
 from provisioner.progress import Progress
 from provisioner.remote.client import Credentials, Endpoints, FlowServiceClient
 from provisioner.remote.retry import RetryPolicy

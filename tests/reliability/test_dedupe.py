@@ -44,8 +44,8 @@ def test_apply_waits_out_a_concurrent_race_but_not_an_old_ambiguity() -> None:
     from provisioner.emulator import Emulator, EmulatorConfig
     from provisioner.errors import Location
     from provisioner.model import BasicAuth, DesiredConnection, SecretRef
-    from provisioner.observe import observe
-    from provisioner.plan import Action, make_plan
+    from provisioner.plan.make import Action, make_plan
+    from provisioner.plan.observe import observe
     from provisioner.remote.client import Credentials, Endpoints, FlowServiceClient
 
     org = "0123456789ABCDEF01234567@AdobeOrg"

@@ -19,7 +19,7 @@ from provisioner.connectors.postgres.payload import render_payload
 from provisioner.emulator import Emulator, EmulatorConfig, Faults
 from provisioner.manifests.secrets import SecretResolver
 from provisioner.modify import apply_changes
-from provisioner.plan import PlanOptions
+from provisioner.plan.make import PlanOptions
 from provisioner.progress import Progress
 
 from .soak import FULL, SECRET_ENV, SEEDS, client_for, desired_from, write_manifest

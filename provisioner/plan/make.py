@@ -15,15 +15,6 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from provisioner.connectors.postgres.payload import SecretLookup, render_payload
-from provisioner.diff import (
-    Drift,
-    PatchOp,
-    drift_between,
-    not_in_place,
-    readable_fields,
-    rotate_ops,
-    update_ops,
-)
 from provisioner.manifests.ownership import owner
 from provisioner.model import (
     BasicAuth,
@@ -32,6 +23,15 @@ from provisioner.model import (
     Identity,
     PruneRule,
     RemoteConnection,
+)
+from provisioner.plan.diff import (
+    Drift,
+    PatchOp,
+    drift_between,
+    not_in_place,
+    readable_fields,
+    rotate_ops,
+    update_ops,
 )
 
 __all__ = ["Drift", "drift_between", "make_plan", "readable_fields"]

@@ -11,7 +11,7 @@ from typing import Any
 
 from provisioner.errors import PlanFileError
 from provisioner.manifests.selection import Selection
-from provisioner.plan import Action, Plan, PlanOptions
+from provisioner.plan.make import Action, Plan, PlanOptions
 from provisioner.report.jsonplan import FORMAT_VERSION, READABLE_VERSIONS
 
 

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from provisioner.errors import ApiError
 from provisioner.model import POSTGRES_SPEC_ID, RemoteConnection
-from provisioner.plan import ListingFailed, SandboxKey, Usage
+from provisioner.plan.make import ListingFailed, SandboxKey, Usage
 from provisioner.remote.client import FlowServiceClient
 
 log = logging.getLogger("provisioner.observe")
