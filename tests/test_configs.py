@@ -38,11 +38,11 @@ def test_examples_cover_both_clouds_and_auth_types() -> None:
 def test_examples_plan_and_apply_against_the_emulator() -> None:
     import httpx
 
-    from provisioner.apply import Status, apply_plan
+    from provisioner.apply.create import Status, apply_plan
+    from provisioner.apply.progress import Progress
     from provisioner.commands.remote import plan_for
     from provisioner.emulator import Emulator, EmulatorConfig
     from provisioner.plan.make import Action
-    from provisioner.progress import Progress
     from provisioner.remote.client import Credentials, Endpoints, FlowServiceClient
 
     desired = load_desired([str(CONFIGS)], Selection(), [])

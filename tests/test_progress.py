@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from provisioner.progress import Progress
+from provisioner.apply.progress import Progress
 
 
 def test_ci_lines_every_tenth_with_the_rate() -> None:

@@ -5,22 +5,22 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from provisioner.apply import ApplyResult, Status, apply_plan, settle_ambiguous
+from provisioner.apply.change import apply_changes, not_started
+from provisioner.apply.create import ApplyResult, Status, apply_plan, settle_ambiguous
+from provisioner.apply.progress import Progress
 from provisioner.commands import load_manifests
-from provisioner.commands.applied import failed, plan_problems, summarise
 from provisioner.commands.remote import RemoteOptions, connect, plan_for
 from provisioner.connectors.postgres.payload import Payload, render_payload
 from provisioner.errors import PlanFileError, ProvisionError, UsageError
 from provisioner.manifests.secrets import SecretResolver
 from provisioner.manifests.selection import Selection
 from provisioner.model import DesiredConnection
-from provisioner.modify import apply_changes, not_started
 from provisioner.plan import planfile
 from provisioner.plan.diff import PatchOp
 from provisioner.plan.make import Action, Plan, PlannedConnection, PlanOptions
-from provisioner.progress import Progress
 from provisioner.remote.client import FlowServiceClient
 from provisioner.remote.routing import refused_orgs
+from provisioner.report.applied import failed, plan_problems, summarise
 from provisioner.report.jsonplan import desired_digest
 from provisioner.report.text import write_text
 from provisioner.verify import Status as VerifyStatus

@@ -18,7 +18,8 @@ from typing import Any
 import httpx
 import pytest
 
-from provisioner.apply import Status, apply_plan
+from provisioner.apply.create import Status, apply_plan
+from provisioner.apply.progress import Progress
 from provisioner.commands import load_desired
 from provisioner.connectors.postgres.payload import render_payload
 from provisioner.emulator import Emulator, EmulatorConfig, Faults, serve
@@ -26,7 +27,6 @@ from provisioner.manifests.secrets import SecretResolver
 from provisioner.manifests.selection import Selection
 from provisioner.plan.make import Action, make_plan
 from provisioner.plan.observe import observe
-from provisioner.progress import Progress
 from provisioner.remote.client import Credentials, Endpoints, FlowServiceClient
 from provisioner.remote.retry import RetryPolicy
 

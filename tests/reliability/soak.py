@@ -19,7 +19,8 @@ from pathlib import Path
 
 import httpx
 
-from provisioner.apply import ApplyResult, apply_plan
+from provisioner.apply.create import ApplyResult, apply_plan
+from provisioner.apply.progress import Progress
 from provisioner.commands import load_desired
 from provisioner.commands.remote import plan_for
 from provisioner.connectors.postgres.payload import render_payload
@@ -28,7 +29,6 @@ from provisioner.manifests.secrets import SecretResolver
 from provisioner.manifests.selection import Selection
 from provisioner.model import DesiredConnection
 from provisioner.plan.make import Action, Plan
-from provisioner.progress import Progress
 from provisioner.remote.client import Credentials, Endpoints, FlowServiceClient
 from provisioner.remote.retry import RetryPolicy
 

@@ -2,7 +2,7 @@
 
 Real processes over a real loopback socket, with latency wide enough (100 ms a request,
 ten rounds of creates) that their plans overlap even when the processes start unevenly: every
-process sees the names absent and creates them, then settles the race (provisioner/dedupe.py).
+process sees the names absent and creates them, then settles the race (provisioner/apply/settle.py).
 """
 
 from __future__ import annotations

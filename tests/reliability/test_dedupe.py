@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from provisioner.dedupe import duplicates_to_delete, winner
+from provisioner.apply.settle import duplicates_to_delete, winner
 from provisioner.remote.client import RemoteConnection
 
 
@@ -40,7 +40,7 @@ def test_apply_waits_out_a_concurrent_race_but_not_an_old_ambiguity() -> None:
 
     import httpx
 
-    from provisioner.apply import settle_ambiguous
+    from provisioner.apply.create import settle_ambiguous
     from provisioner.emulator import Emulator, EmulatorConfig
     from provisioner.errors import Location
     from provisioner.model import BasicAuth, DesiredConnection, SecretRef

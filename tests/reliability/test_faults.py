@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from provisioner.apply import Status
+from provisioner.apply.create import Status
 from provisioner.emulator import Emulator, EmulatorConfig, Faults, serve
 from provisioner.remote.client import FlowServiceClient, build_http_client
 

@@ -13,14 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from provisioner.apply import Status, apply_plan
+from provisioner.apply.change import apply_changes
+from provisioner.apply.create import Status, apply_plan
+from provisioner.apply.progress import Progress
 from provisioner.commands.remote import plan_for
 from provisioner.connectors.postgres.payload import render_payload
 from provisioner.emulator import Emulator, EmulatorConfig, Faults
 from provisioner.manifests.secrets import SecretResolver
-from provisioner.modify import apply_changes
 from provisioner.plan.make import PlanOptions
-from provisioner.progress import Progress
 
 from .soak import FULL, SECRET_ENV, SEEDS, client_for, desired_from, write_manifest
 from .test_interrupts import CtrlC

@@ -21,13 +21,13 @@ from pathlib import Path
 
 import pytest
 
-from provisioner.apply import ApplyResult, Status, apply_plan
+from provisioner.apply.create import ApplyResult, Status, apply_plan
+from provisioner.apply.progress import Progress
 from provisioner.commands.remote import plan_for
 from provisioner.connectors.postgres.payload import Payload, render_payload
 from provisioner.emulator import Emulator, EmulatorConfig, Faults
 from provisioner.manifests.secrets import SecretResolver
 from provisioner.model import DesiredConnection, SecretRef
-from provisioner.progress import Progress
 
 from .soak import FULL, SECRET_ENV, SEEDS, census, client_for, desired_from, write_manifest
 

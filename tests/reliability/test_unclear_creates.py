@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from provisioner.apply import create_one
+from provisioner.apply.create import create_one
 from provisioner.model import POSTGRES_SPEC_ID
 from provisioner.remote.client import (
     CreateOutcomeUnknown,

@@ -16,13 +16,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
 
+from provisioner.apply.progress import Progress
+from provisioner.apply.settle import duplicates_to_delete
 from provisioner.connectors.postgres.payload import Payload
-from provisioner.dedupe import duplicates_to_delete
 from provisioner.errors import ApiError
 from provisioner.model import POSTGRES_SPEC_ID, DesiredConnection
 from provisioner.plan.make import Action, Plan, PlannedConnection, resolve_ambiguous
 from provisioner.plan.observe import observe
-from provisioner.progress import Progress
 from provisioner.remote.client import CreateOutcomeUnknown, FlowServiceClient
 
 MAX_CREATE_ATTEMPTS = 4
@@ -255,7 +255,7 @@ def settle_ambiguous(
     """Give concurrent applies a moment to settle the duplicates they race into.
 
     A name shared by several connections may be another apply's race in flight: it deletes
-    its own duplicates seconds later (provisioner/dedupe.py). Re-list the sandboxes concerned
+    its own duplicates seconds later (provisioner/apply/settle.py). Re-list the sandboxes concerned
     a few times before reporting the ambiguity as an error.
     """
     for wait_seconds in waits:

@@ -14,11 +14,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 
-from provisioner.apply import Status
+from provisioner.apply.create import Status
+from provisioner.apply.progress import Progress
 from provisioner.errors import ApiError
 from provisioner.plan.diff import PatchOp
 from provisioner.plan.make import Action, PlannedConnection, PlannedDeletion, PlanOptions, plan_one
-from provisioner.progress import Progress
 from provisioner.remote.client import FlowServiceClient
 
 IN_USE_CODE = "FLOW-1418-400"

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TextIO
 
-from provisioner.apply import ApplyResult, Status
-from provisioner.modify import ChangeOutcome
+from provisioner.apply.change import ChangeOutcome
+from provisioner.apply.create import ApplyResult, Status
 from provisioner.plan.make import Action, Plan
 from provisioner.redact import scrub
 
