@@ -17,8 +17,8 @@ from collections.abc import Callable
 from typing import Any
 
 import provisioner.commands.apply as apply_command
-import provisioner.commands.remote as remote
-from provisioner.cli import main
+import provisioner.commands.session as remote
+from provisioner.cli.main import main
 
 network_seconds = 0.0
 

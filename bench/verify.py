@@ -26,10 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from provisioner.commands import load_desired
-from provisioner.commands.remote import plan_for
+from provisioner.commands.session import plan_for
 from provisioner.manifests.selection import Selection
 from provisioner.remote.client import Credentials, Endpoints, FlowServiceClient, build_http_client
-from provisioner.verify import test_one, verify_direct, verify_remote
+from provisioner.verify.checks import test_one, verify_direct, verify_remote
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests" / "verify"))

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
-from provisioner.cli import build_parser
+from provisioner.cli.main import build_parser
 from provisioner.commands import load_desired
 from provisioner.manifests.selection import Selection
 
@@ -167,7 +167,7 @@ def test_every_command_and_option_exists_in_the_cli(command: str) -> None:
     if command not in parsers:
         if command in PENDING_COMMANDS:
             pytest.skip(
-                f"`provision {command}` is not registered in provisioner.arguments.build_parser() "
+                f"`provision {command}` is not registered in provisioner.cli.parser.build_parser() "
                 "yet; its options in docs/ci/ are checked once it is"
             )
         pytest.fail(f"`provision {command}` is used in the CI docs but is no subcommand")

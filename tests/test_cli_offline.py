@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from provisioner.cli import main
+from provisioner.cli.main import main
 
 ROOT = Path(__file__).resolve().parent.parent
 MANIFEST = """\

@@ -40,7 +40,7 @@ def test_examples_plan_and_apply_against_the_emulator() -> None:
 
     from provisioner.apply.create import Status, apply_plan
     from provisioner.apply.progress import Progress
-    from provisioner.commands.remote import plan_for
+    from provisioner.commands.session import plan_for
     from provisioner.emulator import Emulator, EmulatorConfig
     from provisioner.plan.make import Action
     from provisioner.remote.client import Credentials, Endpoints, FlowServiceClient

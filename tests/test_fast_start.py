@@ -15,7 +15,7 @@ import pytest
 
 PROBE = """
 import contextlib, io, json, sys
-from provisioner.cli import main
+from provisioner.cli.main import main
 out, err = io.StringIO(), io.StringIO()
 with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
     try:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from provisioner.cli import main
+from provisioner.cli.main import main
 
 EXAMPLES = Path(__file__).parent / "examples"
 INVALID = sorted((EXAMPLES / "invalid").glob("*.yaml"))

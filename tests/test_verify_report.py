@@ -10,7 +10,7 @@ from provisioner.errors import Location
 from provisioner.model import BasicAuth, DesiredConnection, SecretRef
 from provisioner.report.markdown import GITHUB_COMMENT_LIMIT
 from provisioner.report.verify import document, render_markdown, write_text
-from provisioner.verify import Check, Status, Verification
+from provisioner.verify.checks import Check, Status, Verification
 
 HERE = Location("m.yaml", 7, 5)
 REF = SecretRef("env", "PW", Path("."), HERE)

@@ -9,7 +9,7 @@ from provisioner.apply.change import apply_changes, not_started
 from provisioner.apply.create import ApplyResult, Status, apply_plan, settle_ambiguous
 from provisioner.apply.progress import Progress
 from provisioner.commands import load_manifests
-from provisioner.commands.remote import RemoteOptions, connect, plan_for
+from provisioner.commands.session import RemoteOptions, connect, plan_for
 from provisioner.connectors.postgres.payload import Payload, render_payload
 from provisioner.errors import PlanFileError, ProvisionError, UsageError
 from provisioner.manifests.secrets import SecretResolver
@@ -23,8 +23,8 @@ from provisioner.remote.routing import refused_orgs
 from provisioner.report.applied import failed, plan_problems, summarise
 from provisioner.report.jsonplan import desired_digest
 from provisioner.report.text import write_text
-from provisioner.verify import Status as VerifyStatus
-from provisioner.verify import Verification, test_all
+from provisioner.verify.checks import Status as VerifyStatus
+from provisioner.verify.checks import Verification, test_all
 
 
 def run(

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from provisioner.commands.remote import RemoteOptions, connect
+from provisioner.commands.session import RemoteOptions, connect
 from provisioner.errors import ApiError, ManifestError, ProvisionError, UsageError
 from provisioner.manifests.from_remote import build_manifest, clouds_of
 from provisioner.manifests.load import load_documents

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TextIO
 
 from provisioner.commands import load_manifests
-from provisioner.commands.remote import RemoteOptions, connect, plan_for
+from provisioner.commands.session import RemoteOptions, connect, plan_for
 from provisioner.manifests.selection import Selection
 from provisioner.plan import planfile
 from provisioner.plan.make import CREATE_ONLY, PlanOptions

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
-    from provisioner.commands.remote import RemoteOptions
+    from provisioner.commands.session import RemoteOptions
     from provisioner.manifests.selection import Selection
 
 DEFAULT_CONNECT_TIMEOUT = 5.0
@@ -63,11 +63,11 @@ def run(
     # Imported here: the CLI builds this command's options on every start, and `validate`
     # should not pay for the HTTP client.
     from provisioner.commands import load_with_identities
-    from provisioner.commands.remote import connect, plan_for
+    from provisioner.commands.session import connect, plan_for
     from provisioner.errors import UsageError
     from provisioner.manifests.secrets import SecretResolver
     from provisioner.report import verify as report
-    from provisioner.verify import Verification, verify_direct, verify_remote
+    from provisioner.verify.checks import Verification, verify_direct, verify_remote
 
     # Looked up per call, not bound at import: main() may run under another sys.stdout.
     out = sys.stdout if out is None else out

@@ -6,7 +6,7 @@ import html
 from typing import Any, TextIO
 
 from provisioner.report.markdown import GITHUB_COMMENT_LIMIT, cell
-from provisioner.verify import Check, Status, Verification
+from provisioner.verify.checks import Check, Status, Verification
 
 FORMAT_VERSION = 1
 _BUDGET = GITHUB_COMMENT_LIMIT - 2_000

@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from hypothesis import HealthCheck, settings
 
-from provisioner import cli
+from provisioner.cli import main as cli
 
 SOAK = os.environ.get("PROVISION_SOAK", "") not in ("", "0")
 # Examples per property test: a default run stays fast, `PROVISION_SOAK=1` digs deeper.

@@ -16,7 +16,7 @@ LIMIT_BYTES = 768 * 1024 * 1024
 CHILD = f"""
 import resource, sys
 resource.setrlimit(resource.RLIMIT_AS, ({LIMIT_BYTES}, {LIMIT_BYTES}))
-from provisioner.cli import main
+from provisioner.cli.main import main
 raise SystemExit(main(sys.argv[1:]))
 """
 DEPTH = 100_000

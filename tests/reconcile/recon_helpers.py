@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from provisioner import cli
+from provisioner.cli import main as cli
 from provisioner.emulator import POSTGRES_SPEC_ID, Emulator, RunningServer
 from provisioner.remote.client import Credentials, Endpoints, FlowServiceClient
 

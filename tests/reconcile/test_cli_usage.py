@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from provisioner.commands import apply as apply_command
-from provisioner.commands.remote import RemoteOptions
+from provisioner.commands.session import RemoteOptions
 from provisioner.emulator import Emulator
 from provisioner.manifests.selection import Selection
 

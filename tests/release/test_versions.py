@@ -12,7 +12,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from provisioner import __version__, cli
+from provisioner import __version__
+from provisioner.cli import main as cli
 from provisioner.emulator import Emulator, EmulatorConfig, RunningServer, serve
 from provisioner.manifests import schemas
 from provisioner.report.jsonplan import FORMAT_VERSION

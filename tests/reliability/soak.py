@@ -22,7 +22,7 @@ import httpx
 from provisioner.apply.create import ApplyResult, apply_plan
 from provisioner.apply.progress import Progress
 from provisioner.commands import load_desired
-from provisioner.commands.remote import plan_for
+from provisioner.commands.session import plan_for
 from provisioner.connectors.postgres.payload import render_payload
 from provisioner.emulator import Emulator
 from provisioner.manifests.secrets import SecretResolver

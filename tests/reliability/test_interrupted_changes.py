@@ -16,7 +16,7 @@ import pytest
 from provisioner.apply.change import apply_changes
 from provisioner.apply.create import Status, apply_plan
 from provisioner.apply.progress import Progress
-from provisioner.commands.remote import plan_for
+from provisioner.commands.session import plan_for
 from provisioner.connectors.postgres.payload import render_payload
 from provisioner.emulator import Emulator, EmulatorConfig, Faults
 from provisioner.manifests.secrets import SecretResolver

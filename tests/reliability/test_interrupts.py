@@ -23,7 +23,7 @@ import pytest
 
 from provisioner.apply.create import ApplyResult, Status, apply_plan
 from provisioner.apply.progress import Progress
-from provisioner.commands.remote import plan_for
+from provisioner.commands.session import plan_for
 from provisioner.connectors.postgres.payload import Payload, render_payload
 from provisioner.emulator import Emulator, EmulatorConfig, Faults
 from provisioner.manifests.secrets import SecretResolver

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from typing import NoReturn
 
 from provisioner import DEFAULT_PARALLELISM, __version__
-from provisioner.lifecycle_args import add_import_parser, add_lifecycle
+from provisioner.cli.lifecycle_args import add_import_parser, add_lifecycle
 
 EPILOG = """\
 examples:

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 # Only argparse at import time: `provision --help` and `provision schema` load nothing else,
 # and each command imports what it needs (httpx only for the commands that call the API).
-from provisioner.arguments import build_parser, path_argument
+from provisioner.cli.parser import build_parser, path_argument
 
 
 def _configure_logging(verbosity: int, quiet: bool) -> None:
@@ -48,7 +48,7 @@ def _dispatch(argv: list[str]) -> int:
     if args.command == "schema":
         # Read straight from the package folder (schemas.schema_text's file): importing
         # schemas.py would load the validation machinery just to print a file.
-        here = os.path.dirname(os.path.abspath(__file__))
+        here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
         with open(os.path.join(here, "schemas", "manifest.schema.json"), encoding="utf-8") as f:
             sys.stdout.write(f.read())
         return 0
@@ -81,7 +81,7 @@ def _dispatch(argv: list[str]) -> int:
     colour = _colour(args.no_color)
     options = RemoteOptions(args.parallelism, args.timeout)
     # Plan's machinery loads only for the commands that plan: validate stays light.
-    from provisioner.lifecycle_args import lifecycle_options
+    from provisioner.cli.lifecycle_args import lifecycle_options
 
     if args.command == "plan":
         from provisioner.commands import plan

@@ -1,0 +1,1 @@
+"""The command line: the parser (every option), dispatch and the one error handler."""

@@ -1,0 +1,1 @@
+"""Verify: test connections through the Flow Service or directly against the database."""
