@@ -19,7 +19,7 @@ from provisioner.apply.progress import Progress
 from provisioner.errors import ApiError
 from provisioner.plan.diff import PatchOp
 from provisioner.plan.make import Action, PlannedConnection, PlannedDeletion, PlanOptions, plan_one
-from provisioner.remote.client import FlowServiceClient
+from provisioner.remote.service import FlowService
 
 IN_USE_CODE = "FLOW-1418-400"
 OpsFor = Callable[[PlannedConnection], list[PatchOp]]
@@ -35,7 +35,7 @@ class ChangeOutcome:
 
 
 def patch_one(
-    client: FlowServiceClient, planned: PlannedConnection, ops_for: OpsFor, options: PlanOptions
+    client: FlowService, planned: PlannedConnection, ops_for: OpsFor, options: PlanOptions
 ) -> ChangeOutcome:
     desired = planned.desired
     org, sandbox, name = desired.identity
@@ -85,7 +85,7 @@ def patch_one(
     raise AssertionError("unreachable")
 
 
-def delete_one(client: FlowServiceClient, deletion: PlannedDeletion) -> ChangeOutcome:
+def delete_one(client: FlowService, deletion: PlannedDeletion) -> ChangeOutcome:
     remote = deletion.remote
     try:
         client.delete_connection(deletion.org, deletion.sandbox, remote.id, name=remote.name)
@@ -116,7 +116,7 @@ def not_started(
 
 
 def apply_changes(
-    client: FlowServiceClient,
+    client: FlowService,
     patches: Sequence[PlannedConnection],
     deletions: Sequence[PlannedDeletion],
     ops_for: OpsFor,

@@ -23,7 +23,8 @@ from provisioner.errors import ApiError
 from provisioner.model import POSTGRES_SPEC_ID, DesiredConnection
 from provisioner.plan.make import Action, Plan, PlannedConnection, resolve_ambiguous
 from provisioner.plan.observe import observe
-from provisioner.remote.client import CreateOutcomeUnknown, FlowServiceClient
+from provisioner.remote.client import CreateOutcomeUnknown
+from provisioner.remote.service import FlowService
 
 MAX_CREATE_ATTEMPTS = 4
 log = logging.getLogger("provisioner.apply")
@@ -63,7 +64,7 @@ class ApplyResult:
 
 
 def create_one(
-    client: FlowServiceClient, desired: DesiredConnection, payload: Payload
+    client: FlowService, desired: DesiredConnection, payload: Payload
 ) -> tuple[str, str | None]:
     """Create one connection; (id, note). Raises ApiError when it could not be created."""
     org, sandbox, name = desired.identity
@@ -89,7 +90,7 @@ def create_one(
 
 def apply_plan(
     plan: Plan,
-    client: FlowServiceClient,
+    client: FlowService,
     payload_for: Callable[[DesiredConnection], Payload],
     *,
     parallelism: int,
@@ -188,9 +189,7 @@ class _Work:
                 self._changed.wait(0.5)
 
 
-def _settle_races(
-    client: FlowServiceClient, outcomes: list[Outcome], parallelism: int
-) -> list[Outcome]:
+def _settle_races(client: FlowService, outcomes: list[Outcome], parallelism: int) -> list[Outcome]:
     """List each sandbox we created in once more and remove the duplicates we lost."""
     ours: dict[tuple[str, str], dict[str, Outcome]] = {}
     for outcome in outcomes:
@@ -245,7 +244,7 @@ def _racing(planned: PlannedConnection, *, now_ms: float) -> bool:
 
 
 def settle_ambiguous(
-    client: FlowServiceClient,
+    client: FlowService,
     plan: Plan,
     *,
     parallelism: int,

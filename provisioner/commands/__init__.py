@@ -20,17 +20,8 @@ if TYPE_CHECKING:
 def load_desired(
     paths: Sequence[str], selection: Selection, secrets_dirs: Sequence[Path]
 ) -> list[DesiredConnection]:
-    """Load, validate and select: the connections a command works on."""
-    return load_with_identities(paths, selection, secrets_dirs)[0]
-
-
-def load_with_identities(
-    paths: Sequence[str], selection: Selection, secrets_dirs: Sequence[Path]
-) -> tuple[list[DesiredConnection], frozenset[Identity]]:
-    """The selected connections, and the identity of every connection the manifests name
-    (a remote connection outside the selection is not "unmanaged" when a manifest names it)."""
-    everything = _load(paths, secrets_dirs)[1]
-    return selection.apply(everything), frozenset(c.identity for c in everything)
+    """Load, validate and select: the connections validate and render work on."""
+    return selection.apply(_load(paths, secrets_dirs)[1])
 
 
 def _load(
@@ -46,7 +37,9 @@ def _load(
 
 class Manifests(NamedTuple):
     desired: list[DesiredConnection]  # the selected connections
-    managed: frozenset[Identity]  # every connection any manifest names
+    # Every connection any manifest names: a remote connection outside the selection is not
+    # "unmanaged" when a manifest names it.
+    managed: frozenset[Identity]
     rules: list[PruneRule]  # the selected sandboxes' prune claims
 
 

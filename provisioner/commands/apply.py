@@ -9,7 +9,7 @@ from provisioner.apply.change import apply_changes, not_started
 from provisioner.apply.create import ApplyResult, Status, apply_plan, settle_ambiguous
 from provisioner.apply.progress import Progress
 from provisioner.commands import load_manifests
-from provisioner.commands.session import RemoteOptions, connect, plan_for
+from provisioner.commands.session import RemoteOptions, open_session
 from provisioner.connectors.postgres.payload import Payload, render_payload
 from provisioner.errors import PlanFileError, ProvisionError, UsageError
 from provisioner.manifests.secrets import SecretResolver
@@ -18,10 +18,9 @@ from provisioner.model import DesiredConnection
 from provisioner.plan import planfile
 from provisioner.plan.diff import PatchOp
 from provisioner.plan.make import Action, Plan, PlannedConnection, PlanOptions
-from provisioner.remote.client import FlowServiceClient
-from provisioner.remote.routing import refused_orgs
+from provisioner.plan.planfile import desired_digest
+from provisioner.remote.service import FlowService
 from provisioner.report.applied import failed, plan_problems, summarise
-from provisioner.report.jsonplan import desired_digest
 from provisioner.report.text import write_text
 from provisioner.verify.checks import Status as VerifyStatus
 from provisioner.verify.checks import Verification, test_all
@@ -75,17 +74,10 @@ def run(
 
     manifests = load_manifests(paths, selection, secrets_dirs, prune=chosen.prune)
     desired = manifests.desired
-    with connect(environ, options) as client:
-        plan = plan_for(
-            client,
-            desired,
-            options.parallelism,
-            manifests.managed,
-            options=chosen,
-            rules=manifests.rules,
-            connection_globs=selection.connections,
-        )
-        refused = refused_orgs(client)  # orgs left alone: their credential was refused
+    with open_session(environ, options) as session:
+        client = session.client
+        plan = session.plan(manifests, chosen, selection.connections)
+        refused = plan.refused  # orgs left alone: their credential was refused
         if saved is not None:
             reasons = planfile.staleness(saved, desired_digest(desired), plan)
             if reasons:
@@ -204,7 +196,7 @@ _STAYS = (
 
 
 def _verify_created(
-    client: FlowServiceClient, result: ApplyResult, options: RemoteOptions, out: TextIO
+    client: FlowService, result: ApplyResult, options: RemoteOptions, out: TextIO
 ) -> bool:
     """Test what this run created, and only that; a failure names it and leaves it be."""
     created = [
@@ -229,7 +221,7 @@ def _verify_created(
     return verification.passed
 
 
-def _settle(client: FlowServiceClient, plan: Plan, options: RemoteOptions, out: TextIO) -> Plan:
+def _settle(client: FlowService, plan: Plan, options: RemoteOptions, out: TextIO) -> Plan:
     settled = settle_ambiguous(client, plan, parallelism=options.parallelism)
     for before, after in zip(plan.connections, settled.connections, strict=True):
         if before.action is Action.AMBIGUOUS and after.action is not Action.AMBIGUOUS:
@@ -241,7 +233,7 @@ def _settle(client: FlowServiceClient, plan: Plan, options: RemoteOptions, out: 
     return settled
 
 
-def _throttling(client: FlowServiceClient, err: TextIO, quiet: bool) -> None:
+def _throttling(client: FlowService, err: TextIO, quiet: bool) -> None:
     pacer = client.pacer
     if quiet or pacer is None or not pacer.throttled:
         return

@@ -11,14 +11,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from provisioner.commands.session import RemoteOptions, connect
+from provisioner.commands.session import RemoteOptions, open_session
 from provisioner.errors import ApiError, ManifestError, ProvisionError, UsageError
 from provisioner.manifests.from_remote import build_manifest, clouds_of
 from provisioner.manifests.load import load_documents
 from provisioner.manifests.validate import desired_connections
 from provisioner.model import Cloud, RemoteConnection
 from provisioner.plan.make import ListingFailed
-from provisioner.plan.observe import observe
 
 _ORG = re.compile(r"[0-9A-Fa-f]{24}@AdobeOrg")
 _SANDBOX = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,254}[a-z0-9])?")
@@ -65,9 +64,9 @@ def run(
             f"{out_file} exists; nothing was written: pass --force to overwrite it, or choose "
             "another --out"
         )
-    with connect(environ, options) as client:
-        client.fetch_token()
-        observed = observe(client, [(org, s) for s in wanted], options.parallelism)
+    with open_session(environ, options) as session:
+        session.client.fetch_token()
+        observed = session.observe([(org, s) for s in wanted])
     remote: dict[str, list[RemoteConnection]] = {}
     for (_, sandbox), listing in observed.items():
         if isinstance(listing, ListingFailed):

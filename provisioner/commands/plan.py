@@ -7,13 +7,13 @@ from pathlib import Path
 from typing import TextIO
 
 from provisioner.commands import load_manifests
-from provisioner.commands.session import RemoteOptions, connect, plan_for
+from provisioner.commands.session import RemoteOptions, open_session
 from provisioner.manifests.selection import Selection
 from provisioner.plan import planfile
 from provisioner.plan.make import CREATE_ONLY, PlanOptions
+from provisioner.plan.planfile import desired_digest
 from provisioner.redact import scrub
-from provisioner.remote.routing import refused_orgs
-from provisioner.report.jsonplan import desired_digest, plan_document
+from provisioner.report.jsonplan import plan_document
 from provisioner.report.markdown import render_markdown
 from provisioner.report.text import write_text
 
@@ -37,17 +37,8 @@ def run(
     out = sys.stdout if out is None else out
     manifests = load_manifests(paths, selection, secrets_dirs, prune=lifecycle.prune)
     desired = manifests.desired
-    with connect(environ, options) as client:
-        plan = plan_for(
-            client,
-            desired,
-            options.parallelism,
-            manifests.managed,
-            options=lifecycle,
-            rules=manifests.rules,
-            connection_globs=selection.connections,
-        )
-        refused = refused_orgs(client)
+    with open_session(environ, options) as session:
+        plan = session.plan(manifests, lifecycle, selection.connections)
     if out_file is not None or output_format == "json":
         # Only these need the masked payloads; the text and markdown views do not.
         digest = desired_digest(desired)
@@ -69,8 +60,8 @@ def run(
             )
     # An org whose credential was refused (the others were planned): one line each, on
     # stderr, beside any format.
-    for problem in refused.values():
+    for problem in plan.refused.values():
         sys.stderr.write("".join(f"error: {line}\n" for line in scrub(problem).splitlines()))
-    if plan.has_errors or refused:
+    if plan.has_errors or plan.refused:
         return 1
     return 2 if detailed_exitcode and plan.has_changes else 0

@@ -1,24 +1,38 @@
-"""What plan and apply share: credentials from the environment, the client, the plan.
+"""A run against the API, shared by plan, apply, verify and import.
 
-A run may span several IMS orgs: `connect` gives a router (provisioner/remote/routing.py) that
-sends each call through its org's own client, so everything below sees one client.
+`open_session` reads the endpoints from the environment and gives a `Session` whose client
+is a router (remote/routing.py) that sends each call through its org's own client, so
+everything below sees one `FlowService`. `Session.plan` is the one road from manifests to a
+Plan: check the credentials per org, list the sandboxes, plan; the orgs whose credential was
+refused travel in the Plan (`Plan.refused`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, replace
 
 from provisioner import DEFAULT_PARALLELISM
+from provisioner.commands import Manifests
 from provisioner.errors import UsageError
 from provisioner.manifests.selection import RemoteOptions
 from provisioner.model import DesiredConnection, Identity, PruneRule
-from provisioner.plan.make import CREATE_ONLY, Plan, PlanOptions, Usage, make_plan
+from provisioner.plan.make import (
+    CREATE_ONLY,
+    Observed,
+    Plan,
+    PlanOptions,
+    SandboxKey,
+    Usage,
+    make_plan,
+)
 from provisioner.plan.observe import observe, observe_usage
 from provisioner.remote.client import Endpoints, FlowServiceClient, Pacer, build_http_client
-from provisioner.remote.routing import OrgClients, check_orgs
+from provisioner.remote.routing import OrgClients
+from provisioner.remote.service import FlowService
 
-__all__ = ["DEFAULT_PARALLELISM", "RemoteOptions", "connect", "plan_for"]
+__all__ = ["DEFAULT_PARALLELISM", "RemoteOptions", "Session", "open_session", "plan_for"]
 
 
 def endpoints_from(environ: Mapping[str, str]) -> Endpoints:
@@ -35,22 +49,50 @@ def endpoints_from(environ: Mapping[str, str]) -> Endpoints:
     return endpoints
 
 
+@dataclass(frozen=True)
+class Session:
+    client: FlowService
+    options: RemoteOptions
+
+    def plan(
+        self,
+        manifests: Manifests,
+        lifecycle: PlanOptions = CREATE_ONLY,
+        connection_globs: Sequence[str] = (),
+    ) -> Plan:
+        """The plan for the loaded manifests (`lifecycle`: what may change besides creates)."""
+        return plan_for(
+            self.client,
+            manifests.desired,
+            self.options.parallelism,
+            manifests.managed,
+            options=lifecycle,
+            rules=manifests.rules,
+            connection_globs=connection_globs,
+        )
+
+    def observe(self, keys: Sequence[SandboxKey]) -> Observed:
+        """The listing of each (org, sandbox), or why it failed."""
+        return observe(self.client, keys, self.options.parallelism)
+
+
 @contextmanager
-def connect(environ: Mapping[str, str], options: RemoteOptions) -> Iterator[FlowServiceClient]:
-    # A client per org, each with its own credential (provisioner/remote/orgs.py), made when
-    # plan_for's check sees the orgs; missing credentials are listed before any request.
+def open_session(environ: Mapping[str, str], options: RemoteOptions) -> Iterator[Session]:
+    # A client per org, each with its own credential (remote/orgs.py), made when the
+    # credential check sees the orgs; missing credentials are listed before any request.
     endpoints = endpoints_from(environ)
     with build_http_client(options.timeout, parallelism=options.parallelism) as http:
         # --parallelism is the ceiling; the pacer finds the rate the gateway allows below it.
-        # One pacer for the run, shared by the orgs' clients (see routing.OrgClients.pacer).
+        # One pacer for the run, shared by the orgs' clients (see OrgClients.pacer).
         pacer = Pacer()
-        yield OrgClients(
+        router = OrgClients(
             environ, lambda each: FlowServiceClient(http, each, endpoints, pacer=pacer), pacer
         )
+        yield Session(router, options)
 
 
 def plan_for(
-    client: FlowServiceClient,
+    client: FlowService,
     desired: Sequence[DesiredConnection],
     parallelism: int,
     managed: Collection[Identity] = (),
@@ -60,14 +102,14 @@ def plan_for(
     connection_globs: Sequence[str] = (),
 ) -> Plan:
     # Refused credentials are one line for the run, not the same error once per sandbox.
-    check_orgs(client, desired)
+    refused = client.check_credentials(desired)
     keys = [(c.org, c.sandbox) for c in desired]
     if options.prune:
         keys += [(r.org, r.sandbox) for r in rules]
     observed = observe(client, keys, parallelism)
 
     def plan(usage: Usage | None = None) -> Plan:
-        return make_plan(
+        made = make_plan(
             desired,
             observed,
             managed,
@@ -76,6 +118,7 @@ def plan_for(
             connection_globs=connection_globs,
             usage=usage,
         )
+        return replace(made, refused=refused)
 
     first = plan()
     if not first.deletions:

@@ -62,8 +62,8 @@ def run(
 ) -> int:
     # Imported here: the CLI builds this command's options on every start, and `validate`
     # should not pay for the HTTP client.
-    from provisioner.commands import load_with_identities
-    from provisioner.commands.session import connect, plan_for
+    from provisioner.commands import load_manifests
+    from provisioner.commands.session import open_session
     from provisioner.errors import UsageError
     from provisioner.manifests.secrets import SecretResolver
     from provisioner.report import verify as report
@@ -73,7 +73,8 @@ def run(
     out = sys.stdout if out is None else out
     if ca_file is not None and not Path(ca_file).is_file():
         raise UsageError(f"--ca-file {ca_file}: no such file; give a PEM file of CA certificates")
-    desired, managed = load_with_identities(paths, selection, secrets_dirs)
+    manifests = load_manifests(paths, selection, secrets_dirs, prune=False)
+    desired = manifests.desired
     result: Verification
     if direct:
         # Every secret before the first connection: one list of what is missing, not a
@@ -90,9 +91,11 @@ def run(
             ca_file=ca_file,
         )
     else:
-        with connect(environ, options) as client:
-            plan = plan_for(client, desired, options.parallelism, managed)
-            result = verify_remote(client, plan, explore=explore, parallelism=options.parallelism)
+        with open_session(environ, options) as session:
+            plan = session.plan(manifests)
+            result = verify_remote(
+                session.client, plan, explore=explore, parallelism=options.parallelism
+            )
     if output_format == "json":
         json.dump(report.document(result), out, indent=2, ensure_ascii=False)
         out.write("\n")

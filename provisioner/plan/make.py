@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from provisioner.connectors.postgres.payload import SecretLookup, render_payload
@@ -146,6 +146,8 @@ class Plan:
     counts: Mapping[Action, int] = field(default_factory=dict)
     deletions: tuple[PlannedDeletion, ...] = ()
     options: PlanOptions = PlanOptions()
+    # org -> why nothing was planned there (its credential was refused): one line each.
+    refused: Mapping[str, str] = field(default_factory=dict)
 
     def by_sandbox(self) -> dict[SandboxKey, list[PlannedConnection]]:
         """The connections of each sandbox, in plan order: one pass, for the reports (a
@@ -293,7 +295,7 @@ def replan(plan: Plan, entries: Mapping[int, PlannedConnection]) -> Plan:
     """The plan with the entries at the given indexes replaced (counts recomputed)."""
     planned = [entries.get(i, p) for i, p in enumerate(plan.connections)]
     counts = dict(Counter(p.action for p in planned))
-    return Plan(tuple(planned), plan.sandboxes, counts, plan.deletions, plan.options)
+    return replace(plan, connections=tuple(planned), counts=counts)
 
 
 def resolve_ambiguous(plan: Plan, observed: Observed) -> Plan:
@@ -311,3 +313,16 @@ def resolve_ambiguous(plan: Plan, observed: Observed) -> Plan:
             if len(matches) == 1:
                 changed[index] = plan_one(entry.desired, matches, plan.options)
     return replan(plan, changed)
+
+
+def plan_of_org(plan: Plan, org: str) -> Plan:
+    """The part of a plan in one org, with its own counts."""
+    connections = tuple(p for p in plan.connections if p.desired.org == org)
+    return replace(
+        plan,
+        connections=connections,
+        sandboxes=tuple(s for s in plan.sandboxes if s.org == org),
+        counts=dict(Counter(p.action for p in connections)),
+        deletions=tuple(d for d in plan.deletions if d.org == org),
+        refused={o: why for o, why in plan.refused.items() if o == org},
+    )

@@ -9,14 +9,12 @@ from concurrent.futures import ThreadPoolExecutor
 from provisioner.errors import ApiError
 from provisioner.model import POSTGRES_SPEC_ID, RemoteConnection
 from provisioner.plan.make import ListingFailed, SandboxKey, Usage
-from provisioner.remote.client import FlowServiceClient
+from provisioner.remote.service import FlowService
 
 log = logging.getLogger("provisioner.observe")
 
 
-def list_sandbox(
-    client: FlowServiceClient, key: SandboxKey
-) -> list[RemoteConnection] | ListingFailed:
+def list_sandbox(client: FlowService, key: SandboxKey) -> list[RemoteConnection] | ListingFailed:
     org, sandbox = key
     try:
         return client.list_connections(org, sandbox, spec_id=POSTGRES_SPEC_ID)
@@ -25,7 +23,7 @@ def list_sandbox(
 
 
 def observe(
-    client: FlowServiceClient, keys: Iterable[SandboxKey], parallelism: int
+    client: FlowService, keys: Iterable[SandboxKey], parallelism: int
 ) -> dict[SandboxKey, list[RemoteConnection] | ListingFailed]:
     """Each sandbox's PostgreSQL connections; a sandbox that cannot be read is marked so."""
     ordered = list(dict.fromkeys(keys))
@@ -34,7 +32,7 @@ def observe(
     return dict(zip(ordered, results, strict=True))
 
 
-def dataflow_users(client: FlowServiceClient, key: SandboxKey) -> dict[str, tuple[str, ...]]:
+def dataflow_users(client: FlowService, key: SandboxKey) -> dict[str, tuple[str, ...]]:
     """Base connection id -> names of the dataflows reading through it (empty when the
     sandbox's dataflows cannot be listed: the delete itself will tell)."""
     org, sandbox = key
@@ -52,7 +50,7 @@ def dataflow_users(client: FlowServiceClient, key: SandboxKey) -> dict[str, tupl
     return {base: tuple(sorted(names)) for base, names in users.items()}
 
 
-def observe_usage(client: FlowServiceClient, keys: Iterable[SandboxKey], parallelism: int) -> Usage:
+def observe_usage(client: FlowService, keys: Iterable[SandboxKey], parallelism: int) -> Usage:
     ordered = list(dict.fromkeys(keys))
     with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
         results = list(pool.map(lambda key: dataflow_users(client, key), ordered))

@@ -2,17 +2,44 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from provisioner.connectors.postgres.payload import render_payload
 from provisioner.errors import PlanFileError
 from provisioner.manifests.selection import Selection
+from provisioner.model import DesiredConnection
 from provisioner.plan.make import Action, Plan, PlanOptions
-from provisioner.report.jsonplan import FORMAT_VERSION, READABLE_VERSIONS
+from provisioner.redact import SENSITIVE
+
+# Raised only for a change that could break a reader (docs/versioning.md); adding a field
+# keeps it. schemas/plan.schema.json describes this version.
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
+
+
+def masked_payload(connection: DesiredConnection) -> dict[str, Any]:
+    return render_payload(connection, lambda ref: SENSITIVE)
+
+
+def desired_digest(desired: Sequence[DesiredConnection]) -> str:
+    canonical = sorted(
+        [
+            list(c.identity),
+            c.cloud,
+            [str(ref) for ref in c.secrets],
+            masked_payload(c),
+        ]
+        for c in desired
+    )
+    text = json.dumps(canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -16,14 +16,14 @@ from collections.abc import Sequence
 
 from provisioner.errors import ApiError, AuthError, CredentialError
 from provisioner.model import POSTGRES_SPEC_ID, DesiredConnection
-from provisioner.remote.client import FlowServiceClient
+from provisioner.remote.service import FlowService
 
 _GATEWAY_CODE = re.compile(r"^\d{6}$")
 # The gateway's API-key refusals: x-api-key is AEP_CLIENT_ID.
 _API_KEY_CODES = ("403000", "403003")
 
 
-def check_access(client: FlowServiceClient, desired: Sequence[DesiredConnection]) -> None:
+def check_access(client: FlowService, desired: Sequence[DesiredConnection]) -> None:
     """Raise CredentialError, one line per problem, when the credentials cannot do the run."""
     try:
         client.fetch_token()

@@ -15,15 +15,12 @@ once, before any request is sent. The variables are read, never printed.
 
 from __future__ import annotations
 
-import dataclasses
 import re
-from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from provisioner.errors import UsageError
 from provisioner.model import DesiredConnection
-from provisioner.plan.make import Plan
 from provisioner.remote.ims import DEFAULT_SCOPES, Credentials
 
 DEFAULT_PAIR = ("AEP_CLIENT_ID", "AEP_CLIENT_SECRET")
@@ -105,16 +102,4 @@ def for_org(credential: OrgCredential, message: str) -> str:
             message = re.sub(rf"\b{default}\b(?!__)", own, message)
     return f"org {credential.org} ({credential.where}): " + message.replace(
         "nothing was listed", "nothing was done in this org"
-    )
-
-
-def plan_of_org(plan: Plan, org: str) -> Plan:
-    """The part of a plan in one org, with its own counts."""
-    connections = tuple(p for p in plan.connections if p.desired.org == org)
-    return dataclasses.replace(
-        plan,
-        connections=connections,
-        sandboxes=tuple(s for s in plan.sandboxes if s.org == org),
-        counts=dict(Counter(p.action for p in connections)),
-        deletions=tuple(d for d in plan.deletions if d.org == org),
     )

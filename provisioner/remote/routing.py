@@ -1,47 +1,52 @@
-"""One Flow Service client per IMS org, behind the one-client interface.
+"""One Flow Service client per IMS org, behind the one-client interface (``FlowService``).
 
 Every Flow Service call names its org first, so the router sends it through that org's own
-client: its credential, token and API key (provisioner/remote/orgs.py says which variables). The
-stages (observe, apply, dedupe) take it as they take one client and need not know.
+client: its credential, token and API key (remote/orgs.py says which variables). The stages
+(observe, apply, settle, verify) take it as they take one client and need not know.
 
-`check_each_org` runs the credential check per org before anything is listed. With one org
-a refusal stops the run as before; with several, the refused org answers every later call
-with an ApiError, so its sandboxes are planned as "could not be listed" and nothing is done
-there, while the other orgs are planned and applied. Only when every org is refused does the
-run stop at the check.
+`check_credentials` runs the credential check per org before anything is listed. With one
+org a refusal stops the run as before; with several, the refused org answers every later
+call with an ApiError, so its sandboxes are planned as "could not be listed" and nothing is
+done there, while the other orgs are planned and applied. Only when every org is refused
+does the run stop at the check.
 
-It subclasses FlowServiceClient but holds no transport of its own, so every public method
-must be routed here: tests/reconcile/test_org_routing.py fails for one that is not.
+A per-org call is one line below, `_routed(FlowServiceClient.method)`: it keeps the client's
+signature, and tests/reconcile/test_org_routing.py fails for a client method not routed.
 """
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from provisioner.errors import ApiError, CredentialError
-from provisioner.model import ConnectionTest, DesiredConnection
-from provisioner.remote import decode as wire
-from provisioner.remote.client import (
-    CreatedConnection,
-    Credentials,
-    FlowServiceClient,
-    Pacer,
-    RemoteConnection,
-)
+from provisioner.model import DesiredConnection
+from provisioner.remote.client import Credentials, FlowServiceClient, Pacer
 from provisioner.remote.credentials import check_access
 from provisioner.remote.orgs import DEFAULT_PAIR, OrgCredential, for_org, orgs_in, resolve
 
 
-class OrgClients(FlowServiceClient):
+def _routed(method: Callable[..., Any]) -> Any:
+    """`method` of FlowServiceClient, sent through the client of the org it names first."""
+
+    @functools.wraps(method)
+    def call(self: OrgClients, org: str, *args: Any, **kwargs: Any) -> Any:
+        return method(self.client_for(org), org, *args, **kwargs)
+
+    return call
+
+
+class OrgClients:
     def __init__(
         self,
         environ: Mapping[str, str],
         make_client: Callable[[Credentials], FlowServiceClient],
         pacer: Pacer | None = None,
     ) -> None:
-        # No super().__init__(): the clients per org do the sending. `make_client` builds
-        # one from an org's credential, with everything else the run's clients share.
+        # `make_client` builds an org's client from its credential, with everything else
+        # the run's clients share (the HTTP client, the endpoints, the pacer).
         self._environ, self._make_client = environ, make_client
         self._clients: dict[str, FlowServiceClient] = {}
         self._credentials: dict[str, OrgCredential] = {}
@@ -62,7 +67,7 @@ class OrgClients(FlowServiceClient):
                 self._clients[credential.org] = self._make_client(credential.credentials)
                 self._credentials[credential.org] = credential
 
-    def check_each_org(self, desired: Sequence[DesiredConnection]) -> None:
+    def check_credentials(self, desired: Sequence[DesiredConnection]) -> dict[str, str]:
         orgs = orgs_in(desired)
         self.prepare(orgs)
         for org in orgs:
@@ -76,8 +81,9 @@ class OrgClients(FlowServiceClient):
                 self.refused[org] = "\n".join(for_org(credential, line) for line in lines)
         if orgs and len(self.refused) == len(orgs):
             raise CredentialError("\n".join(self.refused[org] for org in orgs))
+        return dict(self.refused)
 
-    def _for(self, org: str) -> FlowServiceClient:
+    def client_for(self, org: str) -> FlowServiceClient:
         if org in self.refused:
             raise ApiError(f"not listed: the credential for org {org} was refused")
         if org not in self._clients:
@@ -93,61 +99,15 @@ class OrgClients(FlowServiceClient):
 
     def fetch_token(self) -> None:
         for org in self._clients:
-            self._for(org).fetch_token()
+            self.client_for(org).fetch_token()
 
-    def list_connections(self, org: str, sandbox: str, *, spec_id: str) -> list[RemoteConnection]:
-        return self._for(org).list_connections(org, sandbox, spec_id=spec_id)
-
-    def get_connection(self, org: str, sandbox: str, connection_id: str) -> RemoteConnection:
-        return self._for(org).get_connection(org, sandbox, connection_id)
-
-    def create_connection(
-        self, org: str, sandbox: str, payload: Mapping[str, object], *, name: str
-    ) -> CreatedConnection:
-        return self._for(org).create_connection(org, sandbox, payload, name=name)
-
-    def get_connection_spec(self, org: str, sandbox: str, spec_id: str) -> None:
-        self._for(org).get_connection_spec(org, sandbox, spec_id)
-
-    def delete_connection(self, org: str, sandbox: str, connection_id: str, *, name: str) -> None:
-        self._for(org).delete_connection(org, sandbox, connection_id, name=name)
-
-    def update_connection(
-        self,
-        org: str,
-        sandbox: str,
-        connection_id: str,
-        ops: Sequence[Mapping[str, object]],
-        *,
-        etag: str,
-        name: str,
-    ) -> CreatedConnection:
-        client = self._for(org)
-        return client.update_connection(org, sandbox, connection_id, ops, etag=etag, name=name)
-
-    def list_source_connections(self, org: str, sandbox: str) -> list[wire.SourceConnection]:
-        return self._for(org).list_source_connections(org, sandbox)
-
-    def list_flows(self, org: str, sandbox: str) -> list[wire.Dataflow]:
-        return self._for(org).list_flows(org, sandbox)
-
-    def test_connection(
-        self, org: str, sandbox: str, connection_id: str, *, name: str
-    ) -> ConnectionTest:
-        return self._for(org).test_connection(org, sandbox, connection_id, name=name)
-
-    def explore_tables(self, org: str, sandbox: str, connection_id: str, *, name: str) -> list[str]:
-        return self._for(org).explore_tables(org, sandbox, connection_id, name=name)
-
-
-def check_orgs(client: FlowServiceClient, desired: Sequence[DesiredConnection]) -> None:
-    """The credential check before listing: per org through a router, else as one client."""
-    if isinstance(client, OrgClients):
-        client.check_each_org(desired)
-    else:
-        check_access(client, desired)
-
-
-def refused_orgs(client: FlowServiceClient) -> dict[str, str]:
-    """org -> why nothing was done there (its credential was refused); empty for one client."""
-    return dict(client.refused) if isinstance(client, OrgClients) else {}
+    list_connections = _routed(FlowServiceClient.list_connections)
+    get_connection = _routed(FlowServiceClient.get_connection)
+    create_connection = _routed(FlowServiceClient.create_connection)
+    get_connection_spec = _routed(FlowServiceClient.get_connection_spec)
+    delete_connection = _routed(FlowServiceClient.delete_connection)
+    update_connection = _routed(FlowServiceClient.update_connection)
+    list_source_connections = _routed(FlowServiceClient.list_source_connections)
+    list_flows = _routed(FlowServiceClient.list_flows)
+    test_connection = _routed(FlowServiceClient.test_connection)
+    explore_tables = _routed(FlowServiceClient.explore_tables)

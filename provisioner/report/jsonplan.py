@@ -15,41 +15,14 @@ Format versions (docs/lifecycle.md has the field list):
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Sequence
 from typing import Any
 
 from provisioner import __version__
-from provisioner.connectors.postgres.payload import render_payload
 from provisioner.manifests.selection import Selection
-from provisioner.model import DesiredConnection
-from provisioner.plan.make import Plan, PlannedConnection, PlannedDeletion
+from provisioner.plan.make import Plan, PlannedConnection, PlannedDeletion, plan_of_org
+from provisioner.plan.planfile import FORMAT_VERSION, masked_payload
 from provisioner.redact import SENSITIVE
-from provisioner.remote.orgs import plan_of_org
-
-# Raised only for a change that could break a reader (docs/versioning.md); adding a field
-# keeps it. schemas/plan.schema.json describes this version.
-FORMAT_VERSION = 2
-READABLE_VERSIONS = (1, 2)
-
-
-def masked_payload(connection: DesiredConnection) -> dict[str, Any]:
-    return render_payload(connection, lambda ref: SENSITIVE)
-
-
-def desired_digest(desired: Sequence[DesiredConnection]) -> str:
-    canonical = sorted(
-        [
-            list(c.identity),
-            c.cloud,
-            [str(ref) for ref in c.secrets],
-            masked_payload(c),
-        ]
-        for c in desired
-    )
-    text = json.dumps(canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 
 def _entry(planned: PlannedConnection) -> dict[str, Any]:

@@ -17,8 +17,8 @@ from provisioner.plan.make import (
     PlannedConnection,
     PlannedDeletion,
     destination,
+    plan_of_org,
 )
-from provisioner.remote.orgs import plan_of_org
 from provisioner.report.text import describe, describe_deletion
 
 GITHUB_COMMENT_LIMIT = 65_536

@@ -12,8 +12,8 @@ from provisioner.plan.make import (
     PlannedConnection,
     PlannedDeletion,
     destination,
+    plan_of_org,
 )
-from provisioner.remote.orgs import plan_of_org
 
 _COLOURS = {
     Action.CREATE: "\033[32m",

@@ -19,7 +19,7 @@ from provisioner.connectors.postgres.targets import Target, TargetProblem, targe
 from provisioner.errors import ApiError
 from provisioner.model import DesiredConnection, SecretRef
 from provisioner.plan.make import Action, Plan
-from provisioner.remote.client import FlowServiceClient
+from provisioner.remote.service import FlowService
 
 
 class Status(StrEnum):
@@ -61,7 +61,7 @@ class Verification:
 
 
 def test_one(
-    client: FlowServiceClient, desired: DesiredConnection, remote_id: str, explore: bool
+    client: FlowService, desired: DesiredConnection, remote_id: str, explore: bool
 ) -> Check:
     org, sandbox, name = desired.identity
     try:
@@ -77,7 +77,7 @@ def test_one(
 
 
 def verify_remote(
-    client: FlowServiceClient, plan: Plan, *, explore: bool, parallelism: int
+    client: FlowService, plan: Plan, *, explore: bool, parallelism: int
 ) -> Verification:
     """Test every planned connection that exists; the others say why they were not tested."""
     errors = {(s.org, s.sandbox): s.error for s in plan.sandboxes if s.error}
@@ -102,7 +102,7 @@ def verify_remote(
 
 
 def test_all(
-    client: FlowServiceClient,
+    client: FlowService,
     connections: Sequence[tuple[DesiredConnection, str]],
     *,
     explore: bool,

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from provisioner.commands import remote as remote_commands
+from provisioner.commands import session as remote_commands
 from provisioner.manifests.from_remote import build_manifest
 from provisioner.manifests.load import load_documents
 from provisioner.manifests.validate import desired_connections

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from provisioner.commands import remote
+from provisioner.commands import session as remote
 
 from .hostile import check, run_cli
 

@@ -3,7 +3,7 @@
 Hostile manifests fail in validation, before any request. Malformed responses from the
 Flow Service (HTML pages, truncated or wrongly typed JSON, next links that loop or never
 end, huge bodies) end the run with exit 1 and one line naming the method and URL. The
-HTTP seam is `commands.remote.build_http_client`; a MockTransport stands in for the API.
+HTTP seam is `commands.session.build_http_client`; a MockTransport stands in for the API.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from provisioner.commands import remote
+from provisioner.commands import session as remote
 
 from .hostile import MANIFEST, check, run_cli
 from .test_yaml_inputs import CASES

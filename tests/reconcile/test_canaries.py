@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from provisioner.commands import remote
+from provisioner.commands import session as remote
 from provisioner.emulator import Emulator, EmulatorConfig, serve
 from tests.verify import verify_helpers
 from tests.verify.pgserver import PgServer

@@ -8,13 +8,12 @@ import dataclasses
 import pytest
 
 from provisioner.errors import UsageError
-from provisioner.plan.make import Action, make_plan
+from provisioner.plan.make import Action, make_plan, plan_of_org
 from provisioner.remote.orgs import (
     OrgCredential,
     for_org,
     org_variables,
     orgs_in,
-    plan_of_org,
     resolve,
 )
 

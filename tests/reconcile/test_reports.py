@@ -10,7 +10,8 @@ from provisioner.errors import Location
 from provisioner.manifests.selection import Selection
 from provisioner.model import ConnectionStringSecret, PruneRule
 from provisioner.plan.make import ListingFailed, Plan, PlanOptions, make_plan
-from provisioner.report.jsonplan import desired_digest, plan_document
+from provisioner.plan.planfile import desired_digest
+from provisioner.report.jsonplan import plan_document
 from provisioner.report.markdown import GITHUB_COMMENT_LIMIT, render_markdown
 from provisioner.report.text import write_text
 

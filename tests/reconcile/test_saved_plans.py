@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from provisioner.commands import remote
+from provisioner.commands import session as remote
 from provisioner.emulator import Emulator
 
 from .recon_helpers import (

@@ -16,7 +16,7 @@ import httpx
 
 from provisioner.errors import ApiError
 from provisioner.redact import scrub
-from provisioner.remote import decode as wire
+from provisioner.remote import decode
 
 _MAX_DETAIL = 300
 _FLOW_CODE = re.compile(r"FLOW-\d+-\d+")
@@ -63,7 +63,7 @@ def is_secret_param(key: str) -> bool:
 
 def secrets_of(payload: Mapping[str, object]) -> tuple[str, ...]:
     """Secret param values of a payload, cut from error text even if nobody registered them."""
-    params = wire.obj(wire.obj(payload.get("auth")).get("params"))
+    params = decode.obj(decode.obj(payload.get("auth")).get("params"))
     return tuple(v for k, v in params.items() if isinstance(v, str) and is_secret_param(k))
 
 
@@ -92,13 +92,13 @@ def error_body(response: httpx.Response) -> tuple[str, str]:
     if not isinstance(data, dict):
         return "", response.text
     if "error_code" in data:  # the gateway's shape
-        return str(data["error_code"]), wire.text(data.get("message")) or ""
-    match = _FLOW_CODE.search(wire.text(data.get("type")) or "")
-    report = wire.obj(data.get("report"))
+        return str(data["error_code"]), decode.text(data.get("message")) or ""
+    match = _FLOW_CODE.search(decode.text(data.get("type")) or "")
+    report = decode.obj(data.get("report"))
     for candidate in (report.get("detailed-message"), data.get("errorMessage"), data.get("detail")):
         if isinstance(candidate, str) and candidate:
             return (match.group() if match else ""), candidate
-    title = wire.text(data.get("title"))
+    title = decode.text(data.get("title"))
     return (match.group() if match else ""), title or response.text
 
 

@@ -3,7 +3,7 @@
 This is the home of every call to the API. A new call is a method here that builds a
 ``Call`` (its kind picks the retry rules in ``transport``; its ``what`` is the subject of
 every error message), hands it to ``self._transport.send`` and reads the answer through
-``wire`` (tolerant parsing) or ``pagination.collect`` for a listing. Nothing here retries,
+``decode`` (tolerant parsing) or ``pagination.collect`` for a listing. Nothing here retries,
 sleeps or words HTTP failures itself: the transport and ``failures`` do.
 """
 
@@ -18,9 +18,9 @@ from urllib.parse import quote
 
 import httpx
 
-from provisioner.model import ConnectionTest, CreatedConnection, RemoteConnection
+from provisioner.model import ConnectionTest, CreatedConnection, DesiredConnection, RemoteConnection
 from provisioner.redact import register_secret
-from provisioner.remote import decode as wire
+from provisioner.remote import decode
 from provisioner.remote.client import pagination
 from provisioner.remote.client.failures import (
     Call,
@@ -38,6 +38,7 @@ from provisioner.remote.client.transport import (
     Endpoints,
     Transport,
 )
+from provisioner.remote.credentials import check_access
 from provisioner.remote.ims import Credentials
 from provisioner.remote.retry import RetryPolicy
 
@@ -85,6 +86,11 @@ class FlowServiceClient:
     def pacer(self) -> Pacer | None:
         return self._transport.pacer
 
+    def check_credentials(self, desired: Sequence[DesiredConnection]) -> dict[str, str]:
+        """One credential for the run: refused is CredentialError, never a refused org."""
+        check_access(self, desired)
+        return {}
+
     def list_connections(self, org: str, sandbox: str, *, spec_id: str) -> list[RemoteConnection]:
         """Every connection of ``spec_id`` in the sandbox, following every page."""
         what = f"list connections in sandbox '{sandbox}'"
@@ -95,7 +101,7 @@ class FlowServiceClient:
             Call("read", what, "GET", url, org, sandbox),
             flow_url=self._endpoints.flow_url,
             max_pages=self._max_pages,
-            parse=wire.connection,
+            parse=decode.connection,
         )
 
     def get_connection(self, org: str, sandbox: str, connection_id: str) -> RemoteConnection:
@@ -107,8 +113,8 @@ class FlowServiceClient:
         if not isinstance(items, list) or not items:
             raise malformed(call, "response holds no connection")
         try:
-            return wire.connection(items[0], "items[0]")
-        except wire.Malformed as problem:
+            return decode.connection(items[0], "items[0]")
+        except decode.Malformed as problem:
             raise malformed(call, str(problem)) from None
 
     def create_connection(
@@ -190,13 +196,13 @@ class FlowServiceClient:
         new_etag = data.get("etag") if isinstance(data, dict) else None
         return CreatedConnection(connection_id, new_etag if isinstance(new_etag, str) else "")
 
-    def list_source_connections(self, org: str, sandbox: str) -> list[wire.SourceConnection]:
+    def list_source_connections(self, org: str, sandbox: str) -> list[decode.SourceConnection]:
         """Every source connection of the sandbox (what reads through a base connection)."""
-        return self._list_all(org, sandbox, "sourceConnections", wire.source_connection)
+        return self._list_all(org, sandbox, "sourceConnections", decode.source_connection)
 
-    def list_flows(self, org: str, sandbox: str) -> list[wire.Dataflow]:
+    def list_flows(self, org: str, sandbox: str) -> list[decode.Dataflow]:
         """Every dataflow of the sandbox, with the source connections it reads."""
-        return self._list_all(org, sandbox, "flows", wire.dataflow)
+        return self._list_all(org, sandbox, "flows", decode.dataflow)
 
     def _list_all(
         self, org: str, sandbox: str, collection: str, parse: Callable[[object, str], T]
@@ -219,7 +225,7 @@ class FlowServiceClient:
         what = f"test connection '{name}' ({connection_id}) in sandbox '{sandbox}'"
         url = self._item_url(connection_id) + "/test"
         call = Call("read", what, "GET", url, org, sandbox)
-        body = wire.obj(self._transport.json(call, self._transport.send(call)))
+        body = decode.obj(self._transport.json(call, self._transport.send(call)))
         result = body.get("result")
         if not isinstance(result, bool):
             raise malformed(call, "response holds no boolean 'result'")
@@ -227,7 +233,11 @@ class FlowServiceClient:
             return ConnectionTest(True)
         # [open] Adobe documents only `result`; a reason, when the API gives one, is shown.
         reason = next(
-            (wire.text(body.get(k)) for k in ("errorMessage", "message") if wire.text(body.get(k))),
+            (
+                decode.text(body.get(k))
+                for k in ("errorMessage", "message")
+                if decode.text(body.get(k))
+            ),
             None,
         )
         return ConnectionTest(False, clean(reason or "the platform gave no reason", ()))
@@ -242,9 +252,9 @@ class FlowServiceClient:
         if not isinstance(items, list):
             raise malformed(call, "response is not a list of explore items")
         tables = []
-        for item in map(wire.obj, items):
-            path = wire.text(item.get("path")) or wire.text(item.get("name"))
-            if path and (wire.text(item.get("type")) or "table").lower() == "table":
+        for item in map(decode.obj, items):
+            path = decode.text(item.get("path")) or decode.text(item.get("name"))
+            if path and (decode.text(item.get("type")) or "table").lower() == "table":
                 tables.append(path)
         return tables
 

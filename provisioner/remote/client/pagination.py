@@ -13,7 +13,7 @@ from typing import TypeVar
 from urllib.parse import urlsplit
 
 from provisioner.errors import ApiError
-from provisioner.remote import decode as wire
+from provisioner.remote import decode
 from provisioner.remote.client.failures import Call, malformed
 from provisioner.remote.client.transport import Transport
 
@@ -36,9 +36,9 @@ def collect(
         seen.add(url)
         call = replace(first, url=url)
         try:
-            items, next_href = wire.page(transport.json(call, transport.send(call)))
+            items, next_href = decode.page(transport.json(call, transport.send(call)))
             found.extend(parse(item, f"items[{i}]") for i, item in enumerate(items))
-        except wire.Malformed as problem:
+        except decode.Malformed as problem:
             raise malformed(call, str(problem)) from None
         if next_href is None:
             return found
