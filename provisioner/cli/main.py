@@ -9,15 +9,24 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, TypedDict
 
 if TYPE_CHECKING:
+    import argparse
+    from pathlib import Path
     from types import ModuleType
+
+    from provisioner.manifests.selection import RemoteOptions, Selection
 
 # Only argparse at import time: `provision --help` and `provision schema` load nothing else,
 # and each command imports what it needs (httpx only for the commands that call the API).
-from provisioner.cli.parser import build_parser, path_argument
+from provisioner.cli.parser import (
+    DEFAULT_CONNECT_TIMEOUT,
+    build_parser,
+    lifecycle_options,
+    path_argument,
+)
 
 
 def _configure_logging(verbosity: int, quiet: bool) -> None:
@@ -52,92 +61,131 @@ def _dispatch(argv: list[str]) -> int:
         with open(os.path.join(here, "schemas", "manifest.schema.json"), encoding="utf-8") as f:
             sys.stdout.write(f.read())
         return 0
-    from provisioner.manifests.selection import RemoteOptions, Selection
-
     _configure_logging(args.verbose, args.quiet)
-    if args.command == "import":
-        from provisioner.commands import importing
+    return _COMMANDS[args.command](args)
 
-        return importing.run(
-            org=args.org,
-            sandboxes=args.sandbox,
-            clouds=importing.parse_clouds(args.cloud),
-            connection_globs=args.connection,
-            out_file=args.out,
-            force=args.force,
-            options=RemoteOptions(args.parallelism, args.timeout),
-            environ=os.environ,
-        )
-    selection = Selection(tuple(args.sandbox), tuple(args.connection))
-    secrets_dirs = [path_argument(d) for d in args.secrets_dir]
-    if args.command == "validate":
-        from provisioner.commands import validate
 
-        return validate.run(args.paths, selection, secrets_dirs, sys.stdout)
-    if args.command == "render":
-        from provisioner.commands import render
+class _Manifests(TypedDict):
+    """What every command that reads manifests takes, from its options."""
 
-        return render.run(args.paths, selection, secrets_dirs, args.show_secrets, sys.stdout)
-    colour = _colour(args.no_color)
-    options = RemoteOptions(args.parallelism, args.timeout)
+    paths: Sequence[str]
+    selection: Selection
+    secrets_dirs: Sequence[Path]
+
+
+class _Remote(TypedDict):
+    """What every command that calls the API takes, besides the manifests."""
+
+    options: RemoteOptions
+    environ: Mapping[str, str]
+    colour: bool
+
+
+def _manifests(args: argparse.Namespace) -> _Manifests:
+    from provisioner.manifests.selection import Selection
+
+    return _Manifests(
+        paths=args.paths,
+        selection=Selection(tuple(args.sandbox), tuple(args.connection)),
+        secrets_dirs=[path_argument(d) for d in args.secrets_dir],
+    )
+
+
+def _remote(args: argparse.Namespace) -> _Remote:
+    from provisioner.manifests.selection import RemoteOptions
+
+    return _Remote(
+        options=RemoteOptions(args.parallelism, args.timeout),
+        environ=os.environ,
+        colour=_colour(args.no_color),
+    )
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from provisioner.commands import validate
+
+    return validate.run(**_manifests(args), out=sys.stdout)
+
+
+def _render(args: argparse.Namespace) -> int:
+    from provisioner.commands import render
+
+    return render.run(**_manifests(args), show_secrets=args.show_secrets, out=sys.stdout)
+
+
+def _plan(args: argparse.Namespace) -> int:
     # Plan's machinery loads only for the commands that plan: validate stays light.
-    from provisioner.cli.lifecycle_args import lifecycle_options
+    from provisioner.commands import plan
+    from provisioner.plan.make import DEFAULT_LIFECYCLE
 
-    if args.command == "plan":
-        from provisioner.commands import plan
-        from provisioner.plan.make import PlanOptions
+    return plan.run(
+        **_manifests(args),
+        **_remote(args),
+        output_format=args.format,
+        out_file=args.out,
+        detailed_exitcode=args.detailed_exitcode,
+        verbose=args.verbose > 0,
+        lifecycle=lifecycle_options(args) or DEFAULT_LIFECYCLE,
+    )
 
-        return plan.run(
-            args.paths,
-            selection,
-            secrets_dirs,
-            output_format=args.format,
-            out_file=args.out,
-            detailed_exitcode=args.detailed_exitcode,
-            options=options,
-            environ=os.environ,
-            colour=colour,
-            verbose=args.verbose > 0,
-            lifecycle=lifecycle_options(args) or PlanOptions(update=True),
-        )
-    if args.command == "apply":
-        from provisioner.commands import apply
 
-        return apply.run(
-            args.paths,
-            selection,
-            secrets_dirs,
-            plan_file=args.plan_file,
-            auto_approve=args.auto_approve,
-            options=options,
-            environ=os.environ,
-            colour=colour,
-            quiet=args.quiet,
-            interactive=sys.stdin.isatty(),
-            lifecycle=lifecycle_options(args),
-            verify=args.verify,
-        )
-    if args.command == "verify":
-        from provisioner.commands import verify as verify_command
+def _apply(args: argparse.Namespace) -> int:
+    from provisioner.commands import apply
 
-        if not args.direct and (args.ca_file or args.connect_timeout is not None):
-            from provisioner.errors import UsageError
+    return apply.run(
+        **_manifests(args),
+        **_remote(args),
+        plan_file=args.plan_file,
+        auto_approve=args.auto_approve,
+        quiet=args.quiet,
+        interactive=sys.stdin.isatty(),
+        lifecycle=lifecycle_options(args),
+        verify=args.verify,
+    )
 
-            raise UsageError("--ca-file and --connect-timeout apply to --direct only")
-        return verify_command.run(
-            args.paths,
-            selection,
-            secrets_dirs,
-            output_format=args.format,
-            direct=args.direct,
-            explore=args.explore,
-            options=options,
-            connect_timeout=args.connect_timeout or verify_command.DEFAULT_CONNECT_TIMEOUT,
-            ca_file=args.ca_file,
-            environ=os.environ,
-            colour=colour,
-        )
-    raise AssertionError(f"unhandled command {args.command}")
+
+def _verify(args: argparse.Namespace) -> int:
+    from provisioner.commands import verify
+
+    if not args.direct and (args.ca_file or args.connect_timeout is not None):
+        from provisioner.errors import UsageError
+
+        raise UsageError("--ca-file and --connect-timeout apply to --direct only")
+    return verify.run(
+        **_manifests(args),
+        **_remote(args),
+        output_format=args.format,
+        direct=args.direct,
+        explore=args.explore,
+        connect_timeout=args.connect_timeout or DEFAULT_CONNECT_TIMEOUT,
+        ca_file=args.ca_file,
+    )
+
+
+def _import(args: argparse.Namespace) -> int:
+    from provisioner.commands import importing
+    from provisioner.manifests.selection import RemoteOptions
+
+    return importing.run(
+        org=args.org,
+        sandboxes=args.sandbox,
+        clouds=importing.parse_clouds(args.cloud),
+        connection_globs=args.connection,
+        out_file=args.out,
+        force=args.force,
+        options=RemoteOptions(args.parallelism, args.timeout),
+        environ=os.environ,
+    )
+
+
+_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "validate": _validate,
+    "render": _render,
+    "plan": _plan,
+    "apply": _apply,
+    "verify": _verify,
+    "import": _import,
+}
 
 
 def _colour(disabled: bool) -> bool:

@@ -1,20 +1,22 @@
 """The `provision` argument parser: every subcommand, its options and the help that teaches.
 
-Only argparse at import time: `provision --help` builds this and loads nothing else.
+The one home of every option and its default. Only argparse at import time: `provision
+--help` builds this and loads nothing else.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # imported when used: building the parser must stay cheap (--help)
     from pathlib import Path
     from typing import NoReturn
 
+    from provisioner.plan.make import PlanOptions
+
 from provisioner import DEFAULT_PARALLELISM, __version__
-from provisioner.cli.lifecycle_args import add_import_parser, add_lifecycle
 
 EPILOG = """\
 examples:
@@ -105,6 +107,46 @@ def _add_remote(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_format(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--format",
+        choices=("text", "json", "markdown"),
+        default="text",
+        help="text for people, json for machines, markdown for a PR comment",
+    )
+
+
+# `verify --direct` gives up on a database after this long unless --connect-timeout says.
+DEFAULT_CONNECT_TIMEOUT = 5.0
+
+
+def _add_verify_options(parser: argparse.ArgumentParser) -> None:
+    """The options of `provision verify` beyond the selection and the remote ones."""
+    _add_format(parser)
+    parser.add_argument(
+        "--explore", action="store_true", help="also list the tables each connection sees"
+    )
+    parser.add_argument(
+        "--direct",
+        action="store_true",
+        help="connect from this machine with the resolved secrets; no AEP call",
+    )
+    parser.add_argument(
+        "--connect-timeout",
+        type=_seconds,
+        default=None,
+        metavar="SECONDS",
+        help=f"with --direct: give up on a database after this long "
+        f"(default {DEFAULT_CONNECT_TIMEOUT:g})",
+    )
+    parser.add_argument(
+        "--ca-file",
+        metavar="FILE",
+        help="with --direct: CA certificates for ssl verify-ca/verify-full "
+        "(default: $PGSSLROOTCERT, else the system's)",
+    )
+
+
 def path_argument(text: str) -> Path:
     from pathlib import Path  # pathlib only once a command runs
 
@@ -158,12 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_selection(plan)
     _add_remote(plan)
-    plan.add_argument(
-        "--format",
-        choices=("text", "json", "markdown"),
-        default="text",
-        help="text for people, json for machines, markdown for a PR comment",
-    )
+    _add_format(plan)
     plan.add_argument(
         "--out",
         metavar="FILE",
@@ -175,7 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="exit 2 when there are changes to apply (0 none, 1 error)",
     )
-    add_lifecycle(plan)
+    _add_lifecycle(plan)
 
     apply = commands.add_parser(
         "apply",
@@ -195,7 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="apply a saved plan; refused if the manifests or remote changed (an etag "
         "moved, a deletion appeared); it brings its own --no-update/--rotate-secrets/--prune",
     )
-    add_lifecycle(apply)
+    _add_lifecycle(apply)
     apply.add_argument(
         "--verify",
         action="store_true",
@@ -203,7 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
         "each that does not work (it stays created)",
     )
 
-    add_import_parser(commands, _add_remote)
+    _add_import(commands)
 
     verify = commands.add_parser(
         "verify",
@@ -224,9 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_selection(verify)
     _add_remote(verify)
-    from provisioner.commands import verify as verify_command  # argparse only, no network
-
-    verify_command.add_arguments(verify, _seconds)
+    _add_verify_options(verify)
 
     commands.add_parser(
         "schema",
@@ -240,3 +275,86 @@ def build_parser() -> argparse.ArgumentParser:
         add_help=False,
     )
     return parser
+
+
+def _add_lifecycle(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "changing existing connections",
+        "Creates are always planned. Drifted readable fields (description, server, port, "
+        "database, username, sslMode) are updated in place with PATCH unless --no-update; "
+        "secrets and deletions change only when asked.",
+    )
+    group.add_argument(
+        "--no-update",
+        action="store_true",
+        help="report drift (~ ... drifted) without changing it; apply then only creates",
+    )
+    group.add_argument(
+        "--rotate-secrets",
+        action="store_true",
+        help="re-send the password or connection string of every selected existing "
+        "connection (secrets read back masked, so their drift is invisible); narrow it with "
+        "--sandbox/--connection. Plan shows '~ rotate' lines and needs no secret",
+    )
+    group.add_argument(
+        "--prune",
+        action="store_true",
+        help="delete remote connections no manifest declares, but only those a manifest's "
+        "prune: {names: [glob]} claims in its own sandboxes; a dataflow's connection is "
+        "refused by the API and reported. Without it nothing is ever deleted "
+        "(docs/lifecycle.md)",
+    )
+
+
+def lifecycle_options(args: argparse.Namespace) -> PlanOptions | None:
+    """The lifecycle flags as PlanOptions; None when none was given (then the saved plan's,
+    or plan.make.DEFAULT_LIFECYCLE)."""
+    if not (args.no_update or args.rotate_secrets or args.prune):
+        return None
+    from provisioner.plan.make import PlanOptions
+
+    return PlanOptions(update=not args.no_update, rotate=args.rotate_secrets, prune=args.prune)
+
+
+def _add_import(commands: Any) -> None:
+    importer = commands.add_parser(
+        "import",
+        help="write a manifest from connections that exist (adopt hand-made ones)",
+        description="List the PostgreSQL base connections of the given sandboxes and write "
+        "a manifest that declares them: non-secret fields verbatim, secrets as {env: NAME} "
+        "references (PG_<SANDBOX>_<NAME>_PASSWORD or _DSN; the API never returns secret "
+        "values), one templated entry for a connection whose names differ only by the "
+        "sandbox name. `provision plan FILE` right after shows 0 to add and 0 drifted.",
+    )
+    importer.add_argument("--org", required=True, help="IMS org id (…@AdobeOrg)")
+    importer.add_argument(
+        "--sandbox",
+        action="append",
+        required=True,
+        metavar="NAME",
+        help="a sandbox to import from (repeatable)",
+    )
+    importer.add_argument(
+        "--cloud",
+        action="append",
+        default=[],
+        metavar="SANDBOX=CLOUD",
+        help="azure or aws for a sandbox whose connections do not show it (repeatable; "
+        "otherwise read from sslMode and the auth types)",
+    )
+    importer.add_argument(
+        "--connection",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="only connections whose name matches (repeatable)",
+    )
+    importer.add_argument(
+        "--out", required=True, type=path_argument, metavar="FILE", help="the manifest to write"
+    )
+    importer.add_argument(
+        "--force", action="store_true", help="overwrite FILE if it exists (refused otherwise)"
+    )
+    _add_remote(importer)
+    importer.add_argument("-v", "--verbose", action="count", default=0, help="more detail")
+    importer.add_argument("-q", "--quiet", action="store_true", help="only errors")

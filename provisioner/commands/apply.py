@@ -17,7 +17,7 @@ from provisioner.manifests.selection import Selection
 from provisioner.model import DesiredConnection
 from provisioner.plan import planfile
 from provisioner.plan.diff import PatchOp
-from provisioner.plan.make import Action, Plan, PlannedConnection, PlanOptions
+from provisioner.plan.make import DEFAULT_LIFECYCLE, Action, Plan, PlannedConnection, PlanOptions
 from provisioner.plan.planfile import desired_digest
 from provisioner.remote.service import FlowService
 from provisioner.report.applied import failed, plan_problems, summarise
@@ -70,7 +70,7 @@ def run(
             "not running on a terminal: pass --auto-approve, or apply a reviewed "
             "plan with --plan FILE"
         )
-    chosen = saved.options if saved else (lifecycle or PlanOptions(update=True))
+    chosen = saved.options if saved else (lifecycle or DEFAULT_LIFECYCLE)
 
     manifests = load_manifests(paths, selection, secrets_dirs, prune=chosen.prune)
     desired = manifests.desired

@@ -1,48 +1,14 @@
 from __future__ import annotations
 
-import argparse
 import json
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
     from provisioner.commands.session import RemoteOptions
     from provisioner.manifests.selection import Selection
-
-DEFAULT_CONNECT_TIMEOUT = 5.0
-
-
-def add_arguments(parser: argparse.ArgumentParser, seconds: Callable[[str], float]) -> None:
-    """The options of `provision verify` beyond the selection and the remote ones."""
-    parser.add_argument(
-        "--format",
-        choices=("text", "json", "markdown"),
-        default="text",
-        help="text for people, json for machines, markdown for a PR comment",
-    )
-    parser.add_argument(
-        "--explore", action="store_true", help="also list the tables each connection sees"
-    )
-    parser.add_argument(
-        "--direct",
-        action="store_true",
-        help="connect from this machine with the resolved secrets; no AEP call",
-    )
-    parser.add_argument(
-        "--connect-timeout",
-        type=seconds,
-        default=None,
-        metavar="SECONDS",
-        help="with --direct: give up on a database after this long (default 5)",
-    )
-    parser.add_argument(
-        "--ca-file",
-        metavar="FILE",
-        help="with --direct: CA certificates for ssl verify-ca/verify-full "
-        "(default: $PGSSLROOTCERT, else the system's)",
-    )
 
 
 def run(

@@ -73,6 +73,8 @@ class PlanOptions:
 
 
 CREATE_ONLY = PlanOptions()
+# plan and apply without a lifecycle flag: create what is missing, update what drifted.
+DEFAULT_LIFECYCLE = PlanOptions(update=True)
 
 
 @dataclass(frozen=True)
