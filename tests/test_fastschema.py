@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from provisioner.manifests import fastschema, schemas
+from provisioner import schemas
+from provisioner.schemas import fastschema
 
 VALID_MANIFEST: dict[str, Any] = {
     "version": 1,

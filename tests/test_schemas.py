@@ -11,7 +11,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from provisioner.manifests import schemas
+from provisioner import schemas
 
 ROOT = Path(__file__).resolve().parent.parent
 

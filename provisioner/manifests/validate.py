@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
+from provisioner import schemas
 from provisioner.connectors.postgres import odbc
 from provisioner.errors import Diagnostic, Location, ManifestError
-from provisioner.manifests import schemas, secrets
+from provisioner.manifests import secrets
 from provisioner.manifests.load import Document, JsonPath, format_path
 from provisioner.model import (
     Auth,

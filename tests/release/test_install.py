@@ -17,8 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from provisioner import __version__
-from provisioner.manifests import schemas
+from provisioner import __version__, schemas
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -12,10 +12,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from provisioner import __version__
+from provisioner import __version__, schemas
 from provisioner.cli import main as cli
 from provisioner.emulator import Emulator, EmulatorConfig, RunningServer, serve
-from provisioner.manifests import schemas
 from provisioner.report.jsonplan import FORMAT_VERSION
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,9 +12,9 @@ from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from provisioner import schemas
 from provisioner.connectors.postgres import odbc
 from provisioner.errors import ProvisionError
-from provisioner.manifests import schemas
 from provisioner.model import (
     POSTGRES_SPEC_ID,
     POSTGRES_SPEC_VERSION,

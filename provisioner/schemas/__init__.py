@@ -13,7 +13,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from provisioner.errors import Diagnostic
-from provisioner.manifests import fastschema
+from provisioner.schemas import fastschema
 
 if TYPE_CHECKING:
     import jsonschema
