@@ -20,7 +20,7 @@ from provisioner.plan.diff import PatchOp
 from provisioner.plan.make import DEFAULT_LIFECYCLE, Action, Plan, PlannedConnection, PlanOptions
 from provisioner.plan.planfile import desired_digest
 from provisioner.remote.service import FlowService
-from provisioner.report.applied import failed, plan_problems, summarise
+from provisioner.report.apply_summary import failed, plan_problems, summarise
 from provisioner.report.text import write_text
 from provisioner.verify.checks import Status as VerifyStatus
 from provisioner.verify.checks import Verification, test_all
