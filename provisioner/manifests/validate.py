@@ -14,10 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-from provisioner import schemas
 from provisioner.connectors.postgres import odbc
 from provisioner.errors import Diagnostic, Location, ManifestError
-from provisioner.manifests import secrets
+from provisioner.manifests import diagnose, secrets
 from provisioner.manifests.load import Document, JsonPath, format_path
 from provisioner.model import (
     Auth,
@@ -74,7 +73,7 @@ def desired_connections(
     desired: list[DesiredConnection] = []
     for document in documents:
         collector = _Collector(document)
-        schema_problems = list(schemas.manifest_diagnostics(document))
+        schema_problems = list(diagnose.manifest_diagnostics(document))
         if schema_problems:
             diagnostics.extend(schema_problems)
             continue

@@ -1,0 +1,122 @@
+"""A manifest's schema errors as located diagnostics: file:line:column, the JSON path, and
+a message that says what to write instead ("did you mean" for an unknown key)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from provisioner import schemas
+from provisioner.errors import Diagnostic
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
+
+    from provisioner.manifests.load import Document
+
+
+def manifest_diagnostics(document: Document) -> Iterator[Diagnostic]:
+    for error in schemas.errors(schemas.MANIFEST, document.data):
+        yield from _diagnose(document, error)
+
+
+def _diagnose(document: Document, error: ValidationError) -> Iterator[Diagnostic]:
+    import difflib
+
+    import jsonschema
+
+    from provisioner.manifests.load import format_path
+
+    path = tuple(error.absolute_path)
+    schema: dict[str, Any] = error.schema if isinstance(error.schema, dict) else {}
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        known = sorted(schema.get("properties", {}))
+        for key in sorted(set(error.instance) - set(known)):
+            if _matches_pattern_properties(schema, key):
+                continue
+            hint = difflib.get_close_matches(key, known, n=1)
+            advice = (
+                f"did you mean {hint[0]!r}?" if hint else f"expected one of: {', '.join(known)}"
+            )
+            yield Diagnostic(
+                document.locate((*path, key), key=True),
+                format_path((*path, key)),
+                f"unknown key {key!r}; {advice}",
+            )
+        return
+    if error.validator in ("oneOf", "anyOf", "allOf"):
+        best = jsonschema.exceptions.best_match(error.context or [], key=_relevance)
+        if best is not None and error.validator != "oneOf":
+            yield from _diagnose(document, best)
+            return
+    yield Diagnostic(document.locate(path), format_path(path), _message(error))
+
+
+def _relevance(error: ValidationError) -> Any:
+    import jsonschema
+
+    return jsonschema.exceptions.relevance(error)
+
+
+def _matches_pattern_properties(schema: dict[str, Any], key: str) -> bool:
+    import re
+
+    return any(re.search(pattern, key) for pattern in schema.get("patternProperties", {}))
+
+
+_TYPE_NAMES = {
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "true or false",
+    "object": "a mapping",
+    "array": "a list",
+}
+
+
+def _message(error: ValidationError) -> str:
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    value: Any = error.instance
+    kind = error.validator
+    expected: Any = error.validator_value
+    if schema.get("title") == "secret reference":
+        if kind == "type":
+            return (
+                "a literal secret is not allowed in a manifest; reference it with "
+                "{env: VARIABLE} or {file: PATH}"
+            )
+        return "a secret reference is either {env: VARIABLE} or {file: PATH}, exactly one of them"
+    if kind == "required":
+        missing = [k for k in expected if k not in value]
+        return f"missing required key {missing[0]!r}" if missing else error.message
+    if kind == "type":
+        names = [expected] if isinstance(expected, str) else list(expected or [])
+        wanted = " or ".join(_TYPE_NAMES.get(n, n) for n in names)
+        hint = ""
+        if "boolean" in names and isinstance(value, str):
+            hint = " (YAML words like yes/no/on/off are not booleans here; write true or false)"
+        if value is None:
+            return f"expected {wanted}, but the value is empty"
+        return f"expected {wanted}, got {json.dumps(value)}{hint}"
+    if kind == "enum":
+        options = ", ".join(str(v) for v in expected)
+        return f"{json.dumps(value)} is not one of: {options}"
+    if kind == "const":
+        return f"must be {json.dumps(expected)}, got {json.dumps(value)}"
+    if kind == "pattern":
+        return f"{json.dumps(value)} is not valid: {schema.get('description', error.message)}"
+    if kind == "oneOf" and schema.get("properties", {}).get("type", {}).get("const") == (
+        "connection-string"
+    ):
+        return (
+            "give either connection_string: {env: ...} (the whole string from a secret), or "
+            "server, database, username and password to build it, not both"
+        )
+    if kind in ("minItems", "minLength") and not value:
+        return "must not be empty"
+    if kind == "uniqueItems":
+        return "lists a value twice; list each once"
+    if kind in ("minimum", "maximum"):
+        return f"{value} is out of range ({schema.get('minimum')}..{schema.get('maximum')})"
+    return error.message
