@@ -4,6 +4,12 @@ Run as `python -m provisioner.ci.github` with the action's inputs in `PROVISION_
 variables and GitHub's own (`GITHUB_EVENT_PATH`, `GITHUB_OUTPUT`, ...). On a pull request
 the plan becomes one sticky comment; a token that may not comment (a pull request from a
 fork gets a read-only one) is a warning, not a failure: the plan is still in the summary.
+
+The comment to edit is one this token's identity wrote (`sticky`). GitHub tells it two
+ways: `GET /user` for a user's token (a personal access token, an OAuth or user-to-server
+token); an installation token (the Actions `GITHUB_TOKEN`, a GitHub App's) is refused
+there with a 403, and GraphQL's `viewer` names the bot it writes as instead:
+`github-actions[bot]`, or `<app-slug>[bot]`. The `comment-author` input skips the lookup.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ import httpx
 
 from provisioner import redact
 from provisioner.ci import sticky
-from provisioner.ci.rest import Rest
+from provisioner.ci.rest import MAX_PAGES, Rest, printable
 from provisioner.ci.steps import PLAN_JSON, Result, inputs_from, report_text, run_steps
 from provisioner.errors import ProvisionError
 
@@ -29,16 +35,29 @@ _NEXT = re.compile(r'<([^>]+)>;\s*rel="next"')
 class IssueThread:
     """A pull request's conversation: issue comments, 100 a page, `Link: rel="next"`."""
 
-    def __init__(self, rest: Rest, repository: str, number: int) -> None:
+    def __init__(self, rest: Rest, repository: str, number: int, *, author: str = "") -> None:
         self.rest, self.repo, self.number = rest, repository, number
+        self._author = author.strip().casefold()
+
+    def identity(self) -> str:
+        if not self._author:
+            self._author = token_login(self.rest).casefold()
+        return self._author
 
     def comments(self) -> Iterator[sticky.Comment]:
-        url: str | None = f"/repos/{self.repo}/issues/{self.number}/comments?per_page=100"
-        while url:
+        url = f"/repos/{self.repo}/issues/{self.number}/comments?per_page=100"
+        seen: set[str] = set()
+        for _ in range(MAX_PAGES):
+            seen.add(url)
             reply = self.rest.call("GET", url)
             yield from (_comment(item) for item in reply.data or [])
             found = _NEXT.search(reply.headers.get("link", ""))
-            url = found.group(1) if found else None
+            if found is None:
+                return
+            url = found.group(1)
+            if url in seen:
+                raise sticky.ForgeError(f"GET {printable(url)}: the next page link loops back")
+        raise sticky.ForgeError(f"GET {printable(url)}: more than {MAX_PAGES} pages; stopped")
 
     def create(self, body: str) -> sticky.Comment:
         path = f"/repos/{self.repo}/issues/{self.number}/comments"
@@ -54,7 +73,43 @@ class IssueThread:
 
 def _comment(item: Any) -> sticky.Comment:
     user = item.get("user") or {}
-    return sticky.Comment(int(item["id"]), item.get("body") or "", str(user.get("login", "")))
+    login = str(user.get("login", "")).casefold()  # logins are unique case-insensitively
+    return sticky.Comment(int(item["id"]), item.get("body") or "", login)
+
+
+def graphql_url_for(api_url: str) -> str:
+    """GitHub's GraphQL endpoint beside its REST one: api.github.com/graphql, or
+    HOST/api/graphql on GitHub Enterprise Server (REST at HOST/api/v3)."""
+    base = api_url.rstrip("/")
+    return base.removesuffix("/v3") + "/graphql" if base.endswith("/api/v3") else base + "/graphql"
+
+
+def token_login(rest: Rest) -> str:
+    """The login the token writes comments as (see the module's docstring)."""
+    graphql_url = graphql_url_for(rest.base_url)
+    try:
+        login = dig(rest.call("GET", "/user").data, "login")
+    except sticky.Forbidden:  # an installation token: "Resource not accessible by integration"
+        reply = rest.call("POST", graphql_url, {"query": "query { viewer { login } }"})
+        errors = dig(reply.data, "errors")
+        if errors:
+            first = errors[0] if isinstance(errors, list) and errors else errors
+            problem = str(dig(first, "message") or first)[:300]
+            raise sticky.ForgeError(redact.scrub(f"POST {graphql_url}: {problem}")) from None
+        login = dig(reply.data, "data", "viewer", "login")
+    if not isinstance(login, str) or not login.strip():
+        raise sticky.ForgeError(
+            "the forge did not say who the token is, so its own comment cannot be told from "
+            "others: set the action's comment-author input (e.g. github-actions[bot])"
+        )
+    return login
+
+
+def dig(data: Any, *keys: str) -> Any:
+    """data[k1][k2]..., or None where an answer lacks a key or is not an object."""
+    for key in keys:
+        data = data.get(key) if isinstance(data, dict) else None
+    return data
 
 
 def github_rest(environ: Mapping[str, str], transport: httpx.BaseTransport | None = None) -> Rest:
@@ -102,8 +157,9 @@ def post_comment(
     footer = f"<sub>{mode} at {sha} · [run]({run}) · provision</sub>"
     mark = sticky.marker(environ.get("PROVISION_COMMENT_KEY", ""))
     body = sticky.compose(mark, report_text(result, run), footer)
+    author = environ.get("PROVISION_COMMENT_AUTHOR", "")
     with github_rest(environ, transport) as rest:
-        thread = IssueThread(rest, environ["GITHUB_REPOSITORY"], int(pull["number"]))
+        thread = IssueThread(rest, environ["GITHUB_REPOSITORY"], int(pull["number"]), author=author)
         return sticky.upsert(thread, mark, body)
 
 
@@ -149,6 +205,7 @@ def main(environ: Mapping[str, str], log: TextIO = sys.stdout) -> int:
         if outcome is not None:
             outputs["comment-id"] = str(outcome.comment.id)
             log.write(f"Plan comment {outcome.action} (id {outcome.comment.id}).\n")
+            log.write(sticky.ignored_note(outcome, "comment"))
     _write(environ.get("GITHUB_OUTPUT"), "".join(f"{k}={v}\n" for k, v in outputs.items()))
     if not result.ok:
         log.write(f"::error title=provision {result.failed_step}::failed, see the lines above\n")

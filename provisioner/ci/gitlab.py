@@ -5,6 +5,10 @@ variables and GitLab's predefined ones. In a merge request pipeline the plan bec
 merge-request note, edited on every push. A job token cannot write notes, so this needs a
 project access token in `PROVISION_NOTE_TOKEN` (Reporter, `api` scope); without it, or when
 it is refused (a fork's pipeline), the plan is still in the job log and the artifacts.
+
+The note to edit is one the token's own user wrote: `GET /user` names it (a project or
+group access token's bot user), and notes are compared by their author's id, which, unlike
+a username, never changes.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import httpx
 
 from provisioner import redact
 from provisioner.ci import sticky
-from provisioner.ci.rest import Rest
+from provisioner.ci.rest import MAX_PAGES, Rest
 from provisioner.ci.steps import Result, inputs_from, report_text, run_steps
 from provisioner.errors import ProvisionError
 
@@ -32,16 +36,34 @@ class MergeRequestNotes:
     def __init__(self, rest: Rest, project: str, iid: int) -> None:
         self.path = f"/projects/{quote(project, safe='')}/merge_requests/{iid}/notes"
         self.rest = rest
+        self._me = ""
+
+    def identity(self) -> str:
+        if not self._me:
+            user = self.rest.call("GET", "/user").data
+            found = user.get("id") if isinstance(user, dict) else None
+            if not isinstance(found, int) or isinstance(found, bool):
+                raise sticky.ForgeError(
+                    f"GET {self.rest.base_url}/user: the answer names no user id, so the "
+                    "token's own note cannot be told from others; check PROVISION_NOTE_TOKEN "
+                    "is a project access token with the api scope"
+                )
+            self._me = str(found)
+        return self._me
 
     def comments(self) -> Iterator[sticky.Comment]:
         page = "1"
-        while page:
+        for _ in range(MAX_PAGES):
             query = f"?per_page=100&page={page}&sort=asc&order_by=created_at"
             reply = self.rest.call("GET", self.path + query)
             for note in reply.data or []:
                 if not note.get("system"):  # "added 1 commit" and other events
                     yield _note(note)
-            page = reply.headers.get("x-next-page", "").strip()
+            page = quote(reply.headers.get("x-next-page", "").strip(), safe="")
+            if not page:
+                return
+        where = f"{self.rest.base_url}{self.path}"
+        raise sticky.ForgeError(f"GET {where}: more than {MAX_PAGES} pages; stopped")
 
     def create(self, body: str) -> sticky.Comment:
         return _note(self.rest.call("POST", self.path, {"body": body}).data)
@@ -55,7 +77,7 @@ class MergeRequestNotes:
 
 def _note(item: Any) -> sticky.Comment:
     author = item.get("author") or {}
-    return sticky.Comment(int(item["id"]), item.get("body") or "", str(author.get("username", "")))
+    return sticky.Comment(int(item["id"]), item.get("body") or "", str(author.get("id", "")))
 
 
 def post_note(
@@ -109,6 +131,7 @@ def main(environ: Mapping[str, str], log: TextIO = sys.stdout) -> int:
     else:
         if outcome is not None:
             log.write(f"Plan note {outcome.action} (id {outcome.comment.id}).\n")
+            log.write(sticky.ignored_note(outcome, "note"))
     log.write(f"provision {result.mode}: exit {result.exitcode} ")
     log.write("(0 no changes, 2 changes pending, 1 an error)\n")
     return code

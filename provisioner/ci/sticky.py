@@ -3,6 +3,11 @@
 The comment is found by a hidden HTML marker on its first line, so nothing else needs to
 remember its id: the pull request itself is the state, as the AEP sandboxes are for apply.
 A reply that quotes the marker does not start with it, and so is never taken for ours.
+
+Anyone can write the marker, though: a pull request's author could plant it in a comment
+of their own, older than ours, and have the next run write the plan into a comment they
+can edit again. So a comment is ours only when the marker opens it *and* the token's own
+identity wrote it (`Thread.identity`); a marked comment by anyone else is left alone.
 """
 
 from __future__ import annotations
@@ -35,11 +40,15 @@ class Forbidden(ForgeError):
 class Comment:
     id: int
     body: str
-    author: str
+    author: str  # who wrote it, in the terms of Thread.identity()
 
 
 class Thread(Protocol):
     """The comments of one pull / merge request, oldest first."""
+
+    def identity(self) -> str:
+        """Who this thread's token writes as, as `Comment.author` names a comment's writer."""
+        ...
 
     def comments(self) -> Iterable[Comment]: ...
 
@@ -55,6 +64,7 @@ class Outcome:
     action: Literal["created", "updated", "unchanged"]
     comment: Comment
     removed: tuple[int, ...] = ()
+    ignored: tuple[int, ...] = ()  # carry the marker, written by someone else: left alone
 
 
 def marker(key: str = "") -> str:
@@ -77,23 +87,40 @@ def compose(mark: str, text: str, footer: str, limit: int = GITHUB_BODY_LIMIT) -
     return f"{mark}\n{text.rstrip()}\n\n{footer}"
 
 
-def is_ours(comment: Comment, mark: str) -> bool:
+def is_marked(comment: Comment, mark: str) -> bool:
     return comment.body.split("\n", 1)[0].strip() == mark
 
 
 def upsert(thread: Thread, mark: str, body: str) -> Outcome:
-    """Create the comment, or edit the oldest one carrying the marker.
+    """Create the comment, or edit the oldest one the token's identity wrote with the marker.
 
     Two jobs racing on their first run can each create one; the next run keeps the oldest
-    and deletes the others by the same author, so a pull request converges on one comment.
+    and deletes the others, so a pull request converges on one comment. Marked comments by
+    anyone else are never edited nor deleted.
     """
-    ours = [c for c in thread.comments() if is_ours(c, mark)]
+    me = thread.identity()
+    marked = [c for c in thread.comments() if is_marked(c, mark)]
+    ours = [c for c in marked if c.author == me]
+    ignored = tuple(c.id for c in marked if c.author != me)
     if not ours:
-        return Outcome("created", thread.create(body))
-    first, extra = ours[0], [c for c in ours[1:] if c.author == ours[0].author]
+        return Outcome("created", thread.create(body), ignored=ignored)
+    first, extra = ours[0], ours[1:]
     for duplicate in extra:
         thread.delete(duplicate.id)
     removed = tuple(c.id for c in extra)
     if first.body == body:
-        return Outcome("unchanged", first, removed)
-    return Outcome("updated", thread.update(first.id, body), removed)
+        return Outcome("unchanged", first, removed, ignored)
+    return Outcome("updated", thread.update(first.id, body), removed, ignored)
+
+
+def ignored_note(outcome: Outcome, noun: str) -> str:
+    """A log line naming the marked comments left alone, or nothing."""
+    if not outcome.ignored:
+        return ""
+    ids = ", ".join(str(i) for i in outcome.ignored)
+    many = len(outcome.ignored) > 1
+    return (
+        f"Left alone {len(outcome.ignored)} other {noun}{'s' if many else ''} (id {ids}) "
+        f"that start{'' if many else 's'} with the plan marker but {'were' if many else 'was'} "
+        "not written by this token.\n"
+    )

@@ -4,11 +4,23 @@ GitHub (REST v3): `GET/POST /repos/{owner}/{repo}/issues/{n}/comments` (`per_pag
 30, at most 100, `page`; a `Link` header with `rel="next"`/`"last"` in absolute URLs) and
 `PATCH/DELETE /repos/{owner}/{repo}/issues/comments/{id}`; 401 "Bad credentials"; 403
 "Resource not accessible by integration" for a read-only token (a fork's pull request).
+Who a token is: `GET /user` answers a user's token (a PAT) and refuses an installation
+token (the Actions `GITHUB_TOKEN`, a GitHub App's) with that same 403; GraphQL's
+`POST /graphql` `{ viewer { login } }` answers both, an installation token as the bot it
+writes as (`github-actions[bot]`, `<app-slug>[bot]`). A comment's `user` is
+`{login, id, type}`, `type` "Bot" for bots.
 
 GitLab (v4): `GET/POST /api/v4/projects/{id}/merge_requests/{iid}/notes` (`per_page`
 default 20, at most 100; `X-Page`, `X-Next-Page` empty on the last page, `X-Total-Pages`),
 `PUT/DELETE .../notes/{id}`; system notes in the list; `PRIVATE-TOKEN`; 401/403 bodies
-`{"message": "401 Unauthorized"}` / `{"message": "403 Forbidden"}`.
+`{"message": "401 Unauthorized"}` / `{"message": "403 Forbidden"}`. `GET /api/v4/user` is
+the token's user (a project access token's bot user); a note's `author` is
+`{id, username, name}`.
+
+Rate limits are injected as faults (`Fault`): GitHub answers a secondary limit with a 403
+or 429 and `Retry-After`, an exhausted primary limit with a 403 and
+`x-ratelimit-remaining: 0` / `x-ratelimit-reset` (epoch seconds); GitLab with a 429 and
+`Retry-After` / `RateLimit-*`.
 
 Tests assert on the state (`comments`) and on `requests`, never on how the client built them.
 """
@@ -30,7 +42,20 @@ from urllib.parse import parse_qs, urlsplit
 class User:
     login: str
     can_write: bool = True
+    # GitHub: an installation token, writing as `login[bot]` (`GET /user` refuses it).
     bot: bool = True
+
+    def writes_as(self, kind: str) -> str:
+        return self.login + "[bot]" if kind == "github" and self.bot else self.login
+
+
+@dataclass(frozen=True)
+class Fault:
+    """An answer given instead of the real one: a status, its headers and its message."""
+
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)
+    message: str = "Server Error"
 
 
 @dataclass
@@ -41,15 +66,25 @@ class Forge:
     project_id: int = 42
     comments: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     requests: list[tuple[str, str]] = field(default_factory=list)
+    # The credential each request carried (Authorization or PRIVATE-TOKEN), in order.
+    credentials: list[str] = field(default_factory=list)
     url: str = ""
     lock: threading.Lock = field(default_factory=threading.Lock)
     next_id: int = 1000
-    # Statuses to answer instead, one per coming request (a 502 as GitHub's proxies give);
-    # 0 lets that request through.
-    faults: list[int] = field(default_factory=list)
+    # Answers to give instead, one per coming request: a status (a 502 as GitHub's proxies
+    # give) or a Fault (a rate limit with its headers); 0 lets that request through.
+    faults: list[int | Fault] = field(default_factory=list)
     # Raw HTML answers with a 200, one per coming request, before the faults (a captive
     # proxy's page).
     html_pages: list[bytes] = field(default_factory=list)
+    # GitHub: the origin the `Link` header's absolute URLs name (a proxy that rewrites them,
+    # or a hostile server); empty for the forge's own.
+    link_origin: str = ""
+    # Account ids by login/username, given on first sight, as the forge's are stable.
+    ids: dict[str, int] = field(default_factory=dict)
+
+    def user_id(self, login: str) -> int:
+        return self.ids.setdefault(login, 5000 + len(self.ids))
 
     def add(self, number: int, body: str, login: str, *, system: bool = False) -> dict[str, Any]:
         """A comment already on the pull request (from someone, or from an earlier run)."""
@@ -58,9 +93,10 @@ class Forge:
             item: dict[str, Any] = {"id": self.next_id, "body": body}
             if self.kind == "github":
                 kind = "Bot" if login.endswith("[bot]") else "User"
-                item["user"] = {"login": login, "type": kind}
+                item["user"] = {"login": login, "id": self.user_id(login), "type": kind}
             else:
-                item.update(author={"username": login}, system=system)
+                author = {"id": self.user_id(login), "username": login, "name": login}
+                item.update(author=author, system=system)
             self.comments.setdefault(number, []).append(item)
             return item
 
@@ -95,6 +131,8 @@ class _Handler(BaseHTTPRequestHandler):
         forge = self.server.forge
         with forge.lock:
             forge.requests.append((method, self.path))
+            credential = self.headers.get("Authorization") or self.headers.get("PRIVATE-TOKEN")
+            forge.credentials.append(credential or "")
             fault = forge.faults.pop(0) if forge.faults else None
             page = forge.html_pages.pop(0) if forge.html_pages else None
         if page is not None:
@@ -104,6 +142,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(page)))
             self.end_headers()
             self.wfile.write(page)
+            return
+        if isinstance(fault, Fault):
+            self._body()
+            self._reply(fault.status, {"message": fault.message}, fault.headers)
             return
         if fault:
             self._body()
@@ -157,6 +199,21 @@ def _github(h: _Handler, forge: Forge, method: str) -> None:
         return
     parts = urlsplit(h.path)
     query = parse_qs(parts.query)
+    if parts.path == "/user" and method == "GET":
+        if user.bot:
+            docs = "https://docs.github.com/rest/users/users#get-the-authenticated-user"
+            refusal = "Resource not accessible by integration"
+            h._reply(403, {"message": refusal, "documentation_url": docs, "status": "403"})
+        else:
+            h._reply(200, {"login": user.login, "id": forge.user_id(user.login), "type": "User"})
+        return
+    if parts.path == "/graphql" and method == "POST":  # a query: read-only tokens too
+        text = str(h._body().get("query", ""))
+        if re.search(r"\bviewer\s*\{\s*login\s*\}", text):
+            h._reply(200, {"data": {"viewer": {"login": user.writes_as("github")}}})
+        else:
+            h._reply(200, {"errors": [{"message": "this fake answers { viewer { login } } only"}]})
+        return
     prefix = f"/repos/{forge.project}/issues/"
     listing = re.fullmatch(re.escape(prefix) + r"(\d+)/comments", parts.path)
     single = re.fullmatch(re.escape(prefix) + r"comments/(\d+)", parts.path)
@@ -168,14 +225,13 @@ def _github(h: _Handler, forge: Forge, method: str) -> None:
         items, page, last = _page(forge.comments.get(number, []), query, 30)
         per_page = min(int(query.get("per_page", ["30"])[0]), 100)
         links = []
-        base = f"{forge.url}{parts.path}?per_page={per_page}&page="
+        base = f"{forge.link_origin or forge.url}{parts.path}?per_page={per_page}&page="
         if page < last:
             links.append(f'<{base}{page + 1}>; rel="next"')
             links.append(f'<{base}{last}>; rel="last"')
         h._reply(200, items, {"Link": ", ".join(links)} if links else None)
     elif listing and method == "POST":
-        login = user.login + ("[bot]" if user.bot else "")
-        h._reply(201, forge.add(int(listing.group(1)), h._body()["body"], login))
+        h._reply(201, forge.add(int(listing.group(1)), h._body()["body"], user.writes_as("github")))
     elif single and method in ("PATCH", "DELETE"):
         found = _find(forge, int(single.group(1)))
         if found is None:
@@ -199,6 +255,10 @@ def _gitlab(h: _Handler, forge: Forge, method: str) -> None:
         return
     parts = urlsplit(h.path)
     query = parse_qs(parts.query)
+    if parts.path == "/api/v4/user" and method == "GET":
+        me = {"id": forge.user_id(user.login), "username": user.login, "name": user.login}
+        h._reply(200, {**me, "bot": user.bot, "state": "active"})
+        return
     projects = {str(forge.project_id), forge.project.replace("/", "%2F")}
     match = re.fullmatch(
         r"/api/v4/projects/([^/]+)/merge_requests/(\d+)/notes(?:/(\d+))?", parts.path

@@ -16,7 +16,7 @@ from provisioner.emulator import Emulator, RunningServer
 
 from .action_runner import ACTION, HEAD_SHA, ROOT, StepRun, action, run_step, step
 from .conftest import GITHUB_TOKEN, READONLY_TOKEN, SECRETS, base_env
-from .fake_forge import Forge
+from .fake_forge import Fault, Forge
 
 PR = 12
 PINNED = re.compile(r"^[\w.-]+/[\w.-]+@[0-9a-f]{40}$")
@@ -277,3 +277,45 @@ def test_a_multi_line_error_stays_one_workflow_command() -> None:
     assert code == 1
     assert log.getvalue().count("\n") == 1
     assert log.getvalue().startswith("::error title=provision::")
+
+
+def test_a_planted_marker_does_not_capture_the_plan(
+    repo: Path, tmp_path: Path, aep: RunningServer, emulator: Emulator, github: Forge
+) -> None:
+    """The pull request's author plants the marker in a comment older than the bot's."""
+    planted = github.add(PR, f"{MARK}\n**Plan: 0 to add.** Safe to merge.", "mallory")
+    env = base_env(aep, emulator, tmp_path)
+    first = plan(repo, env, tmp_path / "run1", github)
+    assert first.code == 0, first.log
+    [_, mine] = github.comments[PR]
+    assert mine["user"]["login"] == "github-actions[bot]"
+    assert first.outputs["comment-id"] == str(mine["id"])
+    assert f"Plan comment created (id {mine['id']}).\n" in first.log
+    second = plan(repo, env, tmp_path / "run2", github)
+    assert second.outputs["comment-id"] == str(mine["id"])
+    assert (
+        f"Plan comment unchanged (id {mine['id']}).\nLeft alone 1 other comment "
+        f"(id {planted['id']}) that starts with the plan marker but was not written by this "
+        "token.\n"
+    ) in second.log
+    assert github.comments[PR][0] == planted
+    assert github.comments[PR][0]["body"] == f"{MARK}\n**Plan: 0 to add.** Safe to merge."
+    assert "**Plan: 2 to add" in github.comments[PR][1]["body"]
+
+
+def test_a_rate_limited_comment_is_posted_not_taken_for_a_fork(
+    repo: Path, tmp_path: Path, aep: RunningServer, emulator: Emulator, github: Forge
+) -> None:
+    # GET /user (refused: an installation token), GraphQL's viewer, the listing, then the
+    # create meets GitHub's secondary rate limit once (Retry-After: 0, so nothing sleeps).
+    limit = Fault(403, {"Retry-After": "0"}, "You have exceeded a secondary rate limit.")
+    github.faults = [0, 0, 0, limit]
+    run = plan(repo, base_env(aep, emulator, tmp_path), tmp_path / "run", github)
+    assert run.code == 0, run.log
+    assert "::warning" not in run.log and "::error" not in run.log
+    [comment] = github.comments[PR]
+    assert run.outputs["comment-id"] == str(comment["id"])
+    assert comment["body"].startswith(MARK + "\n### provision plan\n")
+    create = f"/repos/acme/manifests/issues/{PR}/comments"
+    posts = [path for method, path in github.requests if method == "POST"]
+    assert posts == ["/graphql", create, create]  # the refused create, then the one that landed
