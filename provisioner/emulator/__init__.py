@@ -16,8 +16,10 @@
   ``.set_faults(faults=None, *, seed=None, **changes) -> Faults``,
   ``.request_count`` (token + Flow Service requests), ``.request_counts() -> dict[str, int]``,
   ``.reset_counts()``, ``.revoke_tokens(token=None) -> int``, ``.reset()``, ``.close()``.
-- ``serve(emulator, host="127.0.0.1", port=0) -> RunningServer`` with ``.url``, ``.close()``,
-  usable as a context manager; serves in daemon threads with HTTP/1.1 keep-alive.
+- ``serve(emulator, host="127.0.0.1", port=0, allowed_hosts=()) -> RunningServer`` with
+  ``.url``, ``.close()``, usable as a context manager; serves in daemon threads with HTTP/1.1
+  keep-alive, and answers only requests whose ``Host`` is a loopback name, ``host`` itself or
+  one of ``allowed_hosts`` (``hosts.py``: no DNS rebinding).
 - ``main(argv=None, prog="provision emulator") -> int``: the command line.
 
 Both the IMS route (``/ims/token/v3``) and the Flow Service routes

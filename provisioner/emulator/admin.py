@@ -1,5 +1,8 @@
 """Admin routes under ``/__emulator``: no auth, no faults, outside Adobe's prefixes.
 
+No auth, so the server answers only loopback ``Host`` names (``hosts.py``): a web page
+cannot read them through DNS rebinding.
+
 - ``GET /__emulator/faults`` → current faults; ``PUT`` with a JSON object of fields to change
   (plus optional ``seed``) → the new faults. The rate limit is set here too:
   ``{"rate_limit": 100}``, ``{"rate_limit": null}`` lifts it.

@@ -17,6 +17,7 @@ from provisioner.emulator.app import Emulator
 from provisioner.emulator.config import EmulatorConfig
 from provisioner.emulator.databases import psycopg_available
 from provisioner.emulator.fault_options import add_fault_options, faults_from_args
+from provisioner.emulator.hosts import is_loopback
 from provisioner.emulator.server import serve
 
 DESCRIPTION = """\
@@ -83,6 +84,15 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
     )
     net = p.add_argument_group("where")
     net.add_argument("--host", default="127.0.0.1", help="interface to bind (default: %(default)s)")
+    net.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also answer requests for this Host name, e.g. a container's service name; "
+        "repeatable (default: loopback names and addresses, --host, and with --host 0.0.0.0 "
+        "any IP address: a web page cannot rebind those)",
+    )
     net.add_argument(
         "--port", type=int, default=8080, help="port; 0 picks a free one (default: %(default)s)"
     )
@@ -276,6 +286,15 @@ def banner(url: str, config: EmulatorConfig) -> str:
     )
 
 
+def exposed_warning(prog: str, host: str, port: int) -> str:
+    return (
+        f"{prog}: warning: listening on {host}, not a loopback address: whoever can reach "
+        f"port {port} can read every stored password (GET /__emulator/state) and change the "
+        "emulator, with no authentication; use --host 127.0.0.1 unless other machines must "
+        "reach it"
+    )
+
+
 def main(
     argv: Sequence[str] | None = None,
     prog: str = "provision emulator",
@@ -294,11 +313,13 @@ def main(
         print(f"{prog}: error: {exc}{where}", file=sys.stderr)
         return 1
     try:
-        running = serve(emulator, args.host, args.port)
+        running = serve(emulator, args.host, args.port, args.allow_host)
     except OSError as exc:
         emulator.close()
         print(f"{prog}: error: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 1
+    if not is_loopback(args.host):
+        print(exposed_warning(prog, args.host, running.port), file=sys.stderr, flush=True)
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:

@@ -13,6 +13,7 @@ import json
 import socket
 import sys
 import threading
+from collections.abc import Iterable
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -21,6 +22,7 @@ from urllib.parse import unquote
 
 from provisioner.emulator.app import Emulator
 from provisioner.emulator.faults import ConnectionDropped
+from provisioner.emulator.hosts import HostCheck
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
@@ -31,8 +33,9 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 256  # the default 5 drops bursts of new connections
 
-    def __init__(self, address: tuple[str, int], emulator: Emulator) -> None:
+    def __init__(self, address: tuple[str, int], emulator: Emulator, hosts: HostCheck) -> None:
         self.emulator = emulator
+        self.hosts = hosts
         self.open_sockets: set[socket.socket] = set()
         self.sockets_lock = threading.Lock()
         super().__init__(address, _Handler)
@@ -89,6 +92,12 @@ class _Handler(BaseHTTPRequestHandler):
     do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = do_GET
 
     def _serve(self) -> None:
+        host = self.headers.get("Host")
+        if not self.server.hosts.accepts(host):
+            self.send_error(
+                403, self.server.hosts.refusal(host or "", self.server.server_address[1])
+            )
+            return
         if self.headers.get("Transfer-Encoding"):
             self.send_error(411, "Content-Length required; chunked bodies are not supported")
             return
@@ -176,9 +185,12 @@ class _Handler(BaseHTTPRequestHandler):
 class RunningServer:
     """The emulator serving on a socket in background threads; close it (or use ``with``)."""
 
-    def __init__(self, emulator: Emulator, host: str, port: int) -> None:
+    def __init__(
+        self, emulator: Emulator, host: str, port: int, allowed_hosts: Iterable[str] = ()
+    ) -> None:
         self.emulator = emulator
-        self._server = _Server((host, port), emulator)
+        names = frozenset(name.strip().lower().rstrip(".") for name in allowed_hosts)
+        self._server = _Server((host, port), emulator, HostCheck(host, names))
         bound_host, bound_port = self._server.server_address[:2]
         self.host = str(bound_host)
         self.port = int(bound_port)
@@ -219,6 +231,9 @@ class RunningServer:
         self.close()
 
 
-def serve(emulator: Emulator, host: str = "127.0.0.1", port: int = 0) -> RunningServer:
-    """Serve ``emulator`` on ``host:port`` (0: a free port) until ``.close()``."""
-    return RunningServer(emulator, host, port)
+def serve(
+    emulator: Emulator, host: str = "127.0.0.1", port: int = 0, allowed_hosts: Iterable[str] = ()
+) -> RunningServer:
+    """Serve ``emulator`` on ``host:port`` (0: a free port) until ``.close()``; requests are
+    answered only for loopback Host names, ``host`` itself and ``allowed_hosts`` (hosts.py)."""
+    return RunningServer(emulator, host, port, allowed_hosts)

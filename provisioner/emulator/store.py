@@ -4,13 +4,20 @@ Records are the raw stored items (secrets unmasked), keyed by (org, sandbox, id)
 from memory; :class:`SqliteStore` writes through to disk, one transaction per change, so a
 crash leaves either the whole new record or the old one, never half of it. One lock guards the
 maps and the sqlite connection; it is held only for the dict/SQL work, never while sleeping.
+
+The SQLite file holds every secret in the clear, so it is created readable by its owner
+only (0600), and SQLite gives its -wal, -shm and -journal files the database's mode. A file
+an older version made readable by others is tightened once it has opened as a database.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
+import os
 import sqlite3
+import stat
 import threading
 from collections.abc import Callable
 
@@ -105,10 +112,12 @@ class SqliteStore(MemoryStore):
     def __init__(self, path: str, table: str = "connections") -> None:
         super().__init__()
         self._table = table
+        _create_private(path)
         # One connection shared under the store lock: writes are serialised anyway.
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(self._SCHEMA.format(table=table))
+        _tighten(path)
         rows = self._db.execute(f"SELECT body FROM {table} ORDER BY seq").fetchall()
         self._seq = 0
         for (body,) in rows:
@@ -145,6 +154,23 @@ class SqliteStore(MemoryStore):
     def close(self) -> None:
         with self.lock:
             self._db.close()
+
+
+def _create_private(path: str) -> None:
+    """Create ``path`` empty with mode 0600 unless it exists (SQLite takes an empty file as
+    an empty database); where that fails, SQLite's own open says why."""
+    if path == ":memory:" or path.startswith("file:"):
+        return
+    with contextlib.suppress(OSError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
+def _tighten(path: str) -> None:
+    for name in (path, f"{path}-wal", f"{path}-shm", f"{path}-journal"):
+        with contextlib.suppress(OSError):  # absent, or not ours to change
+            mode = stat.S_IMODE(os.stat(name).st_mode)
+            if mode & 0o077:
+                os.chmod(name, mode & 0o700)
 
 
 def open_store(state_file: str | None, table: str = "connections") -> MemoryStore:

@@ -167,7 +167,7 @@ def test_bad_requests_over_a_socket_never_stop_the_server(emulator: Emulator) ->
     with serve(emulator) as running:
         port = running.port
         assert raw_exchange(port, b"GARBAGE\r\n\r\n").startswith(b"HTTP/1.1 400")
-        assert raw_exchange(port, b"BREW /pot HTTP/1.1\r\nHost: x\r\n\r\n").startswith(
+        assert raw_exchange(port, b"BREW /pot HTTP/1.1\r\nHost: localhost\r\n\r\n").startswith(
             b"HTTP/1.1 501"
         )
         assert raw_exchange(port, b"GET /" + b"a" * 70000 + b" HTTP/1.1\r\n\r\n").startswith(
@@ -175,17 +175,19 @@ def test_bad_requests_over_a_socket_never_stop_the_server(emulator: Emulator) ->
         )
         chunked = raw_exchange(
             port,
-            b"POST /data/foundation/flowservice/connections HTTP/1.1\r\nHost: x\r\n"
+            b"POST /data/foundation/flowservice/connections HTTP/1.1\r\nHost: localhost\r\n"
             b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
         )
         assert chunked.startswith(b"HTTP/1.1 411")
         bad_length = raw_exchange(
-            port, b"POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: -3\r\n\r\n"
+            port, b"POST /x HTTP/1.1\r\nHost: localhost\r\nContent-Length: -3\r\n\r\n"
         )
         assert bad_length.startswith(b"HTTP/1.1 400")
         # A client that hangs up mid-body.
         with socket.create_connection(("127.0.0.1", port)) as sock:
-            sock.sendall(b"POST /ims/token/v3 HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nab")
+            sock.sendall(
+                b"POST /ims/token/v3 HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100\r\n\r\nab"
+            )
         with httpx.Client(base_url=running.url) as client:
             big = client.post(
                 f"{FLOW}/connections",
