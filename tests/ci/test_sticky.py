@@ -14,7 +14,7 @@ from provisioner.ci.gitlab import MergeRequestNotes
 from provisioner.ci.rest import Rest
 
 from .conftest import GITHUB_TOKEN, GITLAB_TOKEN, READONLY_TOKEN
-from .fake_forge import Forge
+from .fake_forge import Forge, User
 
 MARK = sticky.marker()
 PR = 7
@@ -213,3 +213,28 @@ def test_a_page_that_is_not_json_is_one_line(forge: Forge) -> None:
         "</body></html>"
     )
     assert forge.bodies(PR) == []
+
+
+@pytest.mark.parametrize(
+    ("api", "graphql"),
+    [
+        ("https://api.github.com", "https://api.github.com/graphql"),
+        ("https://ghe.example.test/api/v3/", "https://ghe.example.test/api/graphql"),
+        ("https://api.acme.ghe.com", "https://api.acme.ghe.com/graphql"),
+    ],
+)
+def test_graphql_sits_beside_the_rest_api(api: str, graphql: str) -> None:
+    from provisioner.ci.github import graphql_url_for
+
+    assert graphql_url_for(api) == graphql
+
+
+def test_a_token_the_forge_names_no_one_for_is_one_line(github: Forge) -> None:
+    github.tokens["ghs_nobody"] = User("", bot=False)  # GET /user answers no login
+    with pytest.raises(sticky.ForgeError) as caught:
+        sticky.upsert(thread(github, "ghs_nobody"), MARK, "x")
+    assert str(caught.value) == (
+        "the forge did not say who the token is, so its own comment cannot be told from "
+        "others: set the action's comment-author input (e.g. github-actions[bot])"
+    )
+    assert github.comments == {}
