@@ -13,6 +13,7 @@ converges. Those re-runs are counted, and the run must still end with no duplica
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ import pytest
 
 from provisioner.apply.create import Status
 from provisioner.emulator import Emulator, EmulatorConfig, Faults, serve
+from provisioner.model import Identity
 from provisioner.remote.client import FlowServiceClient, build_http_client
 
 from .soak import (
@@ -74,6 +76,10 @@ PROFILES = [
 ]
 
 
+# How apply words a create whose answer was lost and whose listing afterwards failed too.
+LOOK_FAILED = "checking whether it was created failed too"
+
+
 @contextmanager
 def client_on(emulator: Emulator, profile: Profile) -> Iterator[FlowServiceClient]:
     if profile.timeout is None:
@@ -99,11 +105,19 @@ def test_apply_under_faults_creates_each_connection_exactly_once(
     try:
         with client_on(emulator, profile) as client:
             runs, created, failed = 0, 0, 0
+            made: Counter[Identity] = Counter()  # creates that stayed or yielded
+            unclear: set[Identity] = set()  # a lost answer, and the look afterwards failed too
             while True:
                 runs += 1
                 plan, result = apply_once(client, desired, PARALLELISM)
                 created += result.count(Status.CREATED)
                 failed += result.count(Status.FAILED)
+                for outcome in result.outcomes:
+                    name = outcome.planned.desired.identity
+                    if outcome.status in (Status.CREATED, Status.YIELDED):
+                        made[name] += 1
+                    elif outcome.status is Status.FAILED and LOOK_FAILED in (outcome.message or ""):
+                        unclear.add(name)
                 # Never a duplicate, not even on the way: a failed run leaves only gaps.
                 assert census(emulator, desired)[1] == 0
                 assert not result.interrupted
@@ -115,7 +129,12 @@ def test_apply_under_faults_creates_each_connection_exactly_once(
             once, duplicates, lost = census(emulator, desired)
     finally:
         emulator.close()
-    assert created == CONNECTIONS  # each one created once, by exactly one apply
+    # Each one created by exactly one apply. Its answer says so (created), or, under load, the
+    # answer was lost and the create sent again yielded to the first copy (yielded), or the
+    # look after a lost answer failed too and the next run found it in place (unclear).
+    assert max(made.values(), default=1) == 1, made
+    assert set(made) | unclear == {c.identity for c in desired}
+    assert sum(made.values()) + len(unclear - set(made)) == CONNECTIONS
     FIGURES.add(
         f"faults/{profile.name}",
         runs=1,
