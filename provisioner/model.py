@@ -6,12 +6,9 @@ import fnmatch
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
 from provisioner.errors import Location
-
-POSTGRES_SPEC_ID = "74a1c565-4e59-48d7-9d67-7c03b8a13137"
-POSTGRES_SPEC_VERSION = "1.0"
 
 Cloud = Literal["azure", "aws"]
 Identity = tuple[str, str, str]  # (org, sandbox, rendered name)
@@ -30,37 +27,15 @@ class SecretRef:
         return f"{{{self.kind}: {self.name}}}"
 
 
-@dataclass(frozen=True)
-class BasicAuth:
-    server: str
-    port: int
-    database: str
-    username: str
-    password: SecretRef
-    ssl: str
+class Auth(Protocol):
+    """A validated `auth:` block. Each connector (provisioner/connectors/) defines its own
+    records; the core reads only which connector owns one and which secrets it names."""
 
+    @property
+    def connector(self) -> str: ...
 
-@dataclass(frozen=True)
-class ConnectionStringSecret:
-    """The whole connection string comes from one secret."""
-
-    connection_string: SecretRef
-
-
-@dataclass(frozen=True)
-class ConnectionStringParts:
-    """A connection string built from parts; only the password is secret."""
-
-    server: str
-    port: int
-    database: str
-    username: str
-    password: SecretRef
-    encryption: str
-    validate_server_certificate: bool
-
-
-Auth = BasicAuth | ConnectionStringSecret | ConnectionStringParts
+    @property
+    def secrets(self) -> tuple[SecretRef, ...]: ...
 
 
 @dataclass(frozen=True)
@@ -79,9 +54,7 @@ class DesiredConnection:
 
     @property
     def secrets(self) -> tuple[SecretRef, ...]:
-        if isinstance(self.auth, ConnectionStringSecret):
-            return (self.auth.connection_string,)
-        return (self.auth.password,)
+        return self.auth.secrets
 
 
 @dataclass(frozen=True)

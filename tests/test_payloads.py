@@ -7,15 +7,14 @@ from pathlib import Path
 import pytest
 
 from provisioner.connectors.postgres import odbc
-from provisioner.connectors.postgres.payload import render_payload
-from provisioner.errors import Location, ProvisionError
-from provisioner.model import (
+from provisioner.connectors.postgres.auth import (
     BasicAuth,
     ConnectionStringParts,
     ConnectionStringSecret,
-    DesiredConnection,
-    SecretRef,
 )
+from provisioner.connectors.postgres.payload import render_payload
+from provisioner.errors import Location, ProvisionError
+from provisioner.model import DesiredConnection, SecretRef
 
 SPEC = {"id": "74a1c565-4e59-48d7-9d67-7c03b8a13137", "version": "1.0"}
 HERE = Location("m.yaml", 3, 5)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from provisioner.connectors.postgres.auth import BasicAuth
 from provisioner.errors import Location
-from provisioner.model import BasicAuth, DesiredConnection, SecretRef
+from provisioner.model import DesiredConnection, SecretRef
 from provisioner.plan.make import make_plan
 from provisioner.remote.client import RemoteConnection
 

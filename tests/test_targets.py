@@ -8,16 +8,15 @@ from pathlib import Path
 import pytest
 
 from provisioner.connectors.postgres import odbc
-from provisioner.connectors.postgres.probe import reason
-from provisioner.connectors.postgres.targets import Target, TargetProblem, target_for
-from provisioner.errors import Location
-from provisioner.model import (
+from provisioner.connectors.postgres.auth import (
     BasicAuth,
     ConnectionStringParts,
     ConnectionStringSecret,
-    DesiredConnection,
-    SecretRef,
 )
+from provisioner.connectors.postgres.probe import reason
+from provisioner.connectors.postgres.targets import Target, TargetProblem, target_for
+from provisioner.errors import Location
+from provisioner.model import DesiredConnection, SecretRef
 
 HERE = Location("m.yaml", 3, 5)
 REF = SecretRef("env", "PG_SECRET", Path("."), HERE)

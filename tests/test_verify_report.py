@@ -6,8 +6,9 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+from provisioner.connectors.postgres.auth import BasicAuth
 from provisioner.errors import Location
-from provisioner.model import BasicAuth, DesiredConnection, SecretRef
+from provisioner.model import DesiredConnection, SecretRef
 from provisioner.report.markdown import GITHUB_COMMENT_LIMIT
 from provisioner.report.verify import document, render_markdown, write_text
 from provisioner.verify.checks import Check, Status, Verification

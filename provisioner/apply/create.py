@@ -19,8 +19,9 @@ from enum import StrEnum
 from provisioner.apply.progress import Progress
 from provisioner.apply.settle import duplicates_to_delete
 from provisioner.connectors.postgres.payload import Payload
+from provisioner.connectors.postgres.spec import SPEC_ID as POSTGRES_SPEC_ID
 from provisioner.errors import ApiError
-from provisioner.model import POSTGRES_SPEC_ID, DesiredConnection
+from provisioner.model import DesiredConnection
 from provisioner.plan.make import Action, Plan, PlannedConnection, resolve_ambiguous
 from provisioner.plan.observe import observe
 from provisioner.remote.client import CreateOutcomeUnknown

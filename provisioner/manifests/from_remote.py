@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from provisioner.connectors.postgres.payload import AZURE_SSL_MODE, SPEC_NAMES
+from provisioner.connectors.postgres.spec import AZURE_SSL_MODE, SPEC_NAMES
 from provisioner.model import Cloud, RemoteConnection
 
 _BASIC, _STRING = SPEC_NAMES["basic"], SPEC_NAMES["connection-string"]

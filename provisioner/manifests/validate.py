@@ -15,21 +15,19 @@ from pathlib import Path
 from typing import Any, cast
 
 from provisioner.connectors.postgres import odbc
+from provisioner.connectors.postgres.auth import (
+    BasicAuth,
+    ConnectionStringParts,
+    ConnectionStringSecret,
+)
+from provisioner.connectors.postgres.spec import AWS_SSL
 from provisioner.errors import Diagnostic, Location, ManifestError
 from provisioner.manifests import diagnose, secrets
 from provisioner.manifests.load import Document, JsonPath, format_path
-from provisioner.model import (
-    Auth,
-    BasicAuth,
-    Cloud,
-    ConnectionStringParts,
-    ConnectionStringSecret,
-    DesiredConnection,
-    SecretRef,
-)
+from provisioner.model import Auth, Cloud, DesiredConnection, SecretRef
 
 MAX_NAME_LENGTH = 256
-AWS_SSL = {"require", "verify-ca", "verify-full", "disable"}
+
 _PORT = re.compile(r"[1-9][0-9]{0,4}")
 # One C-level scan instead of a Python loop per character: 50,000 connections have
 # 200,000 of these values.

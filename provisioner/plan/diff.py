@@ -14,19 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from provisioner.connectors.postgres.payload import (
-    AWS_SSL_ENABLED,
-    AZURE_SSL_MODE,
-    SPEC_NAMES,
-    auth_type,
-)
-from provisioner.model import (
-    POSTGRES_SPEC_ID,
-    POSTGRES_SPEC_VERSION,
-    BasicAuth,
-    DesiredConnection,
-    RemoteConnection,
-)
+from provisioner.connectors.postgres.auth import BasicAuth
+from provisioner.connectors.postgres.payload import auth_type
+from provisioner.connectors.postgres.spec import AWS_SSL_ENABLED, AZURE_SSL_MODE, SPEC_NAMES
+from provisioner.connectors.postgres.spec import SPEC_ID as POSTGRES_SPEC_ID
+from provisioner.connectors.postgres.spec import SPEC_VERSION as POSTGRES_SPEC_VERSION
+from provisioner.model import DesiredConnection, RemoteConnection
 
 PatchOp = dict[str, Any]
 BASIC_PARAMS = ("server", "port", "database", "username", "sslMode")

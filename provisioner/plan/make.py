@@ -14,16 +14,14 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
+from provisioner.connectors.postgres.auth import (
+    BasicAuth,
+    ConnectionStringParts,
+    ConnectionStringSecret,
+)
 from provisioner.connectors.postgres.payload import SecretLookup, render_payload
 from provisioner.manifests.ownership import owner
-from provisioner.model import (
-    BasicAuth,
-    ConnectionStringSecret,
-    DesiredConnection,
-    Identity,
-    PruneRule,
-    RemoteConnection,
-)
+from provisioner.model import DesiredConnection, Identity, PruneRule, RemoteConnection
 from provisioner.plan.diff import (
     Drift,
     PatchOp,
@@ -286,6 +284,7 @@ def destination(desired: DesiredConnection) -> str:
     auth = desired.auth
     if isinstance(auth, ConnectionStringSecret):
         return f"connection string from {auth.connection_string}"
+    assert isinstance(auth, BasicAuth | ConnectionStringParts)
     where = f"{auth.username}@{auth.server}:{auth.port}/{auth.database}"
     if isinstance(auth, BasicAuth):
         return f"{where} ssl={auth.ssl}"

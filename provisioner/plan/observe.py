@@ -6,8 +6,9 @@ import logging
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 
+from provisioner.connectors.postgres.spec import SPEC_ID as POSTGRES_SPEC_ID
 from provisioner.errors import ApiError
-from provisioner.model import POSTGRES_SPEC_ID, RemoteConnection
+from provisioner.model import RemoteConnection
 from provisioner.plan.make import ListingFailed, SandboxKey, Usage
 from provisioner.remote.service import FlowService
 

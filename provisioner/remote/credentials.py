@@ -14,8 +14,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from provisioner.connectors.postgres.spec import SPEC_ID as POSTGRES_SPEC_ID
 from provisioner.errors import ApiError, AuthError, CredentialError
-from provisioner.model import POSTGRES_SPEC_ID, DesiredConnection
+from provisioner.model import DesiredConnection
 from provisioner.remote.service import FlowService
 
 _GATEWAY_CODE = re.compile(r"^\d{6}$")

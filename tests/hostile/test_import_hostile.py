@@ -18,10 +18,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from provisioner.commands import session as remote_commands
+from provisioner.connectors.postgres.spec import SPEC_ID as POSTGRES_SPEC_ID
 from provisioner.manifests.from_remote import build_manifest
 from provisioner.manifests.load import load_documents
 from provisioner.manifests.validate import desired_connections
-from provisioner.model import POSTGRES_SPEC_ID, RemoteConnection
+from provisioner.model import RemoteConnection
 from provisioner.plan.diff import drift_between
 
 from .hostile import FUZZ, check, run_cli

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from provisioner.connectors.postgres.auth import BasicAuth, ConnectionStringSecret
+from provisioner.connectors.postgres.spec import SPEC_ID as POSTGRES_SPEC_ID
 from provisioner.errors import Location
-from provisioner.model import (
-    POSTGRES_SPEC_ID,
-    BasicAuth,
-    ConnectionStringSecret,
-    DesiredConnection,
-    SecretRef,
-)
+from provisioner.model import DesiredConnection, SecretRef
 from provisioner.remote.client import RemoteConnection
 
 ORG = "0123456789ABCDEF01234567@AdobeOrg"

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from provisioner.connectors.postgres.auth import ConnectionStringSecret
 from provisioner.emulator import Emulator, EmulatorConfig, serve
 from provisioner.errors import ApiError, CredentialError, Location
-from provisioner.model import ConnectionStringSecret, DesiredConnection, SecretRef
+from provisioner.model import DesiredConnection, SecretRef
 from provisioner.remote.credentials import check_access
 
 from .recon_helpers import FLOW_GETS, ORG, SANDBOXES, point_at, run_cli, stored

@@ -6,9 +6,10 @@ import dataclasses
 import io
 
 from provisioner import __version__
+from provisioner.connectors.postgres.auth import ConnectionStringSecret
 from provisioner.errors import Location
 from provisioner.manifests.selection import Selection
-from provisioner.model import ConnectionStringSecret, PruneRule
+from provisioner.model import PruneRule
 from provisioner.plan.make import ListingFailed, Plan, PlanOptions, make_plan
 from provisioner.plan.planfile import desired_digest
 from provisioner.report.jsonplan import plan_document

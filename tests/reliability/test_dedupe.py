@@ -41,9 +41,10 @@ def test_apply_waits_out_a_concurrent_race_but_not_an_old_ambiguity() -> None:
     import httpx
 
     from provisioner.apply.create import settle_ambiguous
+    from provisioner.connectors.postgres.auth import BasicAuth
     from provisioner.emulator import Emulator, EmulatorConfig
     from provisioner.errors import Location
-    from provisioner.model import BasicAuth, DesiredConnection, SecretRef
+    from provisioner.model import DesiredConnection, SecretRef
     from provisioner.plan.make import Action, make_plan
     from provisioner.plan.observe import observe
     from provisioner.remote.client import Credentials, Endpoints, FlowServiceClient

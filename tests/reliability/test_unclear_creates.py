@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from provisioner.apply.create import create_one
-from provisioner.model import POSTGRES_SPEC_ID
+from provisioner.connectors.postgres.spec import SPEC_ID as POSTGRES_SPEC_ID
 from provisioner.remote.client import (
     CreateOutcomeUnknown,
     Credentials,

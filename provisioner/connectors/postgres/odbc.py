@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from provisioner.model import ConnectionStringParts
+from provisioner.connectors.postgres.auth import ConnectionStringParts
 
 ENCRYPTION_METHOD = {"none": "0", "ssl": "1", "request-ssl": "6"}
 

@@ -14,42 +14,22 @@ from typing import TYPE_CHECKING, Any
 
 from provisioner import schemas
 from provisioner.connectors.postgres import odbc
-from provisioner.errors import ProvisionError
-from provisioner.model import (
-    POSTGRES_SPEC_ID,
-    POSTGRES_SPEC_VERSION,
+from provisioner.connectors.postgres.auth import (
     BasicAuth,
     ConnectionStringParts,
     ConnectionStringSecret,
-    DesiredConnection,
-    SecretRef,
 )
+from provisioner.connectors.postgres.spec import AWS_SSL_ENABLED, AZURE_SSL_MODE
+from provisioner.connectors.postgres.spec import SPEC_ID as POSTGRES_SPEC_ID
+from provisioner.connectors.postgres.spec import SPEC_VERSION as POSTGRES_SPEC_VERSION
+from provisioner.errors import ProvisionError
+from provisioner.model import DesiredConnection, SecretRef
 
 if TYPE_CHECKING:
     import jinja2
 
 Payload = dict[str, Any]
 SecretLookup = Callable[[SecretRef], str]
-
-AZURE_SSL_MODE = {
-    "disable": "Disable",
-    "allow": "Allow",
-    "prefer": "Prefer",
-    "require": "Require",
-    "verify-ca": "Verify Ca",
-    "verify-full": "Verify Full",
-}
-# AWS takes TLS as a boolean sent as a string; allow/prefer are refused by validation.
-AWS_SSL_ENABLED = {
-    "disable": "false",
-    "require": "true",
-    "verify-ca": "true",
-    "verify-full": "true",
-}
-SPEC_NAMES = {
-    "basic": "Basic Authentication",
-    "connection-string": "Connection String Based Authentication",
-}
 
 
 @cache
@@ -89,6 +69,7 @@ def render_payload(connection: DesiredConnection, secret: SecretLookup) -> Paylo
     elif isinstance(auth, ConnectionStringSecret):
         values["connection_string"] = secret(auth.connection_string)
     else:
+        assert isinstance(auth, ConnectionStringParts)
         values["connection_string"] = _built_string(connection, auth, secret)
     template = f"{connection.cloud}-{auth_type(connection)}.json.j2"
     payload: Payload = json.loads(_environment().get_template(template).render(values))

@@ -18,12 +18,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from provisioner.connectors.postgres import odbc
-from provisioner.model import (
+from provisioner.connectors.postgres.auth import (
     BasicAuth,
     ConnectionStringParts,
     ConnectionStringSecret,
-    DesiredConnection,
 )
+from provisioner.model import DesiredConnection
 
 ENCRYPTION_SSLMODE = {"none": "disable", "ssl": "require", "request-ssl": "prefer"}
 _METHOD_NAMES = {"0": "none", "1": "ssl", "6": "request-ssl"}
