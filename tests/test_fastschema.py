@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from provisioner import schemas
+from provisioner.connectors.postgres.spec import PAYLOAD_BASIC
 from provisioner.schemas import fastschema
 
 VALID_MANIFEST: dict[str, Any] = {
@@ -103,7 +104,7 @@ def mutated(draw: st.DrawFn, base: dict[str, Any]) -> Any:
 
 @pytest.mark.parametrize(
     ("name", "base"),
-    [(schemas.MANIFEST, VALID_MANIFEST), (schemas.PAYLOAD_BASIC, VALID_PAYLOAD)],
+    [(schemas.MANIFEST, VALID_MANIFEST), (PAYLOAD_BASIC, VALID_PAYLOAD)],
 )
 def test_valid_examples_pass_both(name: str, base: dict[str, Any]) -> None:
     assert schemas.fast_check(name)(base)
@@ -120,8 +121,8 @@ def test_manifest_fast_path_is_never_laxer(document: Any) -> None:
 @settings(max_examples=400, deadline=None)
 @given(mutated(VALID_PAYLOAD))
 def test_payload_fast_path_is_never_laxer(payload: Any) -> None:
-    if schemas.fast_check(schemas.PAYLOAD_BASIC)(payload):
-        assert schemas.validator(schemas.PAYLOAD_BASIC).is_valid(payload)
+    if schemas.fast_check(PAYLOAD_BASIC)(payload):
+        assert schemas.validator(PAYLOAD_BASIC).is_valid(payload)
 
 
 def test_unknown_keywords_are_refused_at_compile_time() -> None:

@@ -16,10 +16,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
 
+from provisioner import connectors
 from provisioner.apply.progress import Progress
 from provisioner.apply.settle import duplicates_to_delete
-from provisioner.connectors.postgres.payload import Payload
-from provisioner.connectors.postgres.spec import SPEC_ID as POSTGRES_SPEC_ID
+from provisioner.connectors import Payload
 from provisioner.errors import ApiError
 from provisioner.model import DesiredConnection
 from provisioner.plan.make import Action, Plan, PlannedConnection, resolve_ambiguous
@@ -79,7 +79,8 @@ def create_one(
         # out may still be running; a listing taken before it lands would miss it.
         time.sleep(last.pending_for)
         try:
-            remote = client.list_connections(org, sandbox, spec_id=POSTGRES_SPEC_ID)
+            spec_id = connectors.of(desired).spec_id
+            remote = client.list_connections(org, sandbox, spec_id=spec_id)
         except ApiError as error:
             raise ApiError(f"{last}; checking whether it was created failed too: {error}") from None
         existing = [r for r in remote if r.name == name]
@@ -205,7 +206,13 @@ def _settle_races(client: FlowService, outcomes: list[Outcome], parallelism: int
         created = {name: o.connection_id or "" for name, o in ours[key].items()}
         replaced: dict[int, Outcome] = {}
         try:
-            remote = client.list_connections(org, sandbox, spec_id=POSTGRES_SPEC_ID)
+            remote = [
+                item
+                for spec_id in dict.fromkeys(
+                    connectors.of(o.planned.desired).spec_id for o in ours[key].values()
+                )
+                for item in client.list_connections(org, sandbox, spec_id=spec_id)
+            ]
         except ApiError as error:
             log.warning("could not check sandbox %s for concurrent duplicates: %s", sandbox, error)
             return replaced

@@ -10,7 +10,7 @@ from provisioner.apply.create import ApplyResult, Status, apply_plan, settle_amb
 from provisioner.apply.progress import Progress
 from provisioner.commands import load_manifests
 from provisioner.commands.session import RemoteOptions, open_session
-from provisioner.connectors.postgres.payload import Payload, render_payload
+from provisioner.connectors import Payload, render_payload
 from provisioner.errors import PlanFileError, ProvisionError, UsageError
 from provisioner.manifests.secrets import SecretResolver
 from provisioner.manifests.selection import Selection

@@ -6,8 +6,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from provisioner import connectors
 from provisioner.commands import load_desired
-from provisioner.connectors.postgres import payload as payloads
 from provisioner.errors import UsageError
 from provisioner.manifests.secrets import SecretResolver
 from provisioner.manifests.selection import Selection
@@ -46,7 +46,7 @@ def run(
             "cloud": c.cloud,
             "name": c.name,
             "source": str(c.source),
-            "payload": payloads.render_payload(c, lookup),
+            "payload": connectors.render_payload(c, lookup),
         }
         for c in desired
     ]

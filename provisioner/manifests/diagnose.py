@@ -53,6 +53,18 @@ def _diagnose(document: Document, error: ValidationError) -> Iterator[Diagnostic
     yield Diagnostic(document.locate(path), format_path(path), _message(error))
 
 
+def _one_of_hint(auth_type: Any) -> str | None:
+    """What to write instead, for an `auth:` block of `auth_type` that matches none or
+    several of its shapes; its connector knows (only on this slow path is it imported)."""
+    from provisioner import connectors
+
+    if not isinstance(auth_type, str):
+        return None
+    return next(
+        (c.one_of_hints[auth_type] for c in connectors.ALL if auth_type in c.one_of_hints), None
+    )
+
+
 def _relevance(error: ValidationError) -> Any:
     import jsonschema
 
@@ -106,13 +118,10 @@ def _message(error: ValidationError) -> str:
         return f"must be {json.dumps(expected)}, got {json.dumps(value)}"
     if kind == "pattern":
         return f"{json.dumps(value)} is not valid: {schema.get('description', error.message)}"
-    if kind == "oneOf" and schema.get("properties", {}).get("type", {}).get("const") == (
-        "connection-string"
-    ):
-        return (
-            "give either connection_string: {env: ...} (the whole string from a secret), or "
-            "server, database, username and password to build it, not both"
-        )
+    if kind == "oneOf":
+        advice = _one_of_hint(schema.get("properties", {}).get("type", {}).get("const"))
+        if advice:
+            return advice
     if kind in ("minItems", "minLength") and not value:
         return "must not be empty"
     if kind == "uniqueItems":

@@ -5,8 +5,8 @@ reads them back masked, so there is no value to copy). A connection that exists 
 sandboxes with values that differ only by the sandbox's name becomes one entry templated
 with `{{ sandbox.name }}`; identical ones share one entry listing their sandboxes.
 
-Secret variable names follow one rule (docs/lifecycle.md): `PG_<SANDBOX>_<KEY>_PASSWORD`
-for a password, `PG_<SANDBOX>_<KEY>_DSN` for a whole connection string, where SANDBOX is
+Secret variable names follow one rule (docs/lifecycle.md): `<PREFIX>_<SANDBOX>_<KEY>_<SUFFIX>`,
+the prefix and suffix the connector's (connectors/<name>/adopt.py), where SANDBOX is
 the sandbox name and KEY the connection name without its sandbox part, both upper-cased
 with every run of other characters turned into `_`; a KEY taken twice in a sandbox gets
 `_2`, `_3`... in name order. Anything the manifest format cannot hold is left out with a
@@ -24,13 +24,10 @@ from typing import Any
 
 import yaml
 
-from provisioner.connectors.postgres.spec import AZURE_SSL_MODE, SPEC_NAMES
+from provisioner import connectors
+from provisioner.connectors import Adopted
 from provisioner.model import Cloud, RemoteConnection
 
-_BASIC, _STRING = SPEC_NAMES["basic"], SPEC_NAMES["connection-string"]
-_FROM_AZURE = {mode: ssl for ssl, mode in AZURE_SSL_MODE.items()}
-# AWS only says on or off; verify-full is the manifest's default and sends "true" too.
-_FROM_AWS = {"true": "verify-full", "false": "disable"}
 _HOLE = "\x00"  # where the sandbox name was, while grouping
 _JINJA = ("{{", "{%", "{#", "}}", "%}", "#}")
 _SANDBOX_ENV = "{{ sandbox.name | upper | replace('-', '_') }}"
@@ -46,17 +43,15 @@ class Imported:
 
 
 def clouds_of(remote: Mapping[str, Sequence[RemoteConnection]]) -> dict[str, Cloud | None]:
-    """Each sandbox's cloud as its connections show it (AWS sends sslMode "true"/"false",
-    Azure an enum or a connection string); None when they do not tell or disagree."""
+    """Each sandbox's cloud as its connections show it (their connector reads it); None
+    when they do not tell or disagree."""
     found: dict[str, Cloud | None] = {}
     for sandbox, items in remote.items():
         seen: set[str] = set()
         for item in items:
-            mode = item.params.get("sslMode")
-            if item.auth_spec_name == _STRING or mode in _FROM_AZURE:
-                seen.add("azure")
-            elif mode in _FROM_AWS:
-                seen.add("aws")
+            cloud = connectors.of_remote(item).cloud_of(item)
+            if cloud is not None:
+                seen.add(cloud)
         found[sandbox] = seen.pop() if len(seen) == 1 else None  # type: ignore[assignment]
     return found
 
@@ -86,7 +81,9 @@ def _env_key(name: str) -> str:
     return key or "CONNECTION"
 
 
-def _shape(item: RemoteConnection, sandbox: str, cloud: Cloud) -> dict[str, Any] | str:
+def _shape(
+    item: RemoteConnection, sandbox: str, cloud: Cloud
+) -> tuple[dict[str, Any], Adopted] | str:
     """The manifest entry of one connection with its sandbox hollowed out, or why not."""
     if not item.name.strip() or len(item.name) > 256 or _control(item.name):
         return "the name is empty, too long or holds a control character"
@@ -95,34 +92,11 @@ def _shape(item: RemoteConnection, sandbox: str, cloud: Cloud) -> dict[str, Any]
         if len(item.description) > 4096 or _control(item.description):
             return "the description is longer than 4096 characters or holds a control character"
         shape["description"] = _hollow(item.description, sandbox)
-    if item.auth_spec_name == _STRING:
-        if cloud == "aws":
-            return "a connection string connection in an AWS sandbox (AWS takes basic only)"
-        shape["auth"] = {"type": "connection-string"}
-        return shape
-    if item.auth_spec_name != _BASIC:
-        return f"auth type {item.auth_spec_name!r} is not one provision manages"
-    params = {k: item.params.get(k) for k in ("server", "port", "database", "username", "sslMode")}
-    if not all(isinstance(v, str) and v.strip() for v in params.values()):
-        return "a basic connection without server, port, database, username or sslMode"
-    text = {k: str(v) for k, v in params.items()}
-    if any(_control(v) for v in text.values()):
-        return "server, database or username holds a control character"
-    port = text["port"]
-    if not re.fullmatch(r"[1-9][0-9]{0,4}", port) or int(port) > 65535:
-        return f"port {port!r} is not a number from 1 to 65535"
-    ssl = (_FROM_AWS if cloud == "aws" else _FROM_AZURE).get(text["sslMode"])
-    if ssl is None:
-        return f"sslMode {text['sslMode']!r} is not one {cloud} takes"
-    shape["auth"] = {
-        "type": "basic",
-        "server": _hollow(text["server"], sandbox),
-        "port": int(port),
-        "database": _hollow(text["database"], sandbox),
-        "username": _hollow(text["username"], sandbox),
-        "ssl": ssl,
-    }
-    return shape
+    adopted = connectors.of_remote(item).adopt(item, cloud, lambda text: _hollow(text, sandbox))
+    if isinstance(adopted, str):
+        return adopted
+    shape["auth"] = adopted.auth
+    return shape, adopted
 
 
 def _control(text: str) -> bool:
@@ -137,7 +111,7 @@ def build_manifest(
     remote: Mapping[str, Sequence[RemoteConnection]],
 ) -> Imported:
     skipped: list[str] = []
-    groups: dict[str, tuple[dict[str, Any], list[tuple[str, str]]]] = {}
+    groups: dict[str, tuple[dict[str, Any], Adopted, list[tuple[str, str]]]] = {}
     count = 0
     for sandbox in clouds:
         # Counted once per sandbox: list.count per connection is quadratic in its size.
@@ -151,8 +125,8 @@ def build_manifest(
             if isinstance(shape, str):
                 skipped.append(f"{where}: {shape}")
                 continue
-            key = json.dumps(shape, sort_keys=True)
-            groups.setdefault(key, (shape, []))[1].append((sandbox, item.name))
+            key = json.dumps(shape[0], sort_keys=True)
+            groups.setdefault(key, (*shape, []))[2].append((sandbox, item.name))
             count += 1
     entries, variables = _entries(groups)
     document = {
@@ -167,12 +141,14 @@ def build_manifest(
 
 
 def _entries(
-    groups: Mapping[str, tuple[dict[str, Any], list[tuple[str, str]]]],
+    groups: Mapping[str, tuple[dict[str, Any], Adopted, list[tuple[str, str]]]],
 ) -> tuple[list[dict[str, Any]], list[tuple[str, str, str]]]:
     taken: set[tuple[str, str]] = set()
     entries: list[dict[str, Any]] = []
     variables: list[tuple[str, str, str]] = []
-    for shape, members in sorted(groups.values(), key=lambda g: (g[0]["name"], g[1][0][0])):
+    for shape, adopted, members in sorted(
+        groups.values(), key=lambda g: (g[0]["name"], g[2][0][0])
+    ):
         sandboxes = [s for s, _ in members]
         # A hole shared by several sandboxes is a template; alone it is the name again.
         only = sandboxes[0] if len(members) == 1 else None
@@ -184,24 +160,24 @@ def _entries(
         if "description" in shape:
             entry["description"] = text(shape["description"])
         entry["sandboxes"] = sandboxes
-        auth = dict(shape["auth"])
-        for key in ("server", "database", "username"):
-            if key in auth:
-                auth[key] = text(auth[key])
+        # Every text of the block is templated: its fixed words (type, ssl) hold no sandbox
+        # name and no Jinja, so they come out as they went in.
+        auth = {k: text(v) if isinstance(v, str) else v for k, v in shape["auth"].items()}
         base, n = _env_key(shape["name"]), 1
         while any((s, _suffixed(base, n)) in taken for s in sandboxes):
             n += 1
         key = _suffixed(base, n)
         taken.update((s, key) for s in sandboxes)
-        kind = "password" if auth["type"] == "basic" else "connection_string"
-        suffix = "PASSWORD" if kind == "password" else "DSN"
-        env = f"PG_{_SANDBOX_ENV}_{key}_{suffix}" if len(members) > 1 else None
+        prefix, suffix = adopted.env_prefix, adopted.env_suffix
+        env = f"{prefix}_{_SANDBOX_ENV}_{key}_{suffix}" if len(members) > 1 else None
         if env is None:
-            env = f"PG_{_sandbox_env(sandboxes[0])}_{key}_{suffix}"
-        auth[kind] = {"env": env}
+            env = f"{prefix}_{_sandbox_env(sandboxes[0])}_{key}_{suffix}"
+        auth[adopted.secret_key] = {"env": env}
         entry["auth"] = auth
         entries.append(entry)
-        variables += [(f"PG_{_sandbox_env(s)}_{key}_{suffix}", s, name) for s, name in members]
+        variables += [
+            (f"{prefix}_{_sandbox_env(s)}_{key}_{suffix}", s, name) for s, name in members
+        ]
     return entries, variables
 
 

@@ -2,8 +2,9 @@
 
 Runs the schema, renders the templates for every (connection, sandbox) pair, and applies
 the rules a schema cannot express: identities, clouds that must agree across files, the
-per-cloud auth and TLS rules, and the syntax of secret references. Every problem of every
-file is collected before one ManifestError reports them all.
+syntax of secret references, and each connector's own (connectors/<name>/rules.py: its
+per-cloud auth and TLS). Every problem of every file is collected before one
+ManifestError reports them all.
 """
 
 from __future__ import annotations
@@ -14,17 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-from provisioner.connectors.postgres import odbc
-from provisioner.connectors.postgres.auth import (
-    BasicAuth,
-    ConnectionStringParts,
-    ConnectionStringSecret,
-)
-from provisioner.connectors.postgres.spec import AWS_SSL
+from provisioner import connectors
 from provisioner.errors import Diagnostic, Location, ManifestError
 from provisioner.manifests import diagnose, secrets
 from provisioner.manifests.load import Document, JsonPath, format_path
-from provisioner.model import Auth, Cloud, DesiredConnection, SecretRef
+from provisioner.model import Cloud, DesiredConnection, SecretRef
 
 MAX_NAME_LENGTH = 256
 
@@ -32,7 +27,6 @@ _PORT = re.compile(r"[1-9][0-9]{0,4}")
 # One C-level scan instead of a Python loop per character: 50,000 connections have
 # 200,000 of these values.
 _CONTROL = re.compile(r"[\x00-\x1f]")
-_CONTROL_OR_DEL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass
@@ -115,8 +109,10 @@ def _expand(
                     f"unknown sandbox {target!r}; this file defines: {known}",
                 )
                 continue
-            renderer = _Renderer(out, ("connections", i), contexts[target], target)
-            connection = renderer.connection(entry, org, clouds[target], base_dir, secrets_dirs)
+            renderer = _Renderer(
+                out, ("connections", i), contexts[target], target, base_dir, secrets_dirs
+            )
+            connection = renderer.connection(entry, org, clouds[target])
             if connection is not None:
                 result.append(connection)
     return result
@@ -126,12 +122,20 @@ class _Renderer:
     """Renders one connection entry for one sandbox, reporting problems as it goes."""
 
     def __init__(
-        self, out: _Collector, path: JsonPath, context: Mapping[str, Any], sandbox: str
+        self,
+        out: _Collector,
+        path: JsonPath,
+        context: Mapping[str, Any],
+        sandbox: str,
+        base_dir: Path,
+        secrets_dirs: Sequence[Path],
     ) -> None:
         self.out = out
         self.path = path
         self.context = context
         self.sandbox = sandbox
+        self.base_dir = base_dir
+        self.secrets_dirs = secrets_dirs
         self.failed = False
 
     def fail(self, path: JsonPath, message: str) -> None:
@@ -170,15 +174,13 @@ class _Renderer:
             return 0
         return int(text)
 
-    def secret(
-        self, value: Mapping[str, str], path: JsonPath, base_dir: Path, secrets_dirs: Sequence[Path]
-    ) -> SecretRef:
+    def secret(self, value: Mapping[str, str], path: JsonPath) -> SecretRef:
         kind = "env" if "env" in value else "file"
         name = self.text(value[kind], (*path, kind))
         location = self.out.document.locate((*self.path, *path))
-        ref = SecretRef(kind, name, base_dir, location)  # type: ignore[arg-type]
+        ref = SecretRef(kind, name, self.base_dir, location)  # type: ignore[arg-type]
         if not self.failed:
-            problem = secrets.reference_problem(ref, secrets_dirs)
+            problem = secrets.reference_problem(ref, self.secrets_dirs)
             if problem:
                 self.fail((*path, kind), problem)
         return ref
@@ -188,8 +190,6 @@ class _Renderer:
         entry: Mapping[str, Any],
         org: str,
         cloud: Cloud,
-        base_dir: Path,
-        secrets_dirs: Sequence[Path],
     ) -> DesiredConnection | None:
         name = self.text(entry["name"], ("name",))
         if not self.failed:
@@ -197,7 +197,7 @@ class _Renderer:
         description = entry.get("description")
         if description is not None:
             description = self.text(description, ("description",)) or None
-        auth = self.auth(entry["auth"], cloud, base_dir, secrets_dirs)
+        auth = connectors.of_entry(entry).auth(entry["auth"], cloud, self)
         if self.failed or auth is None:
             return None
         location = self.out.document.locate(self.path)
@@ -210,56 +210,6 @@ class _Renderer:
             self.fail(("name",), f"the name is longer than {MAX_NAME_LENGTH} characters")
         elif _CONTROL.search(name):
             self.fail(("name",), "the name contains a control character")
-
-    def auth(
-        self, auth: Mapping[str, Any], cloud: Cloud, base_dir: Path, secrets_dirs: Sequence[Path]
-    ) -> Auth | None:
-        kind = auth["type"]
-        if kind == "connection-string" and cloud == "aws":
-            self.fail(
-                ("auth", "type"), "connection-string auth is not available on AWS; use type: basic"
-            )
-            return None
-        ssl = auth.get("ssl", "verify-full")
-        if kind == "basic" and cloud == "aws" and ssl not in AWS_SSL:
-            self.fail(
-                ("auth", "ssl"),
-                f"ssl: {ssl} is not available on AWS, which only turns "
-                "TLS on or off; use require, verify-ca, verify-full or disable",
-            )
-            return None
-        if "connection_string" in auth:
-            ref = self.secret(
-                auth["connection_string"], ("auth", "connection_string"), base_dir, secrets_dirs
-            )
-            return ConnectionStringSecret(ref)
-        fields = {
-            key: self.text(auth[key], ("auth", key)) for key in ("server", "database", "username")
-        }
-        port = self.port(auth.get("port", 5432), ("auth", "port"))
-        password = self.secret(auth["password"], ("auth", "password"), base_dir, secrets_dirs)
-        for key, value in fields.items():
-            if not self.failed and not value.strip():
-                self.fail(("auth", key), f"{key} renders empty")
-            elif not self.failed and _CONTROL_OR_DEL.search(value):
-                # No host, database or user name holds one; in a plan it could repaint a
-                # reviewer's terminal.
-                self.fail(("auth", key), f"{key} contains a control character")
-        if kind == "basic":
-            return BasicAuth(port=port, password=password, ssl=ssl, **fields)
-        parts = ConnectionStringParts(
-            port=port,
-            password=password,
-            encryption=auth.get("encryption", "ssl"),
-            validate_server_certificate=auth.get("validate_server_certificate", True),
-            **fields,
-        )
-        for key, value in fields.items():
-            try:
-                odbc.quote(value)
-            except odbc.ConnectionStringError as error:
-                self.fail(("auth", key), f"{key} {error}")
-        return parts
 
 
 def _cross_file_problems(

@@ -14,15 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from provisioner.connectors.postgres.auth import BasicAuth
-from provisioner.connectors.postgres.payload import auth_type
-from provisioner.connectors.postgres.spec import AWS_SSL_ENABLED, AZURE_SSL_MODE, SPEC_NAMES
-from provisioner.connectors.postgres.spec import SPEC_ID as POSTGRES_SPEC_ID
-from provisioner.connectors.postgres.spec import SPEC_VERSION as POSTGRES_SPEC_VERSION
+from provisioner import connectors
 from provisioner.model import DesiredConnection, RemoteConnection
 
 PatchOp = dict[str, Any]
-BASIC_PARAMS = ("server", "port", "database", "username", "sslMode")
+AUTH_TYPE = "auth type"  # the drift field of the auth kind, which PATCH cannot change
 
 
 @dataclass(frozen=True)
@@ -34,31 +30,14 @@ class Drift:
 
 def readable_fields(desired: DesiredConnection) -> dict[str, str | None]:
     """The non-secret fields the API lets us read back, as the payload would send them."""
-    fields: dict[str, str | None] = {
-        "description": desired.description,
-        "auth type": SPEC_NAMES[auth_type(desired)],
-    }
-    auth = desired.auth
-    if isinstance(auth, BasicAuth):
-        ssl = AZURE_SSL_MODE[auth.ssl] if desired.cloud == "azure" else AWS_SSL_ENABLED[auth.ssl]
-        fields.update(
-            server=auth.server,
-            port=str(auth.port),
-            database=auth.database,
-            username=auth.username,
-            sslMode=ssl,
-        )
-    return fields
+    return {"description": desired.description, **connectors.of(desired).readable_fields(desired)}
 
 
 def drift_between(desired: DesiredConnection, remote: RemoteConnection) -> list[Drift]:
     observed: dict[str, str | None] = {
         "description": remote.description or None,
-        "auth type": remote.auth_spec_name,
+        **connectors.of(desired).observed_fields(remote),
     }
-    for name in BASIC_PARAMS:
-        value = remote.params.get(name)
-        observed[name] = None if value is None else str(value)
     drifts = []
     for name, wanted in readable_fields(desired).items():
         if (wanted or None) != (observed.get(name) or None):
@@ -66,13 +45,16 @@ def drift_between(desired: DesiredConnection, remote: RemoteConnection) -> list[
     return drifts
 
 
-def not_in_place(drift: tuple[Drift, ...], remote: RemoteConnection) -> str | None:
+def not_in_place(
+    drift: tuple[Drift, ...], remote: RemoteConnection, desired: DesiredConnection
+) -> str | None:
     """Why PATCH cannot make this connection match, with what to do; None when it can."""
-    wrong_spec = remote.spec_id not in (None, POSTGRES_SPEC_ID) or remote.spec_version not in (
+    connector = connectors.of(desired)
+    wrong_spec = remote.spec_id not in (None, connector.spec_id) or remote.spec_version not in (
         None,
-        POSTGRES_SPEC_VERSION,
+        connector.spec_version,
     )
-    changed = [d for d in drift if d.field == "auth type"]
+    changed = [d for d in drift if d.field == AUTH_TYPE]
     if not wrong_spec and not changed:
         return None
     what = (
@@ -93,10 +75,10 @@ def update_ops(drift: tuple[Drift, ...]) -> list[PatchOp]:
     for d in drift:
         if d.field == "description":
             path = "/description"
-        elif d.field in BASIC_PARAMS:
+        elif d.field == AUTH_TYPE:
+            continue  # not_in_place() reports it
+        else:  # every other readable field is an auth param
             path = f"/auth/params/{d.field}"
-        else:
-            continue  # the auth type: not_in_place() reports it
         if d.desired is None:
             ops.append({"op": "remove", "path": path})
         else:
@@ -106,7 +88,7 @@ def update_ops(drift: tuple[Drift, ...]) -> list[PatchOp]:
 
 def secret_params(desired: DesiredConnection) -> tuple[str, ...]:
     """The auth params that carry the secret: re-sent whole by a rotation."""
-    return ("password",) if isinstance(desired.auth, BasicAuth) else ("connectionString",)
+    return connectors.of(desired).secret_params(desired)
 
 
 def rotate_ops(

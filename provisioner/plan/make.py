@@ -14,12 +14,8 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
-from provisioner.connectors.postgres.auth import (
-    BasicAuth,
-    ConnectionStringParts,
-    ConnectionStringSecret,
-)
-from provisioner.connectors.postgres.payload import SecretLookup, render_payload
+from provisioner import connectors
+from provisioner.connectors import SecretLookup, render_payload
 from provisioner.manifests.ownership import owner
 from provisioner.model import DesiredConnection, Identity, PruneRule, RemoteConnection
 from provisioner.plan.diff import (
@@ -269,7 +265,7 @@ def plan_one(
     if len(remote) > 1:
         return PlannedConnection(desired, Action.AMBIGUOUS, remote)
     drift = tuple(drift_between(desired, remote[0]))
-    blocked = not_in_place(drift, remote[0])
+    blocked = not_in_place(drift, remote[0], desired)
     if blocked and (options.update or options.rotate):
         return PlannedConnection(desired, Action.REPLACE, remote, drift, reason=blocked)
     if drift and options.update:
@@ -281,15 +277,7 @@ def plan_one(
 
 def destination(desired: DesiredConnection) -> str:
     """Where the connection points, for a reviewer: user@host:port/database and TLS."""
-    auth = desired.auth
-    if isinstance(auth, ConnectionStringSecret):
-        return f"connection string from {auth.connection_string}"
-    assert isinstance(auth, BasicAuth | ConnectionStringParts)
-    where = f"{auth.username}@{auth.server}:{auth.port}/{auth.database}"
-    if isinstance(auth, BasicAuth):
-        return f"{where} ssl={auth.ssl}"
-    tls = "verified" if auth.validate_server_certificate else "not verified"
-    return f"{where} encryption={auth.encryption}, certificate {tls}"
+    return connectors.of(desired).destination(desired)
 
 
 def replan(plan: Plan, entries: Mapping[int, PlannedConnection]) -> Plan:

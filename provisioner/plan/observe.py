@@ -6,7 +6,7 @@ import logging
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 
-from provisioner.connectors.postgres.spec import SPEC_ID as POSTGRES_SPEC_ID
+from provisioner import connectors
 from provisioner.errors import ApiError
 from provisioner.model import RemoteConnection
 from provisioner.plan.make import ListingFailed, SandboxKey, Usage
@@ -18,7 +18,11 @@ log = logging.getLogger("provisioner.observe")
 def list_sandbox(client: FlowService, key: SandboxKey) -> list[RemoteConnection] | ListingFailed:
     org, sandbox = key
     try:
-        return client.list_connections(org, sandbox, spec_id=POSTGRES_SPEC_ID)
+        return [
+            item
+            for connector in connectors.ALL
+            for item in client.list_connections(org, sandbox, spec_id=connector.spec_id)
+        ]
     except ApiError as error:
         return ListingFailed(str(error))
 
@@ -26,7 +30,8 @@ def list_sandbox(client: FlowService, key: SandboxKey) -> list[RemoteConnection]
 def observe(
     client: FlowService, keys: Iterable[SandboxKey], parallelism: int
 ) -> dict[SandboxKey, list[RemoteConnection] | ListingFailed]:
-    """Each sandbox's PostgreSQL connections; a sandbox that cannot be read is marked so."""
+    """Each sandbox's connections (every connector's); a sandbox that cannot be read is
+    marked so."""
     ordered = list(dict.fromkeys(keys))
     with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
         results = list(pool.map(lambda key: list_sandbox(client, key), ordered))

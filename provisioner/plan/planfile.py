@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from provisioner.connectors.postgres.payload import render_payload
+from provisioner.connectors import render_payload
 from provisioner.errors import PlanFileError
 from provisioner.manifests.selection import Selection
 from provisioner.model import DesiredConnection

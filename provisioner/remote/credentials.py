@@ -2,7 +2,7 @@
 
 A wrong ``AEP_CLIENT_SECRET`` used to surface as the same IMS error on every sandbox of the
 plan ("11 in error"); a person needs one line naming the variable to fix. So before listing,
-the run asks IMS for a token and, per org, reads the PostgreSQL connection spec in one of its
+the run asks IMS for a token and, per org, reads a connection spec (the connector's) in one of its
 sandboxes: the gateway checks the token, the API key and the org before the Flow Service
 looks at the sandbox, so a refusal there is about the credential, never about a sandbox.
 Flow Service answers (an unknown sandbox, say) and server trouble are left to the listing,
@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from provisioner.connectors.postgres.spec import SPEC_ID as POSTGRES_SPEC_ID
+from provisioner import connectors
 from provisioner.errors import ApiError, AuthError, CredentialError
 from provisioner.model import DesiredConnection
 from provisioner.remote.service import FlowService
@@ -33,7 +33,7 @@ def check_access(client: FlowService, desired: Sequence[DesiredConnection]) -> N
     problems = []
     for org, first in _first_use_per_org(desired).items():
         try:
-            client.get_connection_spec(org, first.sandbox, POSTGRES_SPEC_ID)
+            client.get_connection_spec(org, first.sandbox, connectors.of(first).spec_id)
         except ApiError as error:
             problem = _org_problem(error, first)
             if problem:

@@ -19,11 +19,17 @@ if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
 
 MANIFEST = "manifest.schema.json"
-PAYLOAD_BASIC = "payload-basic.schema.json"
-PAYLOAD_CONNECTION_STRING = "payload-connection-string.schema.json"
 # The JSON plan's shape (report/jsonplan.py writes it), for its readers; not used to validate.
 PLAN = "plan.schema.json"
-ALL = (MANIFEST, PAYLOAD_BASIC, PAYLOAD_CONNECTION_STRING, PLAN)
+# Every schema in this folder: these two and each connector's payload schemas
+# (connectors/<name>/spec.py names them).
+ALL = tuple(
+    sorted(
+        entry.name
+        for entry in resources.files("provisioner").joinpath("schemas").iterdir()
+        if entry.name.endswith(".schema.json")
+    )
+)
 
 
 def schema_text(name: str) -> str:

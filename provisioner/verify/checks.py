@@ -14,8 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
 
-from provisioner.connectors.postgres.probe import probe_all
-from provisioner.connectors.postgres.targets import Target, TargetProblem, target_for
+from provisioner import connectors
 from provisioner.errors import ApiError
 from provisioner.model import DesiredConnection, SecretRef
 from provisioner.plan.make import Action, Plan
@@ -122,27 +121,24 @@ def verify_direct(
     explore: bool,
     ca_file: str | None,
 ) -> Verification:
-    checks: list[Check | None] = []
-    targets: list[tuple[int, Target]] = []
-    for connection in desired:
-        try:
-            target = target_for(connection, secret(connection.secrets[0]))
-        except TargetProblem as problem:
-            checks.append(Check(connection, Status.UNREACHABLE, str(problem)))
-            continue
-        targets.append((len(checks), target))
-        checks.append(None)
-    results = probe_all(
-        [t for _, t in targets],
-        parallelism=parallelism,
-        timeout=timeout,
-        explore=explore,
-        ca_file=ca_file,
-    )
-    for (index, _), result in zip(targets, results, strict=True):
-        status = Status.OK if result.ok else Status.UNREACHABLE
-        reason = result.reason
-        if reason.startswith("authentication failed"):
-            reason += f" {desired[index].secrets[0]}"  # which secret, never its value
-        checks[index] = Check(desired[index], status, reason, None, result.tables)
-    return Verification("direct", tuple(c for c in checks if c is not None))
+    # Each connector probes its own connections, all at once; the checks keep manifest order.
+    # With none selected the default connector still runs: it says when its driver is missing.
+    groups: dict[str, list[int]] = {} if desired else {connectors.DEFAULT.name: []}
+    for index, connection in enumerate(desired):
+        groups.setdefault(connectors.of(connection).name, []).append(index)
+    checks: dict[int, Check] = {}
+    for name, indexes in groups.items():
+        results = connectors.by_name(name).verify_direct(
+            [(desired[i], secret(desired[i].secrets[0])) for i in indexes],
+            parallelism=parallelism,
+            timeout=timeout,
+            explore=explore,
+            ca_file=ca_file,
+        )
+        for index, result in zip(indexes, results, strict=True):
+            status = Status.OK if result.ok else Status.UNREACHABLE
+            reason = result.reason
+            if reason.startswith("authentication failed"):
+                reason += f" {desired[index].secrets[0]}"  # which secret, never its value
+            checks[index] = Check(desired[index], status, reason, None, result.tables)
+    return Verification("direct", tuple(checks[i] for i in range(len(desired))))

@@ -19,9 +19,14 @@ from provisioner.connectors.postgres.auth import (
     ConnectionStringParts,
     ConnectionStringSecret,
 )
-from provisioner.connectors.postgres.spec import AWS_SSL_ENABLED, AZURE_SSL_MODE
-from provisioner.connectors.postgres.spec import SPEC_ID as POSTGRES_SPEC_ID
-from provisioner.connectors.postgres.spec import SPEC_VERSION as POSTGRES_SPEC_VERSION
+from provisioner.connectors.postgres.fields import auth_of, auth_type
+from provisioner.connectors.postgres.spec import (
+    AWS_SSL_ENABLED,
+    AZURE_SSL_MODE,
+    PAYLOAD_SCHEMAS,
+    SPEC_ID,
+    SPEC_VERSION,
+)
 from provisioner.errors import ProvisionError
 from provisioner.model import DesiredConnection, SecretRef
 
@@ -43,18 +48,14 @@ def _environment() -> jinja2.Environment:
     )
 
 
-def auth_type(connection: DesiredConnection) -> str:
-    return "basic" if isinstance(connection.auth, BasicAuth) else "connection-string"
-
-
 def render_payload(connection: DesiredConnection, secret: SecretLookup) -> Payload:
     """The validated POST /connections body; `secret` supplies (or masks) secret values."""
-    auth = connection.auth
+    auth = auth_of(connection)
     values: dict[str, Any] = {
         "name": connection.name,
         "description": connection.description,
-        "spec_id": POSTGRES_SPEC_ID,
-        "spec_version": POSTGRES_SPEC_VERSION,
+        "spec_id": SPEC_ID,
+        "spec_version": SPEC_VERSION,
     }
     if isinstance(auth, BasicAuth):
         values.update(
@@ -69,7 +70,6 @@ def render_payload(connection: DesiredConnection, secret: SecretLookup) -> Paylo
     elif isinstance(auth, ConnectionStringSecret):
         values["connection_string"] = secret(auth.connection_string)
     else:
-        assert isinstance(auth, ConnectionStringParts)
         values["connection_string"] = _built_string(connection, auth, secret)
     template = f"{connection.cloud}-{auth_type(connection)}.json.j2"
     payload: Payload = json.loads(_environment().get_template(template).render(values))
@@ -91,12 +91,7 @@ def _built_string(
 
 
 def _validate(connection: DesiredConnection, payload: Payload) -> None:
-    schema = (
-        schemas.PAYLOAD_BASIC
-        if auth_type(connection) == "basic"
-        else schemas.PAYLOAD_CONNECTION_STRING
-    )
-    error = next(schemas.errors(schema, payload), None)
+    error = next(schemas.errors(PAYLOAD_SCHEMAS[auth_type(connection)], payload), None)
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path) or "(root)"
         raise ProvisionError(

@@ -23,8 +23,9 @@ from types import ModuleType
 from typing import Any
 
 from provisioner import redact
-from provisioner.connectors.postgres.targets import Target
+from provisioner.connectors.postgres.targets import Target, TargetProblem, target_for
 from provisioner.errors import UsageError
+from provisioner.model import DesiredConnection
 
 TABLES_QUERY = """
 SELECT table_schema, table_name FROM information_schema.tables
@@ -206,3 +207,35 @@ def reason(message: str, target: Target, timeout: float) -> str:
     if "no pg_hba.conf entry" in low:
         return f"refused by the server's pg_hba.conf: {text}"
     return text[:300]
+
+
+def verify_direct(
+    connections: Sequence[tuple[DesiredConnection, str]],
+    *,
+    parallelism: int,
+    timeout: float,
+    explore: bool,
+    ca_file: str | None,
+) -> list[ProbeResult]:
+    """Probe each (connection, resolved secret), in order; one that cannot even be
+    attempted says why without a probe."""
+    results: list[ProbeResult | None] = []
+    targets: list[tuple[int, Target]] = []
+    for connection, secret in connections:
+        try:
+            target = target_for(connection, secret)
+        except TargetProblem as problem:
+            results.append(ProbeResult(False, str(problem)))
+            continue
+        targets.append((len(results), target))
+        results.append(None)
+    probed = probe_all(
+        [t for _, t in targets],
+        parallelism=parallelism,
+        timeout=timeout,
+        explore=explore,
+        ca_file=ca_file,
+    )
+    for (index, _), result in zip(targets, probed, strict=True):
+        results[index] = result
+    return [r for r in results if r is not None]

@@ -16,10 +16,9 @@ SPEC_NAMES = {
     BASIC: "Basic Authentication",
     CONNECTION_STRING: "Connection String Based Authentication",
 }
-PAYLOAD_SCHEMAS = {
-    BASIC: "payload-basic.schema.json",
-    CONNECTION_STRING: "payload-connection-string.schema.json",
-}
+PAYLOAD_BASIC = "payload-basic.schema.json"  # in provisioner/schemas/
+PAYLOAD_CONNECTION_STRING = "payload-connection-string.schema.json"
+PAYLOAD_SCHEMAS = {BASIC: PAYLOAD_BASIC, CONNECTION_STRING: PAYLOAD_CONNECTION_STRING}
 
 # The params the API reads back (compared for drift, patched in place) and the secret ones
 # (read back masked: only re-sent, by a rotation).

@@ -14,6 +14,7 @@ from typing import Literal
 
 import httpx
 
+from provisioner import connectors
 from provisioner.errors import ApiError
 from provisioner.redact import scrub
 from provisioner.remote import decode
@@ -53,11 +54,17 @@ class CreateOutcomeUnknown(ApiError):
     pending_for: float = 0.0
 
 
-_SECRET_MARKS = ("password", "secret", "connectionstring", "token", "key")
+# Any of these in a param's name marks it secret; each connector adds its own secret params.
+_SECRET_MARKS = (
+    "secret",
+    "token",
+    "key",
+    *(name.lower() for connector in connectors.ALL for name in connector.secret_param_names),
+)
 
 
 def is_secret_param(key: str) -> bool:
-    """Whether an auth param (`password`, `connectionString`, ...) carries a secret."""
+    """Whether an auth param carries a secret: a connector's secret param, or a token or key."""
     return any(mark in key.lower() for mark in _SECRET_MARKS)
 
 
