@@ -119,7 +119,11 @@ def test_the_check_finds_what_it_is_for(tmp_path: Path) -> None:
 def test_the_registry_lists_each_connector_once_and_finds_it() -> None:
     assert len({c.name for c in connectors.ALL}) == len(connectors.ALL)
     assert len({c.spec_id for c in connectors.ALL}) == len(connectors.ALL)
+    auth_types = [t for c in connectors.ALL for t in c.auth_types]
+    assert len(set(auth_types)) == len(auth_types)  # a manifest entry names its connector so
     for connector in connectors.ALL:
         assert connectors.by_name(connector.name) is connector
         assert connectors.by_spec_id(connector.spec_id) is connector
+        for auth_type in connector.auth_types:
+            assert connectors.of_entry({"auth": {"type": auth_type}}) is connector
     assert connectors.by_spec_id("no such spec") is None

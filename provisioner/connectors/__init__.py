@@ -66,6 +66,7 @@ class Connector(Protocol):
     name: str  # the registry key; each of its Auth records names it
     spec_id: str  # the connection spec its connections are listed by
     spec_version: str
+    auth_types: tuple[str, ...]  # the manifest's `auth.type` values this connector reads
     secret_param_names: tuple[str, ...]  # auth params that may carry a secret
     # Auth type -> what to write instead, when a manifest's `auth:` block of that type
     # matches none or several of its shapes (the schema's `oneOf`).
@@ -116,9 +117,10 @@ class Connector(Protocol):
 from provisioner.connectors import postgres  # noqa: E402
 
 ALL: tuple[Connector, ...] = (postgres.CONNECTOR,)
-DEFAULT = ALL[0]  # what a manifest entry is: the manifest format names no connector yet
+DEFAULT = ALL[0]  # for a listed connection whose answer does not name its spec
 _BY_NAME = {c.name: c for c in ALL}
 _BY_SPEC_ID = {c.spec_id: c for c in ALL}
+_BY_AUTH_TYPE = {auth_type: c for c in ALL for auth_type in c.auth_types}
 
 
 def by_name(name: str) -> Connector:
@@ -130,8 +132,8 @@ def by_spec_id(spec_id: str | None) -> Connector | None:
 
 
 def of_entry(entry: Mapping[str, Any]) -> Connector:
-    """The connector a manifest entry is for: the default, as the format names none yet."""
-    return DEFAULT
+    """The connector a (schema-valid) manifest entry is for, by its `auth.type`."""
+    return _BY_AUTH_TYPE[entry["auth"]["type"]]
 
 
 def of(connection: DesiredConnection) -> Connector:

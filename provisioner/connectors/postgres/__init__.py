@@ -19,6 +19,7 @@ class Postgres:
     name = spec.NAME
     spec_id = spec.SPEC_ID
     spec_version = spec.SPEC_VERSION
+    auth_types = tuple(spec.SPEC_NAMES)
     secret_param_names = tuple(p for params in spec.SECRET_PARAMS.values() for p in params)
     one_of_hints: Mapping[str, str] = rules.ONE_OF_HINTS
 
