@@ -47,6 +47,17 @@ class Adopted:
     env_suffix: str
 
 
+@dataclass(frozen=True)
+class DirectOptions:
+    """How `verify --direct` connects: how many at once, each within `timeout` seconds;
+    `explore` also lists the tables; `ca_file` holds the roots to trust (None: the default)."""
+
+    parallelism: int
+    timeout: float
+    explore: bool
+    ca_file: str | None
+
+
 class Probed(Protocol):
     """One `verify --direct` attempt: whether it worked, why not, the tables it could see."""
 
@@ -101,13 +112,7 @@ class Connector(Protocol):
         """The manifest `auth:` of a remote connection (text through `hollow`), or why not."""
 
     def verify_direct(
-        self,
-        connections: Sequence[tuple[DesiredConnection, str]],
-        *,
-        parallelism: int,
-        timeout: float,
-        explore: bool,
-        ca_file: str | None,
+        self, connections: Sequence[tuple[DesiredConnection, str]], options: DirectOptions
     ) -> list[Probed]:
         """Connect to each (connection, resolved secret) from this machine, in order."""
 

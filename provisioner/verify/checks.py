@@ -126,14 +126,11 @@ def verify_direct(
     groups: dict[str, list[int]] = {} if desired else {connectors.DEFAULT.name: []}
     for index, connection in enumerate(desired):
         groups.setdefault(connectors.of(connection).name, []).append(index)
+    options = connectors.DirectOptions(parallelism, timeout, explore, ca_file)
     checks: dict[int, Check] = {}
     for name, indexes in groups.items():
         results = connectors.by_name(name).verify_direct(
-            [(desired[i], secret(desired[i].secrets[0])) for i in indexes],
-            parallelism=parallelism,
-            timeout=timeout,
-            explore=explore,
-            ca_file=ca_file,
+            [(desired[i], secret(desired[i].secrets[0])) for i in indexes], options
         )
         for index, result in zip(indexes, results, strict=True):
             status = Status.OK if result.ok else Status.UNREACHABLE

@@ -12,7 +12,14 @@ from provisioner.connectors.postgres import adopt, fields, payload, rules, spec
 from provisioner.model import Auth, Cloud, DesiredConnection, RemoteConnection
 
 if TYPE_CHECKING:
-    from provisioner.connectors import Adopted, EntryReader, Payload, Probed, SecretLookup
+    from provisioner.connectors import (
+        Adopted,
+        DirectOptions,
+        EntryReader,
+        Payload,
+        Probed,
+        SecretLookup,
+    )
 
 
 class Postgres:
@@ -50,25 +57,11 @@ class Postgres:
         return adopt.adopt(remote, cloud, hollow)
 
     def verify_direct(
-        self,
-        connections: Sequence[tuple[DesiredConnection, str]],
-        *,
-        parallelism: int,
-        timeout: float,
-        explore: bool,
-        ca_file: str | None,
+        self, connections: Sequence[tuple[DesiredConnection, str]], options: DirectOptions
     ) -> list[Probed]:
         from provisioner.connectors.postgres import probe  # asyncio and psycopg: verify only
 
-        return list(
-            probe.verify_direct(
-                connections,
-                parallelism=parallelism,
-                timeout=timeout,
-                explore=explore,
-                ca_file=ca_file,
-            )
-        )
+        return list(probe.verify_direct(connections, options))
 
 
 CONNECTOR = Postgres()

@@ -20,12 +20,15 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from provisioner import redact
 from provisioner.connectors.postgres.targets import Target, TargetProblem, target_for
 from provisioner.errors import UsageError
 from provisioner.model import DesiredConnection
+
+if TYPE_CHECKING:
+    from provisioner.connectors import DirectOptions
 
 TABLES_QUERY = """
 SELECT table_schema, table_name FROM information_schema.tables
@@ -210,12 +213,7 @@ def reason(message: str, target: Target, timeout: float) -> str:
 
 
 def verify_direct(
-    connections: Sequence[tuple[DesiredConnection, str]],
-    *,
-    parallelism: int,
-    timeout: float,
-    explore: bool,
-    ca_file: str | None,
+    connections: Sequence[tuple[DesiredConnection, str]], options: DirectOptions
 ) -> list[ProbeResult]:
     """Probe each (connection, resolved secret), in order; one that cannot even be
     attempted says why without a probe."""
@@ -231,10 +229,10 @@ def verify_direct(
         results.append(None)
     probed = probe_all(
         [t for _, t in targets],
-        parallelism=parallelism,
-        timeout=timeout,
-        explore=explore,
-        ca_file=ca_file,
+        parallelism=options.parallelism,
+        timeout=options.timeout,
+        explore=options.explore,
+        ca_file=options.ca_file,
     )
     for (index, _), result in zip(targets, probed, strict=True):
         results[index] = result
