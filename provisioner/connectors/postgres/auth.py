@@ -10,7 +10,9 @@ from provisioner.model import SecretRef
 
 
 @dataclass(frozen=True)
-class BasicAuth:
+class _ServerLogin:
+    """A server, database and user; only the password is secret."""
+
     connector: ClassVar[str] = NAME
 
     server: str
@@ -18,11 +20,15 @@ class BasicAuth:
     database: str
     username: str
     password: SecretRef
-    ssl: str
 
     @property
     def secrets(self) -> tuple[SecretRef, ...]:
         return (self.password,)
+
+
+@dataclass(frozen=True)
+class BasicAuth(_ServerLogin):
+    ssl: str
 
 
 @dataclass(frozen=True)
@@ -39,22 +45,11 @@ class ConnectionStringSecret:
 
 
 @dataclass(frozen=True)
-class ConnectionStringParts:
-    """A connection string built from parts; only the password is secret."""
+class ConnectionStringParts(_ServerLogin):
+    """A connection string built from parts."""
 
-    connector: ClassVar[str] = NAME
-
-    server: str
-    port: int
-    database: str
-    username: str
-    password: SecretRef
     encryption: str
     validate_server_certificate: bool
-
-    @property
-    def secrets(self) -> tuple[SecretRef, ...]:
-        return (self.password,)
 
 
 PostgresAuth = BasicAuth | ConnectionStringSecret | ConnectionStringParts
