@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 
+from provisioner.apply.breaker import Breaker, server_cause
 from provisioner.apply.create import Status
 from provisioner.apply.progress import Progress
 from provisioner.errors import ApiError
@@ -32,6 +33,7 @@ class ChangeOutcome:
     status: Status
     connection_id: str
     message: str | None = None
+    cause: str | None = None  # a server failure's cause, alike across connections
 
 
 def patch_one(
@@ -48,7 +50,7 @@ def patch_one(
             )
         except ApiError as error:
             if error.status != 412:
-                return ChangeOutcome(sandbox, name, Status.FAILED, remote.id, str(error))
+                return _failed(sandbox, name, remote.id, error)
             if attempt == 2:
                 return ChangeOutcome(
                     sandbox,
@@ -71,7 +73,7 @@ def patch_one(
                 if error.status == 404
                 else ""
             )
-            return ChangeOutcome(sandbox, name, Status.FAILED, remote.id, f"{error}{gone}")
+            return _failed(sandbox, name, remote.id, error, gone)
         if fresh.name != name:
             message = (
                 f"renamed to {fresh.name!r} while being updated; re-run apply to plan it afresh"
@@ -98,8 +100,15 @@ def delete_one(client: FlowService, deletion: PlannedDeletion) -> ChangeOutcome:
                 "its dataflows first, then apply --prune again"
             )
             return ChangeOutcome(deletion.sandbox, remote.name, Status.IN_USE, remote.id, message)
-        return ChangeOutcome(deletion.sandbox, remote.name, Status.FAILED, remote.id, str(error))
+        return _failed(deletion.sandbox, remote.name, remote.id, error)
     return ChangeOutcome(deletion.sandbox, remote.name, Status.DELETED, remote.id)
+
+
+def _failed(
+    sandbox: str, name: str, conn_id: str, error: ApiError, more: str = ""
+) -> ChangeOutcome:
+    cause = server_cause(error)
+    return ChangeOutcome(sandbox, name, Status.FAILED, conn_id, f"{error}{more}", cause)
 
 
 def not_started(
@@ -124,33 +133,48 @@ def apply_changes(
     options: PlanOptions,
     parallelism: int,
     progress: Progress,
+    breaker: Breaker | None = None,
 ) -> tuple[list[ChangeOutcome], bool]:
     """Every patch and delete, concurrently; each failure stays with its connection. Also
-    whether Ctrl-C stopped it: then nothing new starts, what runs finishes (an etag-guarded
-    PATCH lands whole or not at all, a DELETE is idempotent), the rest is "skipped"."""
+    whether a signal stopped it: then nothing new starts, what runs finishes (an etag-guarded
+    PATCH lands whole or not at all, a DELETE is idempotent), the rest is "not started"; a
+    second signal stops the wait, and what still runs is reported in flight."""
+    breaker = breaker or Breaker()
+    orgs = [p.desired.org for p in patches] + [d.org for d in deletions]
     calls = [partial(patch_one, client, p, ops_for, options) for p in patches]
     calls += [partial(delete_one, client, d) for d in deletions]
-    jobs = list(zip(not_started(patches, deletions), calls, strict=True))
-    for skipped, _ in jobs:
+    jobs = list(zip(not_started(patches, deletions), orgs, calls, strict=True))
+    for skipped, _, _ in jobs:
         progress.start(skipped.sandbox, 1)
 
-    def run(job: Callable[[], ChangeOutcome]) -> ChangeOutcome:
+    def run(skipped: ChangeOutcome, org: str, job: Callable[[], ChangeOutcome]) -> ChangeOutcome:
+        if not breaker.allows(org):  # the org's API keeps failing: start nothing there
+            progress.finished(skipped.sandbox, failed=False, started=False)
+            return skipped
         outcome = job()
+        breaker.record(org, outcome.cause)
         progress.finished(outcome.sandbox, failed=outcome.status is Status.FAILED)
         return outcome
 
     pool = ThreadPoolExecutor(max_workers=max(1, parallelism))
-    futures = [pool.submit(run, job) for _, job in jobs]
-    interrupted = False
+    futures = [pool.submit(run, *job) for job in jobs]
+    interrupted = abandoned = False
     try:
         for future in futures:
             future.exception()  # waits; a bug is raised below, from result()
     except KeyboardInterrupt:
         interrupted = True
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-    outcomes = [
-        future.result() if future.done() and not future.cancelled() else skipped
-        for (skipped, _), future in zip(jobs, futures, strict=True)
-    ]
+        try:
+            pool.shutdown(wait=True, cancel_futures=True)
+        except KeyboardInterrupt:  # a second signal: stop waiting for what runs
+            interrupted = abandoned = True
+    outcomes = []
+    for (skipped, _, _), future in zip(jobs, futures, strict=True):
+        if future.done() and not future.cancelled():
+            outcomes.append(future.result())
+        elif abandoned and future.running():
+            outcomes.append(replace(skipped, status=Status.IN_FLIGHT))
+        else:
+            outcomes.append(skipped)
     return outcomes, interrupted

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from provisioner import connectors
+from provisioner.apply.breaker import Breaker, server_cause
 from provisioner.apply.progress import Progress
 from provisioner.apply.settle import duplicates_to_delete
 from provisioner.connectors import Payload
@@ -43,7 +44,10 @@ class Status(StrEnum):
     DELETED = "deleted"
     IN_USE = "kept: in use by a dataflow"
     FAILED = "failed"
-    SKIPPED = "skipped"  # not started: the run was interrupted
+    # Never sent: the run was interrupted, or the org's API kept failing (apply/breaker.py).
+    SKIPPED = "not started"
+    # Running when a second signal said not to wait: it may or may not have landed.
+    IN_FLIGHT = "in flight when stopped (outcome unknown)"
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,7 @@ class Outcome:
     connection_id: str | None = None
     message: str | None = None
     note: str | None = None
+    cause: str | None = None  # a server failure's cause, alike across connections
 
 
 @dataclass(frozen=True)
@@ -82,7 +87,12 @@ def create_one(
             spec_id = connectors.of(desired).spec_id
             remote = client.list_connections(org, sandbox, spec_id=spec_id)
         except ApiError as error:
-            raise ApiError(f"{last}; checking whether it was created failed too: {error}") from None
+            raise ApiError(
+                f"{last}; checking whether it was created failed too: {error}",
+                status=error.status,
+                code=error.code,
+                retryable=error.retryable,
+            ) from None
         existing = [r for r in remote if r.name == name]
         if existing:
             return existing[0].id, "confirmed by listing after an unclear response"
@@ -97,21 +107,28 @@ def apply_plan(
     *,
     parallelism: int,
     progress: Progress,
+    breaker: Breaker | None = None,
 ) -> ApplyResult:
     creates = plan.creates
+    breaker = breaker or Breaker()
     for planned in creates:
         progress.start(planned.desired.sandbox, 1)
     stop = threading.Event()
 
     def create(planned: PlannedConnection) -> Outcome:
-        if stop.is_set():
+        desired = planned.desired
+        if stop.is_set() or not breaker.allows(desired.org):
+            progress.finished(desired.sandbox, failed=False, started=False)
             return Outcome(planned, Status.SKIPPED)
         try:
-            connection_id, note = create_one(client, planned.desired, payload_for(planned.desired))
+            connection_id, note = create_one(client, desired, payload_for(desired))
         except ApiError as error:
-            progress.finished(planned.desired.sandbox, failed=True)
-            return Outcome(planned, Status.FAILED, message=str(error))
-        progress.finished(planned.desired.sandbox, failed=False)
+            cause = server_cause(error)
+            breaker.record(desired.org, cause)
+            progress.finished(desired.sandbox, failed=True)
+            return Outcome(planned, Status.FAILED, message=str(error), cause=cause)
+        breaker.record(desired.org, None)
+        progress.finished(desired.sandbox, failed=False)
         return Outcome(planned, Status.CREATED, connection_id, note=note)
 
     # Ctrl-C can land anywhere in this thread, even inside a Thread.start() whose worker
@@ -130,20 +147,32 @@ def apply_plan(
             finally:
                 work.done(index, outcome)
 
-    interrupted = False
+    interrupted = abandoned = False
     try:
         for n in range(min(max(1, parallelism), len(creates))):
-            threading.Thread(target=worker, name=f"apply-{n}").start()
+            # Daemons: after a second signal the process leaves without waiting for them.
+            threading.Thread(target=worker, name=f"apply-{n}", daemon=True).start()
         work.wait_until_finished()
     except KeyboardInterrupt:
-        # Ctrl-C: start nothing new, let in-flight creates finish so each has a known end.
+        # Ctrl-C or SIGTERM: start nothing new, let in-flight creates finish so each has a
+        # known end.
         interrupted = True
     finally:
         stop.set()
-        work.stop_and_wait()
+        try:
+            work.stop_and_wait()
+        except KeyboardInterrupt:
+            # A second signal: stop waiting; what runs is reported as in flight.
+            interrupted = abandoned = True
     if work.bug is not None:
         raise work.bug
-    outcomes = [work.recorded.get(i) or Outcome(p, Status.SKIPPED) for i, p in enumerate(creates)]
+    recorded, running = work.snapshot()  # abandoned workers may still record
+    outcomes = [
+        recorded.get(i) or Outcome(p, Status.IN_FLIGHT if i in running else Status.SKIPPED)
+        for i, p in enumerate(creates)
+    ]
+    if abandoned:
+        return ApplyResult(tuple(outcomes), interrupted)
     try:
         outcomes = _settle_races(client, outcomes, parallelism)
     except KeyboardInterrupt:
@@ -161,6 +190,7 @@ class _Work:
         self._total = total
         self._next = 0
         self._running = 0
+        self.running: set[int] = set()  # claimed, not yet recorded
         self._stopped = False
         self._changed = threading.Condition()
 
@@ -170,13 +200,20 @@ class _Work:
                 return None
             self._next += 1
             self._running += 1
+            self.running.add(self._next - 1)
             return self._next - 1
 
     def done(self, index: int, outcome: Outcome) -> None:
         with self._changed:
             self.recorded[index] = outcome
+            self.running.discard(index)
             self._running -= 1
             self._changed.notify_all()
+
+    def snapshot(self) -> tuple[dict[int, Outcome], set[int]]:
+        """The outcomes recorded so far, and the creates claimed but not yet recorded."""
+        with self._changed:
+            return dict(self.recorded), set(self.running)
 
     def wait_until_finished(self) -> None:
         with self._changed:

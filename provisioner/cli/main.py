@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 # Only argparse at import time: `provision --help` and `provision schema` load nothing else,
 # and each command imports what it needs (httpx only for the commands that call the API).
+from provisioner.cli import signals
 from provisioner.cli.parser import (
     DEFAULT_CONNECT_TIMEOUT,
     build_parser,
@@ -193,10 +194,23 @@ def _colour(disabled: bool) -> bool:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    with signals.handled() as received:
+        code = _run(list(sys.argv[1:] if argv is None else argv), received)
+        if received.received and code == signals.EXIT_INTERRUPTED:
+            code = received.exit_code  # the command stopped on SIGTERM: 143, not 130
+    if received.insisted:
+        # A second signal: what apply left in flight is said; do not wait for it on exit.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
+
+
+def _run(argv: list[str], received: signals.Signals) -> int:
     # The error classes are imported only when an error happens (an except clause is
     # evaluated only when reached), so `--help`, which exits through SystemExit, never does.
     try:
-        return _dispatch(list(sys.argv[1:] if argv is None else argv))
+        return _dispatch(argv)
     except SystemExit:
         raise
     except _errors().ManifestError as error:
@@ -216,8 +230,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"error: {line}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+        # Before any write (apply accounts for its own once it writes): plan, verify,
+        # validate, or apply still reading.
+        print(f"provision: stopped by {received.name}; nothing was changed.", file=sys.stderr)
+        return received.exit_code
     except BrokenPipeError:
         # `provision render ... | head`: the reader left; not an error of ours.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

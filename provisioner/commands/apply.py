@@ -5,8 +5,9 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
 
+from provisioner.apply.breaker import Breaker
 from provisioner.apply.change import apply_changes, not_started
-from provisioner.apply.create import ApplyResult, Status, apply_plan, settle_ambiguous
+from provisioner.apply.create import ApplyResult, Outcome, Status, apply_plan, settle_ambiguous
 from provisioner.apply.progress import Progress
 from provisioner.commands import load_manifests
 from provisioner.commands.session import RemoteOptions, open_session
@@ -19,11 +20,15 @@ from provisioner.plan import planfile
 from provisioner.plan.diff import PatchOp
 from provisioner.plan.make import DEFAULT_LIFECYCLE, Action, Plan, PlannedConnection, PlanOptions
 from provisioner.plan.planfile import desired_digest
+from provisioner.redact import scrub
 from provisioner.remote.service import FlowService
 from provisioner.report.apply_summary import failed, plan_problems, summarise
 from provisioner.report.text import write_text
 from provisioner.verify.checks import Status as VerifyStatus
 from provisioner.verify.checks import Verification, test_all
+
+# 128 + SIGINT; cli/main.py makes it 143 when the signal was SIGTERM.
+EXIT_INTERRUPTED = 130
 
 
 def run(
@@ -106,40 +111,72 @@ def run(
         pacer = client.pacer
         rate = pacer.describe if pacer is not None else None
         progress = Progress(err, live=err.isatty(), quiet=quiet, rate=rate)
-        result = apply_plan(
-            plan, client, payload_for, parallelism=options.parallelism, progress=progress
-        )
-        # Ctrl-C during the creates: the patches and deletes are reported as not started.
+        # An outage is said once, not once per connection (apply/breaker.py).
+        breaker = Breaker(lambda org, text: progress.note(scrub(text)))
+        result = ApplyResult(tuple(_never_started(plan)), interrupted=True)
         changes = not_started(plan.patches, plan.deletions)
-        interrupted = result.interrupted
-        if not interrupted and (plan.patches or plan.deletions):
-            if not quiet:
-                err.write(f"{_question(plan, creates=False)}, {options.parallelism} at a time...\n")
-            changes, interrupted = apply_changes(
+        interrupted = True
+        try:
+            result = apply_plan(
+                plan,
                 client,
-                plan.patches,
-                plan.deletions,
-                ops_for,
-                options=chosen,
+                payload_for,
                 parallelism=options.parallelism,
                 progress=progress,
+                breaker=breaker,
             )
-        plan = _settle(client, plan, options, out)
-        plan_problems(plan, out, refused)
-        summarise(
-            result,
-            changes,
-            plan.has_errors,
-            out,
-            interrupted=interrupted,
-            plan=plan,
-            refused=refused,
-        )
-        _throttling(client, err, quiet)
+            # Interrupted during the creates: the patches and deletes are not started.
+            interrupted = result.interrupted
+            if not interrupted and (plan.patches or plan.deletions):
+                if not quiet:
+                    progress.note(
+                        f"{_question(plan, creates=False)}, {options.parallelism} at a time..."
+                    )
+                changes, interrupted = apply_changes(
+                    client,
+                    plan.patches,
+                    plan.deletions,
+                    ops_for,
+                    options=chosen,
+                    parallelism=options.parallelism,
+                    progress=progress,
+                    breaker=breaker,
+                )
+            if not interrupted:
+                plan = _settle(client, plan, options, out)
+        except KeyboardInterrupt:
+            # Between the stages (apply_plan and apply_changes account for their own): what
+            # is known so far is summarised, the rest as not started.
+            interrupted = True
+        progress.close()  # the summary starts on a line of its own
+        try:
+            plan_problems(plan, out, refused)
+            summarise(
+                result,
+                changes,
+                plan.has_errors,
+                out,
+                interrupted=interrupted,
+                plan=plan,
+                refused=refused,
+                stopped=breaker.opened,
+            )
+            _throttling(client, err, quiet)
+        except KeyboardInterrupt:  # a second signal while the summary is written
+            err.write(
+                "provision: stopped while writing the summary; re-run apply to see where "
+                "things stand and converge (it never duplicates)\n"
+            )
+            return EXIT_INTERRUPTED
+
         if interrupted:
-            return 130
+            return EXIT_INTERRUPTED
         works = _verify_created(client, result, options, out) if verify else True
     return 1 if failed(result, changes) or plan.has_errors or refused or not works else 0
+
+
+def _never_started(plan: Plan) -> list[Outcome]:
+    return [Outcome(planned, Status.SKIPPED) for planned in plan.creates]
 
 
 def _question(plan: Plan, *, creates: bool = True) -> str:

@@ -43,24 +43,30 @@ def summarise(
     interrupted: bool = False,
     plan: Plan | None = None,
     refused: Mapping[str, str] | None = None,
+    stopped: Mapping[str, str] | None = None,
 ) -> None:
     """`plan` says which org each change is in; with several orgs the tally is grouped by
-    org, and an org in `refused` (its credential was refused) says nothing was done there."""
-    refused = refused or {}
+    org, and an org in `refused` (its credential was refused) says nothing was done there.
+    `stopped`: the orgs where writes stopped because the API kept failing, and why."""
+    refused, stopped = refused or {}, stopped or {}
     org_of = _orgs_by_connection_id(plan)
-    rows = [(o.planned.key, o.planned.desired.name, o.status, o.message) for o in result.outcomes]
+    rows = [
+        (o.planned.key, o.planned.desired.name, o.status, o.message, o.cause)
+        for o in result.outcomes
+    ]
     fallback = plan.sandboxes[0].org if plan and plan.sandboxes else ""
     rows += [
-        ((org_of.get(c.connection_id, fallback), c.sandbox), c.name, c.status, c.message)
+        ((org_of.get(c.connection_id, fallback), c.sandbox), c.name, c.status, c.message, c.cause)
         for c in changes
     ]
     by_sandbox: dict[tuple[str, str], dict[Status, int]] = {}
-    for key, _, status, _ in rows:
+    for key, _, status, _, _ in rows:
         counts = by_sandbox.setdefault(key, {})
         counts[status] = counts.get(status, 0) + 1
-    for (_, sandbox), name, status, message in rows:
-        if status in (Status.FAILED, Status.IN_USE):
-            out.write(f"  ! {name} ({sandbox}): {message}\n")
+    _failures(rows, out)
+    for org, why in stopped.items():
+        left = sum(1 for (o, _), _, s, _, _ in rows if o == org and s is Status.SKIPPED)
+        out.write(f"  ! org {org}: stopped writing there after {why}; {left} not started\n")
     orgs = list(dict.fromkeys([*(org for org, _ in by_sandbox), *refused]))
     several = len(orgs) > 1
     for org in orgs:
@@ -72,7 +78,11 @@ def summarise(
                 parts = [f"{counts[s]} {s.value}" for s in Status if counts.get(s)]
                 out.write(f"{'    ' if several else '  '}{sandbox}: {', '.join(parts)}\n")
     total = {s: sum(1 for row in rows if row[2] is s) for s in Status}
-    ended = "interrupted" if interrupted or result.interrupted else "complete"
+    ended = "complete"
+    if interrupted or result.interrupted:
+        ended = "interrupted"
+    elif stopped:
+        ended = "stopped early (the API kept failing)"
     line = f"Apply {ended}: {total[Status.CREATED]} created"
     if total[Status.YIELDED]:
         line += (
@@ -82,14 +92,36 @@ def summarise(
     for status in (Status.UPDATED, Status.ROTATED, Status.CURRENT, Status.DELETED, Status.IN_USE):
         line += f", {total[status]} {status.value}" if total[status] else ""
     line += f", {total[Status.FAILED]} failed" if total[Status.FAILED] else ""
-    line += f", {total[Status.SKIPPED]} not started" if total[Status.SKIPPED] else ""
-    trouble = total[Status.FAILED] or total[Status.IN_USE] or plan_errors
+    for status in (Status.SKIPPED, Status.IN_FLIGHT):
+        line += f", {total[status]} {status.value}" if total[status] else ""
+    trouble = total[Status.FAILED] or total[Status.IN_USE] or plan_errors or stopped
     if refused:
         line += f"; {len(refused)} org(s) not applied: fix the credential named above, "
         line += "then re-run apply."
     else:
         line += "; re-run apply to converge (it never duplicates)." if trouble else "."
     out.write(line + "\n")
+
+
+Row = tuple[tuple[str, str], str, Status, str | None, str | None]
+SHOWN_NAMES = 3
+
+
+def _failures(rows: Sequence[Row], out: TextIO) -> None:
+    """A line per failure, except that a server failure shared by several connections
+    (an outage: the same 503 for each) is one line naming its cause and a few of them."""
+    grouped: dict[str, list[str]] = {}
+    for (_, sandbox), name, status, _, cause in rows:
+        if status is Status.FAILED and cause is not None:
+            grouped.setdefault(cause, []).append(f"{name} ({sandbox})")
+    for (_, sandbox), name, status, message, cause in rows:
+        if status in (Status.FAILED, Status.IN_USE) and len(grouped.get(cause or "", ())) < 2:
+            out.write(f"  ! {name} ({sandbox}): {message}\n")
+    for cause, names in grouped.items():
+        if len(names) > 1:
+            shown = ", ".join(names[:SHOWN_NAMES])
+            more = f" and {len(names) - SHOWN_NAMES} more" if len(names) > SHOWN_NAMES else ""
+            out.write(f"  ! {len(names)} connections: {cause}: {shown}{more}\n")
 
 
 def _orgs_by_connection_id(plan: Plan | None) -> dict[str, str]:
