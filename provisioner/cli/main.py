@@ -127,6 +127,7 @@ def _plan(args: argparse.Namespace) -> int:
         detailed_exitcode=args.detailed_exitcode,
         verbose=args.verbose > 0,
         lifecycle=lifecycle_options(args) or DEFAULT_LIFECYCLE,
+        quiet=args.quiet,
     )
 
 
@@ -160,6 +161,7 @@ def _verify(args: argparse.Namespace) -> int:
         explore=args.explore,
         connect_timeout=args.connect_timeout or DEFAULT_CONNECT_TIMEOUT,
         ca_file=args.ca_file,
+        quiet=args.quiet,
     )
 
 
@@ -176,6 +178,7 @@ def _import(args: argparse.Namespace) -> int:
         force=args.force,
         options=RemoteOptions(args.parallelism, args.timeout),
         environ=os.environ,
+        quiet=args.quiet,
     )
 
 

@@ -21,6 +21,7 @@ from provisioner.plan.diff import PatchOp
 from provisioner.plan.make import DEFAULT_LIFECYCLE, Action, Plan, PlannedConnection, PlanOptions
 from provisioner.plan.planfile import desired_digest
 from provisioner.redact import scrub
+from provisioner.remote.client.notices import Notices
 from provisioner.remote.service import FlowService
 from provisioner.report.apply_summary import failed, plan_problems, summarise
 from provisioner.report.text import write_text
@@ -79,7 +80,9 @@ def run(
 
     manifests = load_manifests(paths, selection, secrets_dirs, prune=chosen.prune)
     desired = manifests.desired
-    with open_session(environ, options) as session:
+    # What a slow run waits for (IMS down, a long listing), on stderr; nothing under -q.
+    notices = None if quiet else Notices(lambda line: print(line, file=err, flush=True))
+    with open_session(environ, options, notices) as session:
         client = session.client
         plan = session.plan(manifests, chosen, selection.connections)
         refused = plan.refused  # orgs left alone: their credential was refused
@@ -111,6 +114,8 @@ def run(
         pacer = client.pacer
         rate = pacer.describe if pacer is not None else None
         progress = Progress(err, live=err.isatty(), quiet=quiet, rate=rate)
+        if notices is not None:
+            notices.write = progress.note  # erases the live line first, draws it again
         # An outage is said once, not once per connection (apply/breaker.py).
         breaker = Breaker(lambda org, text: progress.note(scrub(text)))
         result = ApplyResult(tuple(_never_started(plan)), interrupted=True)

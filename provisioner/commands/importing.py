@@ -18,6 +18,7 @@ from provisioner.manifests.load import load_documents
 from provisioner.manifests.validate import desired_connections
 from provisioner.model import Cloud, RemoteConnection
 from provisioner.plan.make import ListingFailed
+from provisioner.remote.client.notices import Notices
 
 _ORG = re.compile(r"[0-9A-Fa-f]{24}@AdobeOrg")
 _SANDBOX = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,254}[a-z0-9])?")
@@ -43,6 +44,7 @@ def run(
     force: bool,
     options: RemoteOptions,
     environ: Mapping[str, str],
+    quiet: bool = False,
     out: TextIO | None = None,
     err: TextIO | None = None,
 ) -> int:
@@ -64,7 +66,8 @@ def run(
             f"{out_file} exists; nothing was written: pass --force to overwrite it, or choose "
             "another --out"
         )
-    with open_session(environ, options) as session:
+    notices = None if quiet else Notices(lambda line: print(line, file=err, flush=True))
+    with open_session(environ, options, notices) as session:
         session.client.fetch_token()
         observed = session.observe([(org, s) for s in wanted])
     remote: dict[str, list[RemoteConnection]] = {}

@@ -13,6 +13,7 @@ from provisioner.plan import planfile
 from provisioner.plan.make import CREATE_ONLY, PlanOptions
 from provisioner.plan.planfile import desired_digest
 from provisioner.redact import scrub
+from provisioner.remote.client.notices import Notices
 from provisioner.report.jsonplan import plan_document
 from provisioner.report.markdown import render_markdown
 from provisioner.report.text import write_text
@@ -31,13 +32,15 @@ def run(
     colour: bool,
     verbose: bool,
     lifecycle: PlanOptions = CREATE_ONLY,
+    quiet: bool = False,
     out: TextIO | None = None,
 ) -> int:
     # Looked up per call, not bound at import: main() may run under another sys.stdout.
     out = sys.stdout if out is None else out
     manifests = load_manifests(paths, selection, secrets_dirs, prune=lifecycle.prune)
     desired = manifests.desired
-    with open_session(environ, options) as session:
+    notices = None if quiet else Notices(lambda line: print(line, file=sys.stderr, flush=True))
+    with open_session(environ, options, notices) as session:
         plan = session.plan(manifests, lifecycle, selection.connections)
     if out_file is not None or output_format == "json":
         # Only these need the masked payloads; the text and markdown views do not.

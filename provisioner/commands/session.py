@@ -29,6 +29,7 @@ from provisioner.plan.make import (
 )
 from provisioner.plan.observe import observe, observe_usage
 from provisioner.remote.client import Endpoints, FlowServiceClient, Pacer, build_http_client
+from provisioner.remote.client.notices import Notices
 from provisioner.remote.routing import OrgClients
 from provisioner.remote.service import FlowService
 
@@ -53,6 +54,7 @@ def endpoints_from(environ: Mapping[str, str]) -> Endpoints:
 class Session:
     client: FlowService
     options: RemoteOptions
+    notices: Notices | None = None  # what a slow run waits for, on stderr (None: -q)
 
     def plan(
         self,
@@ -69,15 +71,18 @@ class Session:
             options=lifecycle,
             rules=manifests.rules,
             connection_globs=connection_globs,
+            notices=self.notices,
         )
 
     def observe(self, keys: Sequence[SandboxKey]) -> Observed:
         """The listing of each (org, sandbox), or why it failed."""
-        return observe(self.client, keys, self.options.parallelism)
+        return observe(self.client, keys, self.options.parallelism, self.notices)
 
 
 @contextmanager
-def open_session(environ: Mapping[str, str], options: RemoteOptions) -> Iterator[Session]:
+def open_session(
+    environ: Mapping[str, str], options: RemoteOptions, notices: Notices | None = None
+) -> Iterator[Session]:
     # A client per org, each with its own credential (remote/orgs.py), made when the
     # credential check sees the orgs; missing credentials are listed before any request.
     endpoints = endpoints_from(environ)
@@ -86,9 +91,11 @@ def open_session(environ: Mapping[str, str], options: RemoteOptions) -> Iterator
         # One pacer for the run, shared by the orgs' clients (see OrgClients.pacer).
         pacer = Pacer()
         router = OrgClients(
-            environ, lambda each: FlowServiceClient(http, each, endpoints, pacer=pacer), pacer
+            environ,
+            lambda each: FlowServiceClient(http, each, endpoints, pacer=pacer, notices=notices),
+            pacer,
         )
-        yield Session(router, options)
+        yield Session(router, options, notices)
 
 
 def plan_for(
@@ -100,13 +107,14 @@ def plan_for(
     options: PlanOptions = CREATE_ONLY,
     rules: Sequence[PruneRule] = (),
     connection_globs: Sequence[str] = (),
+    notices: Notices | None = None,
 ) -> Plan:
     # Refused credentials are one line for the run, not the same error once per sandbox.
     refused = client.check_credentials(desired)
     keys = [(c.org, c.sandbox) for c in desired]
     if options.prune:
         keys += [(r.org, r.sandbox) for r in rules]
-    observed = observe(client, keys, parallelism)
+    observed = observe(client, keys, parallelism, notices)
 
     def plan(usage: Usage | None = None) -> Plan:
         made = make_plan(

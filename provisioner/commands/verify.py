@@ -24,6 +24,7 @@ def run(
     ca_file: str | None,
     environ: Mapping[str, str],
     colour: bool,
+    quiet: bool = False,
     out: TextIO | None = None,
 ) -> int:
     # Imported here: the CLI builds this command's options on every start, and `validate`
@@ -32,6 +33,7 @@ def run(
     from provisioner.commands.session import open_session
     from provisioner.errors import UsageError
     from provisioner.manifests.secrets import SecretResolver
+    from provisioner.remote.client.notices import Notices
     from provisioner.report import verify as report
     from provisioner.verify.checks import Verification, verify_direct, verify_remote
 
@@ -57,7 +59,8 @@ def run(
             ca_file=ca_file,
         )
     else:
-        with open_session(environ, options) as session:
+        notices = None if quiet else Notices(lambda line: print(line, file=sys.stderr, flush=True))
+        with open_session(environ, options, notices) as session:
             plan = session.plan(manifests)
             result = verify_remote(
                 session.client, plan, explore=explore, parallelism=options.parallelism

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 from provisioner import connectors
 from provisioner.errors import ApiError
 from provisioner.model import RemoteConnection
 from provisioner.plan.make import ListingFailed, SandboxKey, Usage
+from provisioner.remote.client.notices import Notices
 from provisioner.remote.service import FlowService
 
 log = logging.getLogger("provisioner.observe")
@@ -28,14 +31,58 @@ def list_sandbox(client: FlowService, key: SandboxKey) -> list[RemoteConnection]
 
 
 def observe(
-    client: FlowService, keys: Iterable[SandboxKey], parallelism: int
+    client: FlowService,
+    keys: Iterable[SandboxKey],
+    parallelism: int,
+    notices: Notices | None = None,
 ) -> dict[SandboxKey, list[RemoteConnection] | ListingFailed]:
     """Each sandbox's connections (every connector's); a sandbox that cannot be read is
-    marked so."""
+    marked so. A listing that takes a while says how far it has got (``notices``)."""
     ordered = list(dict.fromkeys(keys))
-    with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
-        results = list(pool.map(lambda key: list_sandbox(client, key), ordered))
-    return dict(zip(ordered, results, strict=True))
+    read = _Tally(len(ordered), notices)
+
+    def listed(key: SandboxKey) -> list[RemoteConnection] | ListingFailed:
+        found = list_sandbox(client, key)
+        read.add(0 if isinstance(found, ListingFailed) else len(found))
+        return found
+
+    return dict(zip(ordered, _each(listed, ordered, parallelism), strict=True))
+
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def _each(work: Callable[[T], R], items: Sequence[T], parallelism: int) -> list[R]:
+    """``work`` on every item, concurrently. Interrupted (Ctrl-C, SIGTERM), the listings
+    not yet started are dropped, not waited for: a pool's ``with`` would run them all."""
+    pool = ThreadPoolExecutor(max_workers=max(1, parallelism))
+    try:
+        return list(pool.map(work, items))
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+class _Tally:
+    """Sandboxes listed so far, for the progress line of a long listing."""
+
+    def __init__(self, total: int, notices: Notices | None) -> None:
+        self._total, self._notices = total, notices
+        self._since = notices.now() if notices is not None else 0.0
+        self._lock = threading.Lock()
+        self._sandboxes = self._connections = 0
+
+    def add(self, connections: int) -> None:
+        if self._notices is None or self._total < 2:
+            return  # one sandbox: its pages say how far they have got
+        with self._lock:
+            self._sandboxes += 1
+            self._connections += connections
+            text = (
+                f"listing sandboxes: {self._sandboxes}/{self._total} read, "
+                f"{self._connections} connection(s) so far"
+            )
+        self._notices.progress("listing sandboxes", text, since=self._since)
 
 
 def dataflow_users(client: FlowService, key: SandboxKey) -> dict[str, tuple[str, ...]]:
@@ -58,6 +105,5 @@ def dataflow_users(client: FlowService, key: SandboxKey) -> dict[str, tuple[str,
 
 def observe_usage(client: FlowService, keys: Iterable[SandboxKey], parallelism: int) -> Usage:
     ordered = list(dict.fromkeys(keys))
-    with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
-        results = list(pool.map(lambda key: dataflow_users(client, key), ordered))
+    results = _each(lambda key: dataflow_users(client, key), ordered, parallelism)
     return dict(zip(ordered, results, strict=True))

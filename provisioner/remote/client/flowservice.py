@@ -30,6 +30,7 @@ from provisioner.remote.client.failures import (
     malformed,
     secrets_of,
 )
+from provisioner.remote.client.notices import Notices
 from provisioner.remote.client.pacing import Pacer
 from provisioner.remote.client.token import fetch_token
 from provisioner.remote.client.transport import (
@@ -59,6 +60,7 @@ class FlowServiceClient:
         page_size: int = 100,
         max_pages: int = 10_000,
         pacer: Pacer | None = None,
+        notices: Notices | None = None,
     ) -> None:
         """``pacer`` adapts the request rate to the gateway's 429s (see ``pacing``); the CLI
         always passes one. Without it, requests go out as fast as the callers' threads send."""
@@ -74,6 +76,7 @@ class FlowServiceClient:
             clock=clock,
             rng=rng,
             pacer=pacer,
+            notices=notices,
         )
         register_secret(credentials.client_secret)
 

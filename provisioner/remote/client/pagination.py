@@ -32,7 +32,13 @@ def collect(
     url = first.url
     seen: set[str] = set()
     found: list[T] = []
-    for _ in range(max_pages):
+    notices, since = transport.notices, transport.clock()
+    for page in range(1, max_pages + 1):
+        if notices is not None and page > 1:  # a long listing says how far it has got
+            notices.progress(
+                first.what, f"{first.what}: {len(found)} read so far (page {page})", since=since
+            )
+
         seen.add(url)
         call = replace(first, url=url)
         try:

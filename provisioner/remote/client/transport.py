@@ -26,6 +26,7 @@ from provisioner.remote.client.failures import (
     transport_text,
     unknown_outcome,
 )
+from provisioner.remote.client.notices import Notices
 from provisioner.remote.client.pacing import Pacer
 from provisioner.remote.ims import AccessToken, TokenCache
 from provisioner.remote.retry import RETRYABLE_STATUSES, RetryPolicy
@@ -98,9 +99,11 @@ class Transport:
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
         pacer: Pacer | None = None,
+        notices: Notices | None = None,
     ) -> None:
         self.http = http
         self.pacer = pacer
+        self.notices = notices  # says what a long wait is for (None: silent)
         self.clock = clock
         self._client_id = client_id
         self._retry = retry
@@ -151,6 +154,7 @@ class Transport:
                     raise failure(call, transport_text(exc)) from exc
                 uncertain = uncertain or not not_sent
                 text, last, retry_after = transport_text(exc), None, None
+                why = type(exc).__name__
             else:
                 _log(call, str(response.status_code), sent_at, self.clock(), failures + 1)
                 status = response.status_code
@@ -173,6 +177,7 @@ class Transport:
                     raise failure(call, returned(response, call.secrets), response)
                 uncertain = uncertain or status >= 500
                 text, last = returned(response, call.secrets), response
+                why = str(status)
             failures += 1
             delay = retry_after
             if delay is None:
@@ -182,6 +187,16 @@ class Transport:
                 gave_up = f"{text} (gave up after {failures} attempts in {elapsed:.1f} s)"
                 raise failure(call, gave_up, last, retryable=True)
             log.debug("%s %s: retrying in %.2f s", call.method, call.url, delay)
+            if self.notices is not None:
+                target = "IMS (the access token)" if call.kind == "token" else "the Flow Service"
+                self.notices.retrying(
+                    target,
+                    why,
+                    f"{call.what}: {text}",
+                    since=start,
+                    delay=delay,
+                    attempt=failures,
+                )
             self._sleep(delay)
 
     def ensure_token(self) -> None:
