@@ -26,8 +26,10 @@ def server_cause(error: ApiError) -> str | None:
     """Why the server failed a write, worded alike for every connection so the summary can
     group them; None when the request itself was refused (the server is up)."""
     if error.status is not None and error.status >= 500:
-        code = f" {error.code}" if error.code else ""
-        return f"the API answered {error.status}{code} to every attempt"
+        # The class, not the code: an outage answers 500, 503 and 504 by turns, and the
+        # summary should read as one cause.
+        return "the API answered a server error (5xx) to every attempt"
+
     if error.status is None and error.retryable:
         return "the API did not answer (timeouts or dropped connections) to every attempt"
     return None

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from functools import partial
 
 from provisioner.apply.breaker import Breaker, server_cause
-from provisioner.apply.create import Status
+from provisioner.apply.create import Status, stopping_note
 from provisioner.apply.progress import Progress
 from provisioner.errors import ApiError
 from provisioner.plan.diff import PatchOp
@@ -164,6 +164,7 @@ def apply_changes(
             future.exception()  # waits; a bug is raised below, from result()
     except KeyboardInterrupt:
         interrupted = True
+        progress.note(stopping_note(sum(1 for f in futures if f.running())))
     finally:
         try:
             pool.shutdown(wait=True, cancel_futures=True)

@@ -157,6 +157,7 @@ def apply_plan(
         # Ctrl-C or SIGTERM: start nothing new, let in-flight creates finish so each has a
         # known end.
         interrupted = True
+        progress.note(stopping_note(len(work.snapshot()[1])))
     finally:
         stop.set()
         try:
@@ -179,6 +180,13 @@ def apply_plan(
         # Ctrl-C after the creates: report them unsettled; a re-run settles what is left.
         interrupted = True
     return ApplyResult(tuple(outcomes), interrupted)
+
+
+def stopping_note(in_flight: int) -> str:
+    return (
+        f"Stopping: no new write starts; waiting for the {in_flight} in flight to finish "
+        "(interrupt again to stop waiting)"
+    )
 
 
 class _Work:

@@ -229,7 +229,9 @@ class Emulator:
         decision = Decision()
         if apply_faults:
             is_create = method == "POST" and route.kind == "api"
-            decision = self.injector.decide(is_create)
+            is_write = method in ("POST", "PATCH", "DELETE") and route.kind == "api"
+            decision = self.injector.decide(is_create, is_write=is_write)
+
             if decision.delay_s > 0:
                 time.sleep(decision.delay_s)  # no lock is held here
         if route.kind == "api":

@@ -76,6 +76,9 @@ class Faults:
     rate_429_no_retry_after: float = 0.0
     retry_after_s: int = 1
     rate_5xx: float = 0.0
+    # The same for writes only (POST, PATCH, DELETE): an outage of the writing side while
+    # listings still work, the case apply's breaker is for.
+    rate_5xx_writes: float = 0.0
     # A create is stored, then the client sees a 500 / a dropped connection instead of a 201.
     rate_commit_then_500: float = 0.0
     rate_commit_then_drop: float = 0.0
@@ -94,6 +97,7 @@ class Faults:
             "rate_429": self.rate_429,
             "rate_429_no_retry_after": self.rate_429_no_retry_after,
             "rate_5xx": self.rate_5xx,
+            "rate_5xx_writes": self.rate_5xx_writes,
             "rate_commit_then_500": self.rate_commit_then_500,
             "rate_commit_then_drop": self.rate_commit_then_drop,
         }

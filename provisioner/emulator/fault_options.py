@@ -48,6 +48,13 @@ def add_fault_options(parser: argparse.ArgumentParser) -> None:
         "--rate-5xx", type=_rate, default=0.0, metavar="P", help="share answered 500/503/504"
     )
     f.add_argument(
+        "--rate-5xx-writes",
+        type=_rate,
+        default=0.0,
+        metavar="P",
+        help="share of writes (POST, PATCH, DELETE) answered 500/503/504; reads still work",
+    )
+    f.add_argument(
         "--rate-commit-then-500",
         type=_rate,
         default=0.0,
@@ -88,6 +95,7 @@ def faults_from_args(args: argparse.Namespace) -> Faults:
         rate_429_no_retry_after=args.rate_429_no_retry_after,
         retry_after_s=args.retry_after,
         rate_5xx=args.rate_5xx,
+        rate_5xx_writes=args.rate_5xx_writes,
         rate_commit_then_500=args.rate_commit_then_500,
         rate_commit_then_drop=args.rate_commit_then_drop,
         page_size=args.fault_page_size,

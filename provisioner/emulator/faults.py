@@ -60,7 +60,7 @@ class FaultInjector:
         self.set(new, seed)
         return new
 
-    def decide(self, is_create: bool) -> Decision:
+    def decide(self, is_create: bool, *, is_write: bool = False) -> Decision:
         with self._lock:
             f = self._faults
             draws = [self._random.random() for _ in range(6)]
@@ -69,7 +69,7 @@ class FaultInjector:
         if draws[1] < f.rate_429:
             retry = None if draws[2] < f.rate_429_no_retry_after else f.retry_after_s
             return Decision(delay, 429, retry)
-        if draws[3] < f.rate_5xx:
+        if draws[3] < max(f.rate_5xx, f.rate_5xx_writes if is_write else 0.0):
             return Decision(delay, (500, 503, 504)[min(int(draws[4] * 3), 2)])
         if is_create:
             if draws[5] < f.rate_commit_then_500:

@@ -184,3 +184,11 @@ def test_request_counters(emulator: Emulator, api: httpx.Client) -> None:
     assert emulator.request_count == 4
     assert api.delete("/__emulator/requests").status_code == 204
     assert emulator.request_count == 0
+
+
+def test_5xx_on_writes_only_leaves_reads_working(emulator: Emulator, api: httpx.Client) -> None:
+    emulator.set_faults(rate_5xx_writes=1.0)
+    assert api.get(f"{FLOW}/connections").status_code == 200
+    response = api.post(f"{FLOW}/connections", json=pg_payload())
+    assert response.status_code in (500, 503, 504)
+    assert emulator.connections() == []
