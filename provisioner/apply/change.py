@@ -164,12 +164,15 @@ def apply_changes(
             future.exception()  # waits; a bug is raised below, from result()
     except KeyboardInterrupt:
         interrupted = True
-        progress.note(stopping_note(sum(1 for f in futures if f.running())))
     finally:
-        try:
-            pool.shutdown(wait=True, cancel_futures=True)
+        pool.shutdown(wait=False, cancel_futures=True)  # nothing new starts
+        try:  # as in apply_plan: a second signal anywhere here ends the wait, nothing else
+            if interrupted:
+                progress.note(stopping_note(sum(1 for f in futures if f.running())))
+            pool.shutdown(wait=True)
         except KeyboardInterrupt:  # a second signal: stop waiting for what runs
             interrupted = abandoned = True
+
     outcomes = []
     for (skipped, _, _), future in zip(jobs, futures, strict=True):
         if future.done() and not future.cancelled():

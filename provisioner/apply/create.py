@@ -157,11 +157,15 @@ def apply_plan(
         # Ctrl-C or SIGTERM: start nothing new, let in-flight creates finish so each has a
         # known end.
         interrupted = True
-        progress.note(stopping_note(len(work.snapshot()[1])))
     finally:
         stop.set()
+        work.stop()
+        # Everything from the note on can meet a second signal: none of it may be skipped
+        # by one, or the wait below would go on with nothing left to break it.
         try:
-            work.stop_and_wait()
+            if interrupted:
+                progress.note(stopping_note(len(work.snapshot()[1])))
+            work.wait_for_running()
         except KeyboardInterrupt:
             # A second signal: stop waiting; what runs is reported as in flight.
             interrupted = abandoned = True
@@ -229,9 +233,12 @@ class _Work:
             while len(self.recorded) < self._total:
                 self._changed.wait(0.5)
 
-    def stop_and_wait(self) -> None:
+    def stop(self) -> None:
         with self._changed:
             self._stopped = True
+
+    def wait_for_running(self) -> None:
+        with self._changed:
             while self._running:
                 self._changed.wait(0.5)
 

@@ -109,12 +109,18 @@ class Progress:
 
     def close(self) -> None:
         """Erase an unfinished live line before the summary, and draw nothing after."""
-        with self._lock:
+        # Bounded: a second signal that lands as note() takes the lock can leave it taken,
+        # and the summary must still be written.
+        locked = self._lock.acquire(timeout=1.0)
+        try:
             if self._shown:
                 self._out.write(ERASE)
                 self._out.flush()
                 self._shown = False
             self._closed = True
+        finally:
+            if locked:
+                self._lock.release()
 
     def _log_line(self) -> None:
         # Plain lines for CI logs: about every tenth of the work, and at the end.

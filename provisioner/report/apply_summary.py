@@ -94,7 +94,12 @@ def summarise(
     line += f", {total[Status.FAILED]} failed" if total[Status.FAILED] else ""
     for status in (Status.SKIPPED, Status.IN_FLIGHT):
         line += f", {total[status]} {status.value}" if total[status] else ""
-    trouble = total[Status.FAILED] or total[Status.IN_USE] or plan_errors or stopped
+    # Something left to do (failed, not started, unknown): the next run finishes it.
+    trouble = (
+        plan_errors
+        or stopped
+        or any(total[s] for s in (Status.FAILED, Status.IN_USE, Status.SKIPPED, Status.IN_FLIGHT))
+    )
     if refused:
         line += f"; {len(refused)} org(s) not applied: fix the credential named above, "
         line += "then re-run apply."

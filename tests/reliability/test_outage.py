@@ -56,9 +56,9 @@ def server(emulator: Emulator) -> Iterator[RunningServer]:
 def apply(
     server: RunningServer, emulator: Emulator, manifest: Path, parallelism: int
 ) -> subprocess.CompletedProcess[str]:
+    more = ["--parallelism", str(parallelism)]
     return subprocess.run(
-        [sys.executable, "-m", "provisioner", "apply", str(manifest), "--auto-approve"]
-        + ["--parallelism", str(parallelism)],
+        [sys.executable, "-m", "provisioner", "apply", str(manifest), "--auto-approve", *more],
         cwd=ROOT,
         env=cli_env(server.url, emulator, **SECRET_ENV),
         stdin=subprocess.DEVNULL,
