@@ -192,7 +192,7 @@ class Transport:
                 self.notices.retrying(
                     target,
                     why,
-                    f"{call.what}: {text}",
+                    f"{call.what}{' ' if text.startswith('returned') else ': '}{text}",
                     since=start,
                     delay=delay,
                     attempt=failures,
