@@ -96,10 +96,10 @@ def test_a_note_and_the_summary_never_share_the_live_line() -> None:
     progress = Progress(out, live=True, columns=lambda: 80)
     progress.start("prod", 3)
     progress.finished("prod", failed=False)
-    progress.note("Stopping: no new write starts")
+    progress.note("Stopping: waiting for the 2 writes in flight")
     assert out.getvalue() == (
         "\r\033[K  creating: 1/3 done, 0 failed, 0/1 sandboxes complete"
-        "\r\033[KStopping: no new write starts\n"
+        "\r\033[KStopping: waiting for the 2 writes in flight\n"
         "\r\033[K  creating: 1/3 done, 0 failed, 0/1 sandboxes complete"
     )
     progress.close()  # before the summary: the line is erased, and never drawn again

@@ -187,10 +187,8 @@ def apply_plan(
 
 
 def stopping_note(in_flight: int) -> str:
-    return (
-        f"Stopping: no new write starts; waiting for the {in_flight} in flight to finish "
-        "(interrupt again to stop waiting)"
-    )
+    # Short enough for an 80-column terminal: nothing new starts, and what to do to leave.
+    return f"Stopping: waiting for the {in_flight} writes in flight; interrupt again not to wait"
 
 
 class _Work:

@@ -92,6 +92,8 @@ class Progress:
                 self._not_started += 1
             if self._quiet or self._closed:
                 return
+            if not started and not self._live and self._done_all < self._total_all:
+                return  # a burst of writes not started (an outage) is one line, at the end
             if self._live:
                 self._draw()
             else:

@@ -114,3 +114,18 @@ def test_listing_many_sandboxes_says_how_many_are_read(adobe: FakeAdobe, clock: 
         "provision: listing sandboxes: 8/12 read, 8 connection(s) so far",
         "provision: listing sandboxes: 12/12 read, 12 connection(s) so far",
     ]
+
+
+def test_an_outage_answering_500_503_and_504_by_turns_is_one_wait(
+    adobe: FakeAdobe, clock: FakeClock
+) -> None:
+    lines: list[str] = []
+    statuses = (500, 503, 504, 503, 500, 504)
+    adobe.fail_next("token", *[httpx.Response(s, text="down") for s in statuses])
+    client = adobe.client(clock, rng=Ceiling(), notices=Notices(lines.append, clock=clock))
+    client.fetch_token()
+    assert len(clock.sleeps) == 6
+    assert lines == [
+        "provision: waiting for IMS (the access token): IMS token request returned 504: down; "
+        "retrying (attempt 4 in 2.0 s)"
+    ]

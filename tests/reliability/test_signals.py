@@ -189,8 +189,7 @@ def test_sigterm_during_the_creates_finishes_those_in_flight_and_says_what_was_d
         assert "Traceback" not in err
         assert f"Plan: {CONNECTIONS} to add, 0 unchanged, 0 drifted." in out  # kept, flushed
         assert err.splitlines()[-1] == (
-            f"Stopping: no new write starts; waiting for the {PARALLELISM} in flight to "
-            "finish (interrupt again to stop waiting)"
+            f"Stopping: waiting for the {PARALLELISM} writes in flight; interrupt again not to wait"
         )
         left = CONNECTIONS - PARALLELISM
         assert out.splitlines()[-1] == (

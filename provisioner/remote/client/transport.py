@@ -177,7 +177,7 @@ class Transport:
                     raise failure(call, returned(response, call.secrets), response)
                 uncertain = uncertain or status >= 500
                 text, last = returned(response, call.secrets), response
-                why = str(status)
+                why = "5xx" if status >= 500 else str(status)  # an outage answers 500, 503, 504
             failures += 1
             delay = retry_after
             if delay is None:
