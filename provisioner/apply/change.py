@@ -15,8 +15,9 @@ from dataclasses import dataclass, replace
 from functools import partial
 
 from provisioner.apply.breaker import Breaker, server_cause
-from provisioner.apply.create import Status, stopping_note
+from provisioner.apply.create import Status
 from provisioner.apply.progress import Progress
+from provisioner.apply.workqueue import stopping_note
 from provisioner.errors import ApiError
 from provisioner.plan.diff import PatchOp
 from provisioner.plan.make import Action, PlannedConnection, PlannedDeletion, PlanOptions, plan_one

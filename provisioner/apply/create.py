@@ -20,6 +20,7 @@ from provisioner import connectors
 from provisioner.apply.breaker import Breaker, server_cause
 from provisioner.apply.progress import Progress
 from provisioner.apply.settle import duplicates_to_delete
+from provisioner.apply.workqueue import WorkQueue, stopping_note
 from provisioner.connectors import Payload
 from provisioner.errors import ApiError
 from provisioner.model import DesiredConnection
@@ -131,11 +132,9 @@ def apply_plan(
         progress.finished(desired.sandbox, failed=False)
         return Outcome(planned, Status.CREATED, connection_id, note=note)
 
-    # Ctrl-C can land anywhere in this thread, even inside a Thread.start() whose worker
-    # already runs, so no thread or future is the record: each worker claims work and
-    # records its outcome under one condition, and the count of creates running is the
-    # only thing waited on. Once stopped, nothing new is claimed.
-    work = _Work(len(creates))
+    # The queue is the record, not the threads: a signal can land anywhere in this thread
+    # (apply/workqueue.py).
+    work: WorkQueue[Outcome] = WorkQueue(len(creates))
 
     def worker() -> None:
         while (index := work.claim()) is not None:
@@ -184,61 +183,6 @@ def apply_plan(
         # Ctrl-C after the creates: report them unsettled; a re-run settles what is left.
         interrupted = True
     return ApplyResult(tuple(outcomes), interrupted)
-
-
-def stopping_note(in_flight: int) -> str:
-    # Short enough for an 80-column terminal: nothing new starts, and what to do to leave.
-    return f"Stopping: waiting for the {in_flight} writes in flight; interrupt again not to wait"
-
-
-class _Work:
-    """Indexes of creates handed out to workers, and their outcomes, under one condition."""
-
-    def __init__(self, total: int) -> None:
-        self.recorded: dict[int, Outcome] = {}
-        self.bug: Exception | None = None
-        self._total = total
-        self._next = 0
-        self._running = 0
-        self.running: set[int] = set()  # claimed, not yet recorded
-        self._stopped = False
-        self._changed = threading.Condition()
-
-    def claim(self) -> int | None:
-        with self._changed:
-            if self._stopped or self._next >= self._total:
-                return None
-            self._next += 1
-            self._running += 1
-            self.running.add(self._next - 1)
-            return self._next - 1
-
-    def done(self, index: int, outcome: Outcome) -> None:
-        with self._changed:
-            self.recorded[index] = outcome
-            self.running.discard(index)
-            self._running -= 1
-            self._changed.notify_all()
-
-    def snapshot(self) -> tuple[dict[int, Outcome], set[int]]:
-        """The outcomes recorded so far, and the creates claimed but not yet recorded."""
-        with self._changed:
-            return dict(self.recorded), set(self.running)
-
-    def wait_until_finished(self) -> None:
-        with self._changed:
-            # A timed wait, so Ctrl-C is seen at once on every platform.
-            while len(self.recorded) < self._total:
-                self._changed.wait(0.5)
-
-    def stop(self) -> None:
-        with self._changed:
-            self._stopped = True
-
-    def wait_for_running(self) -> None:
-        with self._changed:
-            while self._running:
-                self._changed.wait(0.5)
 
 
 def _settle_races(client: FlowService, outcomes: list[Outcome], parallelism: int) -> list[Outcome]:
