@@ -98,8 +98,12 @@ def run(
         if not plan.has_changes:
             plan = _settle(client, plan, options, out)
             plan_problems(plan, out, refused)
+            if plan.has_errors or refused:
+                # Not "nothing to change": what failed above may well need changes.
+                out.write("Nothing was applied: fix the problems above, then re-run apply.\n")
+                return 1
             out.write("Nothing to change" + (", so nothing to verify.\n" if verify else ".\n"))
-            return 1 if plan.has_errors or refused else 0
+            return 0
         if saved is None and not auto_approve:
             answer = confirm(f"{_question(plan)}? Type 'yes' to go on: ")
             if answer.strip().lower() != "yes":

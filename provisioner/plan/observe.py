@@ -18,7 +18,14 @@ from provisioner.remote.service import FlowService
 log = logging.getLogger("provisioner.observe")
 
 
-def list_sandbox(client: FlowService, key: SandboxKey) -> list[RemoteConnection] | ListingFailed:
+# The Flow Service's answer for an x-sandbox-name the org does not have.
+SANDBOX_NOT_FOUND = "2100-404"
+
+
+def list_sandbox(
+    client: FlowService, key: SandboxKey, in_run: Sequence[str] = ()
+) -> list[RemoteConnection] | ListingFailed:
+    """`in_run`: the run's sandbox names in that org, named when this one does not exist."""
     org, sandbox = key
     try:
         return [
@@ -27,6 +34,14 @@ def list_sandbox(client: FlowService, key: SandboxKey) -> list[RemoteConnection]
             for item in client.list_connections(org, sandbox, spec_id=connector.spec_id)
         ]
     except ApiError as error:
+        if error.status == 404 and SANDBOX_NOT_FOUND in error.code:
+            # A typo in a sandbox name is the usual cause: say so plainly, not with the
+            # percent-encoded listing URL the API error names.
+            return ListingFailed(
+                f"sandbox {sandbox} does not exist in org {org} (the API answered 404 "
+                f"{error.code}); the manifests' sandboxes in this org: {', '.join(in_run)}. "
+                "Correct the name in the manifest, or create the sandbox in AEP first"
+            )
         return ListingFailed(str(error))
 
 
@@ -40,9 +55,10 @@ def observe(
     marked so. A listing that takes a while says how far it has got (``notices``)."""
     ordered = list(dict.fromkeys(keys))
     read = _Tally(len(ordered), notices)
+    names = {org: sorted({s for o, s in ordered if o == org}) for org, _ in ordered}
 
     def listed(key: SandboxKey) -> list[RemoteConnection] | ListingFailed:
-        found = list_sandbox(client, key)
+        found = list_sandbox(client, key, names[key[0]])
         read.add(0 if isinstance(found, ListingFailed) else len(found))
         return found
 

@@ -83,6 +83,9 @@ SECRETS = {
 }
 
 SPEC = {"id": POSTGRES_SPEC_ID, "version": "1.0"}
+# apply's last line when the plan changes nothing because something failed (never
+# "Nothing to change.", which would read as success).
+NOTHING_APPLIED = "Nothing was applied: fix the problems above, then re-run apply.\n"
 
 
 def basic(

@@ -13,6 +13,7 @@ import pytest
 from provisioner.emulator import Emulator, RunningServer
 
 from .recon_helpers import (
+    NOTHING_APPLIED,
     EXPECTED,
     FLOW_POSTS,
     ORG,
@@ -141,7 +142,7 @@ Plan: 5 to add, 1 unchanged, 0 drifted. 1 in error.
 
     # Quiet, as a pipeline runs it: the only output says which connection is in error.
     rerun = run_cli(capsys, ["apply", str(manifest), "--auto-approve", "-q"])
-    assert (rerun.code, rerun.out, rerun.err) == (1, ambiguous + "Nothing to change.\n", "")
+    assert (rerun.code, rerun.out, rerun.err) == (1, ambiguous + NOTHING_APPLIED, "")
     assert len(stored(emulator)) == len(after)
 
 

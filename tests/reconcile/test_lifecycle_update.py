@@ -17,6 +17,7 @@ import pytest
 from provisioner.emulator import Emulator, EmulatorConfig, RunningServer, serve
 
 from .recon_helpers import (
+    NOTHING_APPLIED,
     ORG,
     SANDBOXES,
     SECRETS,
@@ -256,5 +257,5 @@ def test_an_auth_type_change_is_shown_with_what_to_do_and_never_recreated(
     assert plan.out.endswith("Plan: 0 to add, 0 unchanged, 0 drifted. 1 in error.\n")
     apply = run_cli(capsys, ["apply", str(manifest), *SELECT, "--auto-approve"])
     assert apply.code == 1
-    assert apply.out.endswith(f"  ! orders-dev (dev): {reason}\nNothing to change.\n")
+    assert apply.out.endswith(f"  ! orders-dev (dev): {reason}\n" + NOTHING_APPLIED)
     assert [r["id"] for r in stored(emulator)] == [conn_id]
