@@ -10,7 +10,7 @@ from provisioner.apply.change import apply_changes, not_started
 from provisioner.apply.create import ApplyResult, Outcome, Status, apply_plan, settle_ambiguous
 from provisioner.apply.progress import Progress
 from provisioner.commands import load_manifests
-from provisioner.commands.session import RemoteOptions, open_session
+from provisioner.commands.session import RemoteOptions, open_session, unclaimed_prune
 from provisioner.connectors import Payload, render_payload
 from provisioner.errors import PlanFileError, ProvisionError, UsageError
 from provisioner.manifests.secrets import SecretResolver
@@ -80,6 +80,9 @@ def run(
 
     manifests = load_manifests(paths, selection, secrets_dirs, prune=chosen.prune)
     desired = manifests.desired
+    note = unclaimed_prune(manifests, chosen)
+    if note and not quiet:
+        err.write(note + "\n")
     # What a slow run waits for (IMS down, a long listing), on stderr; nothing under -q.
     notices = None if quiet else Notices(lambda line: print(line, file=err, flush=True))
     with open_session(environ, options, notices) as session:

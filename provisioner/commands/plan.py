@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TextIO
 
 from provisioner.commands import load_manifests
-from provisioner.commands.session import RemoteOptions, open_session
+from provisioner.commands.session import RemoteOptions, open_session, unclaimed_prune
 from provisioner.manifests.selection import Selection
 from provisioner.plan import planfile
 from provisioner.plan.make import CREATE_ONLY, PlanOptions
@@ -39,6 +39,9 @@ def run(
     out = sys.stdout if out is None else out
     manifests = load_manifests(paths, selection, secrets_dirs, prune=lifecycle.prune)
     desired = manifests.desired
+    note = unclaimed_prune(manifests, lifecycle)
+    if note and not quiet:
+        sys.stderr.write(note + "\n")
     notices = None if quiet else Notices(lambda line: print(line, file=sys.stderr, flush=True))
     with open_session(environ, options, notices) as session:
         plan = session.plan(manifests, lifecycle, selection.connections)

@@ -33,7 +33,14 @@ from provisioner.remote.client.notices import Notices
 from provisioner.remote.routing import OrgClients
 from provisioner.remote.service import FlowService
 
-__all__ = ["DEFAULT_PARALLELISM", "RemoteOptions", "Session", "open_session", "plan_for"]
+__all__ = [
+    "DEFAULT_PARALLELISM",
+    "RemoteOptions",
+    "Session",
+    "open_session",
+    "plan_for",
+    "unclaimed_prune",
+]
 
 
 def endpoints_from(environ: Mapping[str, str]) -> Endpoints:
@@ -96,6 +103,18 @@ def open_session(
             pacer,
         )
         yield Session(router, options, notices)
+
+
+def unclaimed_prune(manifests: Manifests, lifecycle: PlanOptions) -> str | None:
+    """What to say when --prune can delete nothing because no manifest claims anything: a
+    flag that silently does nothing reads as "nothing to prune"."""
+    if not lifecycle.prune or manifests.rules:
+        return None
+    return (
+        "--prune: no manifest has a prune: claim in the selected sandboxes, so nothing can be "
+        "deleted; add `prune: {names: [GLOB]}` to a manifest to claim what it may delete "
+        "(docs/lifecycle.md)"
+    )
 
 
 def plan_for(

@@ -133,6 +133,8 @@ class SandboxState:
     cloud: str
     unmanaged: int = 0
     error: str | None = None
+    # The unmanaged connections' names, for `plan -v` (the pruned among them included).
+    unmanaged_names: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -238,8 +240,12 @@ def make_plan(
             by_name.setdefault(item.name, []).append(item)
         wanted_names = {c.name for c in wanted}
         wanted_names |= managed_names.get(key, set())
-        unmanaged = sum(len(items) for name, items in by_name.items() if name not in wanted_names)
-        states.append(SandboxState(key[0], key[1], cloud, unmanaged=unmanaged))
+        others = tuple(
+            sorted(
+                name for name, items in by_name.items() if name not in wanted_names for _ in items
+            )
+        )
+        states.append(SandboxState(key[0], key[1], cloud, len(others), unmanaged_names=others))
         planned.extend(plan_one(c, tuple(by_name.get(c.name, ())), options) for c in wanted)
         if options.prune:
             for name, items in by_name.items():

@@ -96,10 +96,19 @@ def _missing(org: str, where: str, environ: Mapping[str, str], *, single: bool) 
 
 
 def for_org(credential: OrgCredential, message: str) -> str:
-    """A credential problem's message, naming this org's own variables where it uses them."""
+    """A credential problem's message, naming this org's own variables where it uses them,
+    and on the shared pair, how to give the org its own."""
+    prefix = f"org {credential.org} ({credential.where}): "
+    # Some checks name the org already (a 403 for the org): one prefix, not two.
+    message = message.removeprefix(prefix).replace(
+        "nothing was listed", "nothing was done in this org"
+    )
     if credential.variables != DEFAULT_PAIR:
         for default, own in zip(DEFAULT_PAIR, credential.variables, strict=True):
             message = re.sub(rf"\b{default}\b(?!__)", own, message)
-    return f"org {credential.org} ({credential.where}): " + message.replace(
-        "nothing was listed", "nothing was done in this org"
+        return prefix + message
+    own_id, own_secret = org_variables(credential.org)
+    return (
+        f"{prefix}{message}; this org uses {' and '.join(DEFAULT_PAIR)}: to give it its own "
+        f"credential, set {own_id} and {own_secret}"
     )

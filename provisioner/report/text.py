@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TextIO
 
+from provisioner.manifests.load import printable
 from provisioner.plan.make import (
     DELETE_SYMBOL,
     SYMBOLS,
@@ -11,6 +12,7 @@ from provisioner.plan.make import (
     Plan,
     PlannedConnection,
     PlannedDeletion,
+    SandboxState,
     destination,
     plan_of_org,
 )
@@ -79,6 +81,15 @@ def _label(planned: PlannedConnection) -> str:
     return f"{SYMBOLS[planned.action]} {prefix}{planned.desired.name}"
 
 
+def _left(state: SandboxState, deletions: list[PlannedDeletion]) -> list[str]:
+    """The unmanaged connections plan leaves alone (the pruned show as deletions), names
+    escaped: they come from the API."""
+    left = list(state.unmanaged_names)
+    for deletion in deletions:
+        left.remove(deletion.remote.name)
+    return [printable(name) for name in left]
+
+
 def write_text(plan: Plan, out: TextIO, *, colour: bool, verbose: bool = False) -> None:
     def paint(code: str | None, text: str) -> str:
         return f"{code}{text}{_RESET}" if colour and code else text
@@ -113,6 +124,10 @@ def write_text(plan: Plan, out: TextIO, *, colour: bool, verbose: bool = False) 
         for deletion in deletions:
             line = f"  {DELETE_SYMBOL} {deletion.remote.name}  {describe_deletion(deletion)}"
             out.write(paint(_DELETE_COLOUR, line) + "\n")
+        if verbose:
+            out.write(
+                "".join(f"    {name}  unmanaged, left alone\n" for name in _left(state, deletions))
+            )
     if len(orgs) > 1:
         out.write("".join(f"org {org}: {plan_of_org(plan, org).summary()}\n" for org in orgs))
     out.write(plan.summary() + "\n")

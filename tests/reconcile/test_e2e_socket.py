@@ -13,9 +13,9 @@ import pytest
 from provisioner.emulator import Emulator, RunningServer
 
 from .recon_helpers import (
-    NOTHING_APPLIED,
     EXPECTED,
     FLOW_POSTS,
+    NOTHING_APPLIED,
     ORG,
     SECRETS,
     TOTAL,

@@ -138,3 +138,39 @@ def test_a_saved_prune_plan_refuses_a_deletion_nobody_reviewed(
         "the plan did not show\n"
     ) in apply.err
     assert "orders-retired" in names(emulator, "prod") and "orders-late" in names(emulator, "prod")
+
+
+def test_prune_without_a_claim_says_nothing_can_be_deleted(
+    manifest: Path, emulator: Emulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    create_remote(emulator, "prod", old("orders-retired"))
+    note = (
+        "--prune: no manifest has a prune: claim in the selected sandboxes, so nothing can be "
+        "deleted; add `prune: {names: [GLOB]}` to a manifest to claim what it may delete "
+        "(docs/lifecycle.md)\n"
+    )
+    plan = run_cli(capsys, ["plan", str(manifest), "--prune"])
+    assert (plan.code, plan.err) == (0, note)
+    apply = run_cli(capsys, ["apply", str(manifest), "--prune", "--auto-approve"])
+    assert apply.code == 0 and apply.err.startswith(note)
+    assert "orders-retired" in names(emulator, "prod")
+
+
+def test_plan_v_lists_the_unmanaged_connections_it_leaves_alone(
+    pruning: Path, emulator: Emulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_cli(capsys, ["apply", str(pruning), "--auto-approve", "-q"]).code == 0
+    retired = create_remote(emulator, "prod", old("orders-retired"))
+    create_remote(emulator, "prod", old("crm-by-hand"))
+    create_remote(emulator, "prod", old("crm-\x1b[31mred"))
+    plan = run_cli(capsys, ["plan", str(pruning), "--prune", "-v", "--sandbox", "prod"])
+    assert plan.code == 0
+    lines = plan.out.splitlines()
+    assert lines[0] == f"sandbox prod (azure, {ORG}): 3 unchanged, 2 unmanaged, left alone"
+    assert lines[-4:] == [
+        f"  - orders-retired  ({retired}) will delete: no manifest declares it, and prune "
+        f"'orders-*' claims it ({M}:{PRUNE_LINE})",
+        "    crm-\\x1b[31mred  unmanaged, left alone",
+        "    crm-by-hand  unmanaged, left alone",
+        "Plan: 0 to add, 1 to delete, 3 unchanged, 0 drifted.",
+    ]

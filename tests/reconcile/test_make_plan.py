@@ -235,7 +235,9 @@ def test_a_sandbox_only_a_rule_names_is_listed_and_pruned() -> None:
         options=PlanOptions(prune=True),
         rules=[stage],
     )
-    assert plan.sandboxes == (SandboxState(ORG, "stage", "aws", unmanaged=1),)
+    assert plan.sandboxes == (
+        SandboxState(ORG, "stage", "aws", unmanaged=1, unmanaged_names=("orders-gone",)),
+    )
     assert [d.remote.id for d in plan.deletions] == ["g-1"]
 
 

@@ -102,9 +102,11 @@ def test_a_problem_names_the_org_and_its_own_variables() -> None:
         "API key); nothing was done in this org"
     )
     plain = OrgCredential(ORG, own.credentials, ("AEP_CLIENT_ID", "AEP_CLIENT_SECRET"), "x.yaml:3")
-    assert (
-        for_org(plain, "check AEP_CLIENT_SECRET")
-        == f"org {ORG} (x.yaml:3): check AEP_CLIENT_SECRET"
+    # On the shared pair (one of several orgs): how to give it its own.
+    assert for_org(plain, "check AEP_CLIENT_SECRET") == (
+        f"org {ORG} (x.yaml:3): check AEP_CLIENT_SECRET; this org uses AEP_CLIENT_ID and "
+        "AEP_CLIENT_SECRET: to give it its own credential, set "
+        "AEP_CLIENT_ID__0123456789ABCDEF01234567 and AEP_CLIENT_SECRET__0123456789ABCDEF01234567"
     )
 
 

@@ -66,10 +66,11 @@ def test_text_symbols_and_summary_without_colour() -> None:
 
 
 def test_text_verbose_lists_the_unchanged_too() -> None:
+    # And, since issue 22, the unmanaged connections it leaves alone.
     assert text(mixed_plan(), verbose=True) == TEXT.replace(
         "  + orders  reader@pg.example.test:5432/orders ssl=verify-full  (team/orders.yaml:10)\n",
         "  + orders  reader@pg.example.test:5432/orders ssl=verify-full  (team/orders.yaml:10)\n    crm\n",
-    )
+    ).replace("only one remains\n", "only one remains\n    legacy  unmanaged, left alone\n")
 
 
 def test_text_colour_only_when_asked() -> None:

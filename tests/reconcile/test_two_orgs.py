@@ -228,7 +228,9 @@ def test_when_every_org_is_refused_nothing_is_listed(
     token = f"IMS token request failed: POST {server.url}/ims/token/v3 returned 401 invalid_client"
     assert run.err == (
         f"error: org {NONPROD} (aep/nonprod.yaml:7): {token}: invalid client_secret parameter; "
-        "check AEP_CLIENT_SECRET; nothing was done in this org\n"
+        "check AEP_CLIENT_SECRET; nothing was done in this org; this org uses AEP_CLIENT_ID and "
+        "AEP_CLIENT_SECRET: to give it its own credential, set "
+        "AEP_CLIENT_ID__0123456789ABCDEF01234567 and AEP_CLIENT_SECRET__0123456789ABCDEF01234567\n"
         f"error: org {PROD} (aep/prod.yaml:6): {token}: invalid client_secret parameter; "
         f"check {PROD_SECRET}; nothing was done in this org\n"
     )
@@ -250,3 +252,21 @@ def test_one_org_on_its_own_pair_is_named_by_its_own_variables(
         f"{server.url}/ims/token/v3 returned 400 invalid_client: invalid client_id parameter; "
         f"check {PROD_ID}; nothing was done in this org\n"
     )
+
+
+def test_an_org_the_shared_credential_cannot_reach_says_how_to_give_it_its_own(
+    manifests: Path, server: RunningServer, emulator: Emulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # No pair for the production org: it falls back on the shared one, which the gateway
+    # refuses there (403025). One prefix, and the variables that would fix it.
+    run = run_cli(capsys, ["plan", str(manifests)])
+    assert run.code == 1
+    assert run.err == (
+        f"error: org {PROD} (aep/prod.yaml:6): get the PostgreSQL connection spec in sandbox "
+        f"'prod' failed: GET {server.url}/data/foundation/flowservice/connectionSpecs/"
+        "74a1c565-4e59-48d7-9d67-7c03b8a13137 returned 403 403025: Profile is not valid; check "
+        "the manifest's org, and that the project of AEP_CLIENT_ID has a product profile for it "
+        "(nothing was done in this org); this org uses AEP_CLIENT_ID and AEP_CLIENT_SECRET: to "
+        f"give it its own credential, set {PROD_ID} and {PROD_SECRET}\n"
+    )
+    assert names(emulator, NONPROD) == []
