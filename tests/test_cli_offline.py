@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -106,7 +107,7 @@ def test_show_secrets_lists_every_missing_secret(
     (manifest.parent / "billing.txt").unlink()
     assert main(["render", str(manifest), "--show-secrets"]) == 1
     assert capsys.readouterr().err.splitlines() == [
-        "error: 2 secret(s) cannot be resolved; nothing was changed:",
+        "error: 2 secret(s) cannot be resolved; nothing was rendered:",
         f"error: {manifest}:13:17: environment variable ORDERS_PW is not set",
         f"error: {manifest}:21:17: cannot read secret file 'billing.txt': "
         "No such file or directory",
@@ -176,3 +177,38 @@ def test_bad_option_values_are_one_line_errors(
         main(["plan", "configs/", *option])
     assert caught.value.code == 1
     assert capsys.readouterr().err.endswith(f"provision plan: error: {message}\n")
+
+
+def test_validate_quiet_prints_nothing_when_valid(
+    manifest: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["validate", "-q", str(manifest)]) == 0
+    assert capsys.readouterr() == ("", "")
+    # Errors still speak under -q.
+    manifest.write_text(MANIFEST.replace("database: orders", "databse: orders"))
+    assert main(["validate", "-q", str(manifest)]) == 1
+    assert capsys.readouterr().err == (
+        f"{manifest}:9:7: $.connections[0].auth: missing required key 'database'\n"
+        f"{manifest}:11:7: $.connections[0].auth.databse: unknown key 'databse'; did you mean "
+        "'database'?\n"
+        "2 problems found; nothing was done.\n"
+    )
+
+
+def test_validate_reads_a_manifest_from_stdin(
+    manifest: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(manifest.parent)
+    monkeypatch.setattr("sys.stdin", io.StringIO(MANIFEST))
+    assert main(["validate", "-"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "<stdin>: 3 connection(s) in dev, prod",
+        "Valid: 3 connection(s) in 2 sandbox(es) from 1 file(s).",
+    ]
+    monkeypatch.setattr("sys.stdin", io.StringIO(MANIFEST.replace("version: 1", "version: 2")))
+    assert main(["validate", "-"]) == 1
+    assert capsys.readouterr().err == (
+        "<stdin>:1:10: $.version: must be 1, got 2\n1 problem found; nothing was done.\n"
+    )

@@ -105,7 +105,7 @@ def _remote(args: argparse.Namespace) -> _Remote:
 def _validate(args: argparse.Namespace) -> int:
     from provisioner.commands import validate
 
-    return validate.run(**_manifests(args), out=sys.stdout)
+    return validate.run(**_manifests(args), out=sys.stdout, quiet=args.quiet)
 
 
 def _render(args: argparse.Namespace) -> int:
@@ -193,7 +193,14 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 
 
 def _colour(disabled: bool) -> bool:
-    return not disabled and "NO_COLOR" not in os.environ and sys.stdout.isatty()
+    """--no-color, then NO_COLOR (no-color.org), then FORCE_COLOR or CLICOLOR_FORCE
+    (force-color.org: CI logs render colour but are no terminal), then the terminal. An
+    empty variable counts as unset, as both conventions say."""
+    if disabled or os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR") or os.environ.get("CLICOLOR_FORCE"):
+        return True
+    return sys.stdout.isatty()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

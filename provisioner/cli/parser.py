@@ -70,7 +70,11 @@ def _add_selection(parser: argparse.ArgumentParser, *, paths_required: bool = Tr
     )
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more detail")
     parser.add_argument("-q", "--quiet", action="store_true", help="only errors")
-    parser.add_argument("--no-color", action="store_true", help="no colour (also NO_COLOR)")
+    parser.add_argument(
+        "--no-color",
+        action="store_true",
+        help="no colour (also a non-empty NO_COLOR; FORCE_COLOR or CLICOLOR_FORCE force it)",
+    )
 
 
 def _parallelism(text: str) -> int:

@@ -114,10 +114,8 @@ def run(
                 return 1
         payload_for, ops_for = _prepare(plan, environ, secrets_dirs)
         if not quiet and plan.creates:  # -q: only errors
-            err.write(
-                f"Creating {len(plan.creates)} connection(s), up to {options.parallelism} at a "
-                "time...\n"
-            )
+            n = len(plan.creates)
+            err.write(f"Creating {_connections(n)}{_at_once(n, options.parallelism)}...\n")
         pacer = client.pacer
         rate = pacer.describe if pacer is not None else None
         progress = Progress(err, live=err.isatty(), quiet=quiet, rate=rate)
@@ -141,9 +139,9 @@ def run(
             interrupted = result.interrupted
             if not interrupted and (plan.patches or plan.deletions):
                 if not quiet:
-                    progress.note(
-                        f"{_question(plan, creates=False)}, {options.parallelism} at a time..."
-                    )
+                    n = len(plan.patches) + len(plan.deletions)
+                    at_once = _at_once(n, options.parallelism)
+                    progress.note(f"{_question(plan, creates=False)}{at_once}...")
                 changes, interrupted = apply_changes(
                     client,
                     plan.patches,
@@ -192,21 +190,31 @@ def _never_started(plan: Plan) -> list[Outcome]:
 
 
 def _question(plan: Plan, *, creates: bool = True) -> str:
-    """'Create 2, update 1, delete 3 connection(s)', or without the creates, what is under
-    way: 'Updating 1, deleting 3 connection(s)'."""
+    """'Create 2 connections, update 1 connection', or without the creates, what is under
+    way: 'Updating 1 connection, deleting 3 connections'."""
+    rotations = sum(1 for p in plan.patches if p.action is Action.ROTATE)
     verbs = (
         ("create", "creating", len(plan.creates) if creates else 0),
         ("update", "updating", sum(1 for p in plan.patches if p.action is Action.UPDATE)),
         (
-            "rotate the secret of",
-            "rotating the secret of",
-            sum(1 for p in plan.patches if p.action is Action.ROTATE),
+            f"rotate the secret{'s' if rotations != 1 else ''} of",
+            f"rotating the secret{'s' if rotations != 1 else ''} of",
+            rotations,
         ),
         ("delete", "deleting", len(plan.deletions)),
     )
-    parts = [f"{verb if creates else doing} {n}" for verb, doing, n in verbs if n]
-    text = ", ".join(parts) + " connection(s)"
+    text = ", ".join(
+        f"{verb if creates else doing} {_connections(n)}" for verb, doing, n in verbs if n
+    )
     return text[0].upper() + text[1:]
+
+
+def _connections(count: int) -> str:
+    return f"{count} connection{'s' if count != 1 else ''}"
+
+
+def _at_once(count: int, parallelism: int) -> str:
+    return f", up to {min(count, parallelism)} at a time" if count > 1 else ""
 
 
 def _prepare(
@@ -287,7 +295,9 @@ def _throttling(client: FlowService, err: TextIO, quiet: bool) -> None:
     if quiet or pacer is None or not pacer.throttled:
         return
     # Worth knowing in a pipeline: a slower run was the API's limit, not the network.
+    many, lowest = pacer.throttled != 1, round(pacer.lowest or 0)
     err.write(
-        f"The API throttled {pacer.throttled} request(s) (429, each sent again); "
-        f"the pace went down to {pacer.lowest or 0:.0f} requests/s at the lowest.\n"
+        f"The API throttled {pacer.throttled} request{'s' if many else ''} (429, "
+        f"{'each' if many else 'it was'} sent again); the pace went down to {lowest} "
+        f"request{'s' if lowest != 1 else ''}/s at the lowest.\n"
     )

@@ -69,12 +69,12 @@ def run(
     notices = None if quiet else Notices(lambda line: print(line, file=err, flush=True))
     with open_session(environ, options, notices) as session:
         session.client.fetch_token()
-        observed = session.observe([(org, s) for s in wanted])
+        observed = session.observe([(org, s) for s in wanted], "the sandboxes of --sandbox")
     remote: dict[str, list[RemoteConnection]] = {}
     for (_, sandbox), listing in observed.items():
         if isinstance(listing, ListingFailed):
             # Half an import would read as "these are all": refuse it whole.
-            raise ApiError(f"{listing.message}; nothing was written")
+            raise ApiError(f"{listing.message.rstrip('.')}; nothing was written")
         remote[sandbox] = [
             r
             for r in listing

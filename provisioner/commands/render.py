@@ -34,7 +34,8 @@ def run(
     desired = load_desired(paths, selection, secrets_dirs)
     if show_secrets:
         values = SecretResolver(environ, secrets_dirs).resolve_all(
-            ref for connection in desired for ref in connection.secrets
+            (ref for connection in desired for ref in connection.secrets),
+            outcome="nothing was rendered",
         )
         lookup = values.__getitem__
     else:

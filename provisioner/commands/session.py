@@ -81,9 +81,10 @@ class Session:
             notices=self.notices,
         )
 
-    def observe(self, keys: Sequence[SandboxKey]) -> Observed:
-        """The listing of each (org, sandbox), or why it failed."""
-        return observe(self.client, keys, self.options.parallelism, self.notices)
+    def observe(self, keys: Sequence[SandboxKey], named_by: str) -> Observed:
+        """The listing of each (org, sandbox), or why it failed (`named_by`: what chose the
+        sandboxes, said when one does not exist)."""
+        return observe(self.client, keys, self.options.parallelism, self.notices, named_by)
 
 
 @contextmanager

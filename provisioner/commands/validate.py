@@ -9,9 +9,17 @@ from provisioner.manifests.selection import Selection
 
 
 def run(
-    paths: Sequence[str], selection: Selection, secrets_dirs: Sequence[Path], out: TextIO
+    paths: Sequence[str],
+    selection: Selection,
+    secrets_dirs: Sequence[Path],
+    out: TextIO,
+    *,
+    quiet: bool = False,
 ) -> int:
+    """`quiet`: print nothing when the manifests are valid (the errors still)."""
     desired = load_desired(paths, selection, secrets_dirs)
+    if quiet:
+        return 0
     files = sorted({c.source.file for c in desired})
     sandboxes = sorted({(c.org, c.sandbox) for c in desired})
     for file in files:

@@ -48,7 +48,8 @@ def run(
         # Every secret before the first connection: one list of what is missing, not a
         # trickle of failures that each look like a broken database.
         values = SecretResolver(environ, secrets_dirs).resolve_all(
-            ref for connection in desired for ref in connection.secrets
+            (ref for connection in desired for ref in connection.secrets),
+            outcome="no database was connected to",
         )
         result = verify_direct(
             desired,

@@ -34,6 +34,7 @@ MAX_DEPTH = 64
 # ~50 bytes of memory per byte, a pathological one (a flat list of `1,`) ~170. 4 MiB holds
 # ~16,000 connections in one file and keeps the worst case near 700 MB.
 MAX_FILE_BYTES = 4 * 1024 * 1024
+STDIN, STDIN_DISPLAY = "-", "<stdin>"  # `provision validate -`: a manifest through a pipe
 
 _STANDARD_TAG = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {f"{_STANDARD_TAG}{t}" for t in ("str", "int", "float", "bool", "null")}
@@ -135,15 +136,32 @@ def discover(paths: Sequence[str]) -> list[tuple[Path, str]]:
 
 
 def load_documents(paths: Sequence[str]) -> tuple[list[Document], list[Diagnostic]]:
-    """Every manifest that loads, and the problems of those that do not."""
+    """Every manifest that loads, and the problems of those that do not. A path `-` is one
+    manifest read from standard input, shown as <stdin>; its {file: ...} secrets are
+    relative to the working directory."""
     documents: list[Document] = []
     diagnostics: list[Diagnostic] = []
-    for path, display in discover(paths):
+    for path, display in discover([p for p in paths if p != STDIN]):
         try:
             documents.append(load_file(path, display))
         except ManifestError as error:
             diagnostics.extend(error.diagnostics)
+    if STDIN in paths:
+        try:
+            documents.append(_load_stdin())
+        except ManifestError as error:
+            diagnostics.extend(error.diagnostics)
     return documents, diagnostics
+
+
+def _load_stdin() -> Document:
+    import sys  # only when a manifest comes through a pipe
+
+    text = sys.stdin.read(MAX_FILE_BYTES + 1)
+    if len(text) > MAX_FILE_BYTES:
+        message = f"larger than {MAX_FILE_BYTES // 2**20} MiB; split it into several manifests"
+        raise _error(STDIN_DISPLAY, 1, 1, "$", message)
+    return load_text(text, STDIN_DISPLAY, Path(STDIN_DISPLAY))
 
 
 def load_file(path: Path, display: str) -> Document:

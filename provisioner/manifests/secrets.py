@@ -92,8 +92,11 @@ class SecretResolver:
         redact.register_secret(value)
         return value
 
-    def resolve_all(self, refs: Iterable[SecretRef]) -> dict[SecretRef, str]:
-        """Resolve every reference, or raise one error listing every one that failed."""
+    def resolve_all(
+        self, refs: Iterable[SecretRef], *, outcome: str = "nothing was changed"
+    ) -> dict[SecretRef, str]:
+        """Resolve every reference, or raise one error listing every one that failed
+        (`outcome`: what the command did not do, for its first line)."""
         values: dict[SecretRef, str] = {}
         problems: dict[str, Location] = {}
         for ref in refs:
@@ -106,8 +109,7 @@ class SecretResolver:
         if problems:
             ordered = sorted(problems, key=lambda message: (problems[message], message))
             raise SecretError(
-                f"{len(problems)} secret(s) cannot be resolved; nothing was changed:\n"
-                + "\n".join(ordered)
+                f"{len(problems)} secret(s) cannot be resolved; {outcome}:\n" + "\n".join(ordered)
             )
         return values
 

@@ -20,12 +20,14 @@ log = logging.getLogger("provisioner.observe")
 
 # The Flow Service's answer for an x-sandbox-name the org does not have.
 SANDBOX_NOT_FOUND = "2100-404"
+MANIFESTS = "the manifests' sandboxes"
 
 
 def list_sandbox(
-    client: FlowService, key: SandboxKey, in_run: Sequence[str] = ()
+    client: FlowService, key: SandboxKey, in_run: Sequence[str] = (), named_by: str = MANIFESTS
 ) -> list[RemoteConnection] | ListingFailed:
-    """`in_run`: the run's sandbox names in that org, named when this one does not exist."""
+    """`in_run`: the run's sandbox names in that org, said when this one does not exist, as
+    what `named_by` names (the manifests, or import's --sandbox)."""
     org, sandbox = key
     try:
         return [
@@ -39,8 +41,8 @@ def list_sandbox(
             # percent-encoded listing URL the API error names.
             return ListingFailed(
                 f"sandbox {sandbox} does not exist in org {org} (the API answered 404 "
-                f"{error.code}); the manifests' sandboxes in this org: {', '.join(in_run)}. "
-                "Correct the name in the manifest, or create the sandbox in AEP first"
+                f"{error.code}); {named_by} in this org: {', '.join(in_run)}. Correct the "
+                "name, or create the sandbox in AEP first"
             )
         return ListingFailed(str(error))
 
@@ -50,6 +52,7 @@ def observe(
     keys: Iterable[SandboxKey],
     parallelism: int,
     notices: Notices | None = None,
+    named_by: str = MANIFESTS,
 ) -> dict[SandboxKey, list[RemoteConnection] | ListingFailed]:
     """Each sandbox's connections (every connector's); a sandbox that cannot be read is
     marked so. A listing that takes a while says how far it has got (``notices``)."""
@@ -58,7 +61,7 @@ def observe(
     names = {org: sorted({s for o, s in ordered if o == org}) for org, _ in ordered}
 
     def listed(key: SandboxKey) -> list[RemoteConnection] | ListingFailed:
-        found = list_sandbox(client, key, names[key[0]])
+        found = list_sandbox(client, key, names[key[0]], named_by)
         read.add(0 if isinstance(found, ListingFailed) else len(found))
         return found
 

@@ -75,7 +75,7 @@ def summarise(
             out.write(f"  org {org}:{state}\n")
         for (in_org, sandbox), counts in by_sandbox.items():
             if in_org == org:
-                parts = [f"{counts[s]} {s.value}" for s in Status if counts.get(s)]
+                parts = [_tally(counts[s], s) for s in Status if counts.get(s)]
                 out.write(f"{'    ' if several else '  '}{sandbox}: {', '.join(parts)}\n")
     total = {s: sum(1 for row in rows if row[2] is s) for s in Status}
     ended = "complete"
@@ -90,7 +90,7 @@ def summarise(
             "response)"
         )
     for status in (Status.UPDATED, Status.ROTATED, Status.CURRENT, Status.DELETED, Status.IN_USE):
-        line += f", {total[status]} {status.value}" if total[status] else ""
+        line += f", {_tally(total[status], status)}" if total[status] else ""
     line += f", {total[Status.FAILED]} failed" if total[Status.FAILED] else ""
     for status in (Status.SKIPPED, Status.IN_FLIGHT):
         line += f", {total[status]} {status.value}" if total[status] else ""
@@ -127,6 +127,13 @@ def _failures(rows: Sequence[Row], out: TextIO) -> None:
             shown = ", ".join(names[:SHOWN_NAMES])
             more = f" and {len(names) - SHOWN_NAMES} more" if len(names) > SHOWN_NAMES else ""
             out.write(f"  ! {len(names)} connections: {cause}: {shown}{more}\n")
+
+
+def _tally(count: int, status: Status) -> str:
+    """'2 created', '1 secret rotated', '2 secrets rotated'."""
+    if status is Status.ROTATED and count != 1:
+        return f"{count} secrets rotated"
+    return f"{count} {status.value}"
 
 
 def _orgs_by_connection_id(plan: Plan | None) -> dict[str, str]:

@@ -148,7 +148,7 @@ def test_on_a_terminal_apply_asks_first(
         out=out,
         err=err,
     )
-    assert prompts == ["Create 7 connection(s)? Type 'yes' to go on: "]
+    assert prompts == ["Create 7 connections? Type 'yes' to go on: "]
     assert result == code
     assert len(stored(emulator)) == created
     if not created:

@@ -70,7 +70,7 @@ def test_empty_sandboxes_are_filled_once_with_the_spec_payloads(
     assert apply.out == ALL_CREATES + (
         "  prod: 3 created\n  dev: 2 created\n  prod-aws: 2 created\nApply complete: 7 created.\n"
     )
-    assert apply.err.startswith("Creating 7 connection(s), up to 8 at a time...\n")
+    assert apply.err.startswith("Creating 7 connections, up to 7 at a time...\n")
     for sandbox, expected in EXPECTED.items():
         records = stored(emulator, sandbox)
         assert by_name([sent_payload(r) for r in records]) == by_name(expected)

@@ -265,3 +265,18 @@ def test_import_names_a_bad_org(fleet_env: Emulator, capsys: pytest.CaptureFixtu
         1,
         "error: --org 'acme' is not an IMS org id (24 hex characters, then @AdobeOrg)\n",
     )
+
+
+def test_import_names_a_sandbox_the_org_does_not_have(
+    fleet_env: Emulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["import", "--org", ORG, "--sandbox", "prod", "--sandbox", "prdo", "--out", "m.yaml"]
+    run = run_cli(capsys, argv)
+    assert (run.code, run.out, run.err) == (
+        1,
+        "",
+        f"error: sandbox prdo does not exist in org {ORG} (the API answered 404 "
+        "FLOW-2100-404); the sandboxes of --sandbox in this org: prdo, prod. Correct the name, "
+        "or create the sandbox in AEP first; nothing was written\n",
+    )
+    assert not Path("m.yaml").exists()

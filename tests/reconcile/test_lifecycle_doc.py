@@ -65,7 +65,7 @@ def test_the_rehearsal_runs_as_written(tmp_path: Path) -> None:
         records = {r["name"]: r for r in emulator.connections(ORG)}
     emulator.close()
     assert "Plan: 0 to add, 2 unchanged, 0 drifted." in run.stdout  # import, then plan
-    assert "Apply complete: 0 created, 2 secret rotated.\n" in run.stdout
+    assert "Apply complete: 0 created, 2 secrets rotated.\n" in run.stdout
     assert "Apply complete: 0 created, 1 deleted.\n" in run.stdout
     assert sorted(records) == ["orders-dev", "orders-prod"]
     assert records["orders-prod"]["auth"]["params"]["password"] == "rotated-prod-pw"

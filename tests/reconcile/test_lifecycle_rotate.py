@@ -76,8 +76,9 @@ def test_rotation_is_planned_without_secrets_and_stores_the_new_values_unseen(
         monkeypatch.setenv(name, value)
     apply = run_cli(capsys, ["apply", "--plan", "p.json", "-vv"])
     assert apply.code == 0, apply.out
+    assert "\nRotating the secrets of 3 connections, up to 3 at a time...\n" in apply.err
     assert apply.out.endswith(
-        "  prod: 3 secret rotated\nApply complete: 0 created, 3 secret rotated.\n"
+        "  prod: 3 secrets rotated\nApply complete: 0 created, 3 secrets rotated.\n"
     )
     assert secret_of(emulator, "prod", "orders-prod") == NEW["RECON_ORDERS_PASSWORD"]
     assert secret_of(emulator, "prod", "inventory") == NEW["RECON_INVENTORY_PASSWORD"]

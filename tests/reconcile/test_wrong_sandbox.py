@@ -30,8 +30,8 @@ connections:
 """
 MISSING = (
     f"sandbox prdo does not exist in org {ORG} (the API answered 404 FLOW-2100-404); the "
-    "manifests' sandboxes in this org: prdo. Correct the name in the manifest, or create the "
-    "sandbox in AEP first"
+    "manifests' sandboxes in this org: prdo. Correct the name, or create the sandbox in AEP "
+    "first"
 )
 
 

@@ -166,7 +166,8 @@ class Pacer:
             began = self._first_begin if self._first_begin is not None else now
             span = max(min(self._window, now - began), self._window / 20)
             answered = sum(1 for at in self._admitted if at > now - self._window)
-            text = f"{answered / span:.0f} requests/s"
+            rate = round(answered / span)
+            text = f"{rate} request{'s' if rate != 1 else ''}/s"
             if self._rate is not None:
                 text += f" (paced at {self._rate:.0f}/s: the API throttles)"
             return text
