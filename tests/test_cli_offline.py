@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from provisioner import __version__
 from provisioner.cli.main import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -212,3 +213,69 @@ def test_validate_reads_a_manifest_from_stdin(
     assert capsys.readouterr().err == (
         "<stdin>:1:10: $.version: must be 1, got 2\n1 problem found; nothing was done.\n"
     )
+
+
+def test_validate_json_lists_what_was_validated(
+    manifest: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["validate", str(manifest), "--format", "json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document == {
+        "format": "provision-validate",
+        "format_version": 1,
+        "provision_version": __version__,
+        "valid": True,
+        "files": [{"file": str(manifest), "connections": 3, "sandboxes": ["dev", "prod"]}],
+        "connections": [
+            {
+                "org": "0123456789ABCDEF01234567@AdobeOrg",
+                "sandbox": sandbox,
+                "name": name,
+                "source": {"file": str(manifest), "line": line, "column": 5},
+            }
+            for sandbox, name, line in (
+                ("prod", "orders-prod", 7),
+                ("dev", "orders-dev", 7),
+                ("prod", "billing", 14),
+            )
+        ],
+        "diagnostics": [],
+    }
+
+
+def test_validate_json_gives_every_diagnostic_located(
+    manifest: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    manifest.write_text(
+        MANIFEST.replace("database: orders", "databse: orders").replace(
+            "cloud: azure}", "cloud: gcp}", 1
+        )
+    )
+    assert main(["validate", str(manifest), "--format", "json"]) == 1
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    document = json.loads(captured.out)
+    assert (document["valid"], document["files"], document["connections"]) == (False, [], [])
+    assert document["diagnostics"] == [
+        {
+            "file": str(manifest),
+            "line": 4,
+            "column": 25,
+            "path": "$.sandboxes[0].cloud",
+            "message": '"gcp" is not one of: azure, aws',
+        },
+        {
+            "file": str(manifest),
+            "line": 9,
+            "column": 7,
+            "path": "$.connections[0].auth",
+            "message": "missing required key 'database'",
+        },
+        {
+            "file": str(manifest),
+            "line": 11,
+            "column": 7,
+            "path": "$.connections[0].auth.databse",
+            "message": "unknown key 'databse'; did you mean 'database'?",
+        },
+    ]

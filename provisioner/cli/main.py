@@ -54,7 +54,18 @@ def _dispatch(argv: list[str]) -> int:
         from provisioner.emulator import main as emulator_main
 
         return emulator_main(argv[1:], prog="provision emulator", load_scopes=scopes)
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    if not argv:
+        # As git does: the help, and exit 1, so a pipeline step that lost its subcommand
+        # (`provision $EMPTY`) fails instead of passing for a run that did nothing.
+        parser.print_help()
+        return 1
+    args = parser.parse_args(argv)
+    if args.command == "completion":
+        from provisioner.cli.completion import script
+
+        sys.stdout.write(script(args.shell, parser))
+        return 0
     if args.command == "schema":
         # Read straight from the package folder (schemas.schema_text's file): importing
         # schemas.py would load the validation machinery just to print a file.
@@ -105,7 +116,9 @@ def _remote(args: argparse.Namespace) -> _Remote:
 def _validate(args: argparse.Namespace) -> int:
     from provisioner.commands import validate
 
-    return validate.run(**_manifests(args), out=sys.stdout, quiet=args.quiet)
+    return validate.run(
+        **_manifests(args), out=sys.stdout, quiet=args.quiet, output_format=args.format
+    )
 
 
 def _render(args: argparse.Namespace) -> int:
@@ -143,6 +156,7 @@ def _apply(args: argparse.Namespace) -> int:
         interactive=sys.stdin.isatty(),
         lifecycle=lifecycle_options(args),
         verify=args.verify,
+        output_format=args.format,
     )
 
 

@@ -17,27 +17,7 @@ if TYPE_CHECKING:  # imported when used: building the parser must stay cheap (--
     from provisioner.plan.make import PlanOptions
 
 from provisioner import DEFAULT_PARALLELISM, __version__
-
-EPILOG = """\
-examples:
-  provision validate configs/                 check manifests offline
-  provision render configs/ --sandbox prod    the payloads that would be sent (secrets masked)
-  provision plan configs/ --format markdown   what apply would create (read-only)
-  provision apply configs/ --auto-approve     create what is missing, update what drifted
-  provision apply configs/ --auto-approve --rotate-secrets --sandbox prod --connection 'orders-*'
-                                              re-send rotated database passwords
-  provision apply configs/ --auto-approve --prune
-                                              also delete what the manifests' prune: claims
-  provision import --org ORG --sandbox prod --out teams/imported.yaml
-                                              adopt connections made by hand
-  provision verify configs/ --explore         do the connections work? (API /test)
-  provision verify configs/ --direct          connect to each database from here
-
-environment: AEP_CLIENT_ID, AEP_CLIENT_SECRET (plan/apply), AEP_SCOPES, AEP_IMS_URL,
-AEP_PLATFORM_URL. `provision emulator` prints the values that point at a local emulator.
-Manifests in several orgs: AEP_CLIENT_ID__<ORG> / AEP_CLIENT_SECRET__<ORG> give one org its
-own credential (<ORG>: the org id before @AdobeOrg); the others use AEP_CLIENT_ID/SECRET.
-"""
+from provisioner.cli import examples
 
 
 def _add_selection(parser: argparse.ArgumentParser, *, paths_required: bool = True) -> None:
@@ -111,12 +91,21 @@ def _add_remote(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _add_format(parser: argparse.ArgumentParser) -> None:
+_FORMATS = {
+    "text": "text for people",
+    "json": "json for machines (docs/versioning.md)",
+    "markdown": "markdown for a PR comment",
+}
+
+
+def _add_format(parser: argparse.ArgumentParser, *formats: str) -> None:
+    """The one --format option; `formats`: the ones this command writes (default all)."""
+    chosen = formats or tuple(_FORMATS)
     parser.add_argument(
         "--format",
-        choices=("text", "json", "markdown"),
+        choices=chosen,
         default="text",
-        help="text for people, json for machines, markdown for a PR comment",
+        help=", ".join(_FORMATS[f] for f in chosen),
     )
 
 
@@ -151,6 +140,20 @@ def _add_verify_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+class _Formatter(argparse.HelpFormatter):
+    # A text written in lines (the examples, verify's description) keeps them; a paragraph
+    # in one line is wrapped to the terminal.
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if "\n" in text:
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
+
+
+def _examples(text: str) -> dict[str, Any]:
+    """A subcommand's examples below its options."""
+    return {"epilog": text, "formatter_class": _Formatter}
+
+
 def path_argument(text: str) -> Path:
     from pathlib import Path  # pathlib only once a command runs
 
@@ -170,8 +173,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="provision",
         description="Declarative provisioner for Adobe Experience Platform PostgreSQL base "
         "connections: manifests in git, plan in review, apply in pipelines.",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=examples.MAIN,
+        formatter_class=_Formatter,
     )
     parser.add_argument("--version", action="version", version=f"provision {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -181,13 +184,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="check manifests offline (schema, templates, identities, references)",
         description="Check manifests without network or credentials: schema, templates, "
         "identities and secret-reference syntax. Secret values are never read.",
+        **_examples(examples.VALIDATE),
     )
     _add_selection(validate)
+    _add_format(validate, "text", "json")
 
     render = commands.add_parser(
         "render",
         help="print the payloads that would be sent",
         description="Print the Flow Service payloads as JSON. Secrets show as (sensitive).",
+        **_examples(examples.RENDER),
     )
     _add_selection(render)
     render.add_argument(
@@ -201,6 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="show what apply would create, update, rotate or delete (read-only)",
         description="Read the remote state (GET only) and print the plan. Needs "
         "AEP_CLIENT_ID and AEP_CLIENT_SECRET, never the connections' secrets.",
+        **_examples(examples.PLAN),
     )
     _add_selection(plan)
     _add_remote(plan)
@@ -224,9 +231,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Plan, then create what is missing and update drifted fields in place "
         "(PATCH with the etag the plan saw). Safe to re-run: it never creates a duplicate. "
         "Without a terminal it needs --auto-approve or --plan FILE.",
+        **_examples(examples.APPLY),
     )
     _add_selection(apply, paths_required=False)
     _add_remote(apply)
+    _add_format(apply, "text", "json")
     apply.add_argument("--auto-approve", action="store_true", help="do not ask for confirmation")
     apply.add_argument(
         "--plan",
@@ -257,16 +266,20 @@ def build_parser() -> argparse.ArgumentParser:
         "secrets and the manifest's TLS mode (needs provision[postgres], no AEP call), and\n"
         "names why one fails: DNS, refused, timeout, TLS, certificate, password, database.\n\n"
         "Exit 0 when every tested connection works, 1 otherwise.",
-        epilog="examples:\n"
-        "  provision verify configs/ --sandbox prod --format markdown\n"
-        "  provision verify configs/ --explore        # and the tables each one sees\n"
-        "  provision verify configs/ --direct --ca-file corp-ca.pem --connect-timeout 3\n",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        **_examples(examples.VERIFY),
     )
     _add_selection(verify)
     _add_remote(verify)
     _add_verify_options(verify)
 
+    completion = commands.add_parser(
+        "completion",
+        help="print the tab-completion script for bash, zsh or fish",
+        description="Print a script that teaches your shell to complete provision's "
+        "subcommands, options, their choices and file names.",
+        **_examples(examples.COMPLETION),
+    )
+    completion.add_argument("shell", choices=("bash", "zsh", "fish"), help="your shell")
     commands.add_parser(
         "schema",
         help="print the manifest JSON Schema (for editors)",
@@ -329,6 +342,7 @@ def _add_import(commands: Any) -> None:
         "references (PG_<SANDBOX>_<NAME>_PASSWORD or _DSN; the API never returns secret "
         "values), one templated entry for a connection whose names differ only by the "
         "sandbox name. `provision plan FILE` right after shows 0 to add and 0 drifted.",
+        **_examples(examples.IMPORT),
     )
     importer.add_argument("--org", required=True, help="IMS org id (…@AdobeOrg)")
     importer.add_argument(

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -24,6 +25,7 @@ from provisioner.redact import scrub
 from provisioner.remote.client.notices import Notices
 from provisioner.remote.service import FlowService
 from provisioner.report.apply_summary import failed, plan_problems, summarise
+from provisioner.report.jsonapply import Applied, apply_document
 from provisioner.report.text import write_text
 from provisioner.verify.checks import Status as VerifyStatus
 from provisioner.verify.checks import Verification, test_all
@@ -49,12 +51,43 @@ def run(
     confirm: Callable[[str], str] = input,
     out: TextIO | None = None,
     err: TextIO | None = None,
+    output_format: str = "text",
+    applied: Applied | None = None,
 ) -> int:
     """`lifecycle`: what may change besides creates (None: the command line's default,
-    updates on); a saved plan brings its own."""
+    updates on); a saved plan brings its own. `applied` is filled with what was done."""
     # Looked up per call, not bound at import: main() may run under another sys.stdout.
     out = sys.stdout if out is None else out
     err = sys.stderr if err is None else err
+    if output_format == "json":
+        if plan_file is None and not auto_approve:
+            raise UsageError(
+                "--format json needs --auto-approve or --plan FILE: a question would mix "
+                "with the JSON"
+            )
+        # The lines people read go to stderr; stdout holds the one JSON document.
+        applied = Applied()
+        code = run(
+            paths,
+            selection,
+            secrets_dirs,
+            plan_file=plan_file,
+            auto_approve=auto_approve,
+            options=options,
+            environ=environ,
+            colour=False,
+            quiet=quiet,
+            interactive=False,
+            lifecycle=lifecycle,
+            verify=verify,
+            out=err,
+            err=err,
+            applied=applied,
+        )
+        json.dump(apply_document(applied, code), out, indent=2, ensure_ascii=False)
+        out.write("\n")
+        return code
+    applied = Applied() if applied is None else applied
     saved = None
     if plan_file is not None:
         if paths or selection.sandboxes or selection.connections:
@@ -89,6 +122,7 @@ def run(
         client = session.client
         plan = session.plan(manifests, chosen, selection.connections)
         refused = plan.refused  # orgs left alone: their credential was refused
+        applied.plan, applied.refused = plan, refused
         if saved is not None:
             reasons = planfile.staleness(saved, desired_digest(desired), plan)
             if reasons:
@@ -99,7 +133,7 @@ def run(
         if not quiet:
             write_text(plan, out, colour=colour)
         if not plan.has_changes:
-            plan = _settle(client, plan, options, out)
+            plan = applied.plan = _settle(client, plan, options, out)
             plan_problems(plan, out, refused)
             if plan.has_errors or refused:
                 # Not "nothing to change": what failed above may well need changes.
@@ -153,12 +187,13 @@ def run(
                     breaker=breaker,
                 )
             if not interrupted:
-                plan = _settle(client, plan, options, out)
+                plan = applied.plan = _settle(client, plan, options, out)
         except KeyboardInterrupt:
             # Between the stages (apply_plan and apply_changes account for their own): what
             # is known so far is summarised, the rest as not started.
             interrupted = True
         progress.close()  # the summary starts on a line of its own
+        applied.result, applied.changes, applied.interrupted = result, changes, interrupted
         try:
             plan_problems(plan, out, refused)
             summarise(

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
 from provisioner.commands import load_desired
+from provisioner.errors import ManifestError
 from provisioner.manifests.selection import Selection
 
 
@@ -15,8 +17,20 @@ def run(
     out: TextIO,
     *,
     quiet: bool = False,
+    output_format: str = "text",
 ) -> int:
-    """`quiet`: print nothing when the manifests are valid (the errors still)."""
+    """`quiet`: print nothing when the manifests are valid (the errors still). With
+    `output_format` json, diagnostics go to `out` as one document (report/jsonvalidate.py)."""
+    if output_format == "json":
+        from provisioner.report.jsonvalidate import validate_document
+
+        try:
+            document = validate_document(load_desired(paths, selection, secrets_dirs))
+        except ManifestError as error:
+            document = validate_document([], error.diagnostics)
+        json.dump(document, out, indent=2, ensure_ascii=False)
+        out.write("\n")
+        return 0 if document["valid"] else 1
     desired = load_desired(paths, selection, secrets_dirs)
     if quiet:
         return 0
