@@ -155,3 +155,13 @@ def test_on_a_terminal_apply_asks_first(
         assert out.getvalue().endswith(
             "Plan: 7 to add, 0 unchanged, 0 drifted.\nCancelled; nothing was changed.\n"
         )
+
+
+def test_a_usage_error_exits_1_never_2(capsys: pytest.CaptureFixture[str]) -> None:
+    # docs/pipelines.md: a 2 from plan --detailed-exitcode always means changes.
+    with pytest.raises(SystemExit) as exit_:
+        run_cli(capsys, ["plan", M, "--detailed-exitcode", "--no-such-option"])
+    assert exit_.value.code == 1
+    assert capsys.readouterr().err.endswith(
+        "provision: error: unrecognized arguments: --no-such-option\n"
+    )

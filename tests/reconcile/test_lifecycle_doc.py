@@ -1,5 +1,6 @@
 """docs/lifecycle.md's rehearsal, run as written by a shell against the emulator on a socket:
-import, plan (no change), rotate through a saved plan, add a prune claim, prune."""
+the hand-made connections by curl, then import, plan (no change), rotate through a saved
+plan, add a prune claim, prune."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 
 from provisioner.emulator import Emulator, EmulatorConfig, serve
 
-from .recon_helpers import ORG, basic, create_remote
+from .recon_helpers import ORG
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "lifecycle.md"
@@ -20,29 +21,14 @@ DOC = ROOT / "docs" / "lifecycle.md"
 def rehearsal() -> str:
     text = DOC.read_text(encoding="utf-8")
     section = text[text.index("## Rehearse it on the emulator\n") :]
-    (block,) = re.findall(r"```sh\n(.*?)```", section, flags=re.DOTALL)
-    return str(block)
-
-
-def orders(name: str, sandbox: str) -> dict[str, object]:
-    return basic(
-        name,
-        description="Orders",
-        server=f"pg-{sandbox}.db.example.test",
-        port="5432",
-        database="orders",
-        username="aep_reader",
-        password="made-by-hand",
-        ssl="Verify Full",
-    )
+    # The hand-made connections first (curl against the emulator), then the pipeline.
+    made, pipeline = re.findall(r"```sh\n(.*?)```", section, flags=re.DOTALL)
+    return f"{made}{pipeline}"
 
 
 def test_the_rehearsal_runs_as_written(tmp_path: Path) -> None:
     emulator = Emulator(EmulatorConfig(sandboxes=("prod", "dev"), seed=5))
     with serve(emulator, port=0) as running:
-        create_remote(emulator, "prod", orders("orders-prod", "prod"))
-        create_remote(emulator, "dev", orders("orders-dev", "dev"))
-        create_remote(emulator, "prod", orders("orders-legacy", "prod"))
         env = {
             k: v for k, v in os.environ.items() if not k.startswith(("AEP_", "PG_")) and k != "CI"
         }
