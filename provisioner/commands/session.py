@@ -28,9 +28,9 @@ from provisioner.plan.make import (
     make_plan,
 )
 from provisioner.plan.observe import observe, observe_usage
-from provisioner.remote.client import Endpoints, FlowServiceClient, Pacer, build_http_client
+from provisioner.remote.client import Endpoints, FlowServiceClient, build_http_client
 from provisioner.remote.client.notices import Notices
-from provisioner.remote.routing import OrgClients
+from provisioner.remote.routing import OrgClients, OrgPacers
 from provisioner.remote.service import FlowService
 
 __all__ = [
@@ -95,13 +95,15 @@ def open_session(
     # credential check sees the orgs; missing credentials are listed before any request.
     endpoints = endpoints_from(environ)
     with build_http_client(options.timeout, parallelism=options.parallelism) as http:
-        # --parallelism is the ceiling; the pacer finds the rate the gateway allows below it.
-        # One pacer for the run, shared by the orgs' clients (see OrgClients.pacer).
-        pacer = Pacer()
+        # --parallelism is the ceiling; each org's pacer finds the rate the gateway allows
+        # that org below it (OrgPacers): one org's 429s do not slow another.
+        pacers = OrgPacers()
         router = OrgClients(
             environ,
-            lambda each: FlowServiceClient(http, each, endpoints, pacer=pacer, notices=notices),
-            pacer,
+            lambda each: FlowServiceClient(
+                http, each, endpoints, pacer=pacers.new(), notices=notices
+            ),
+            pacers,
         )
         yield Session(router, options, notices)
 

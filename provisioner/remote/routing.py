@@ -17,6 +17,7 @@ signature, and tests/reconcile/test_org_routing.py fails for a client method not
 from __future__ import annotations
 
 import functools
+import threading
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -24,6 +25,7 @@ from typing import Any
 from provisioner.errors import ApiError, CredentialError
 from provisioner.model import DesiredConnection
 from provisioner.remote.client import Credentials, FlowServiceClient, Pacer
+from provisioner.remote.client.pacing import describe
 from provisioner.remote.credentials import check_access
 from provisioner.remote.orgs import DEFAULT_PAIR, OrgCredential, for_org, orgs_in, resolve
 
@@ -38,26 +40,65 @@ def _routed(method: Callable[..., Any]) -> Any:
     return call
 
 
+class OrgPacers:
+    """A pacer per org, and the run's view of them for reports. Adobe's gateway limits each
+    org apart, so one org's 429s must not slow another's requests."""
+
+    def __init__(self, make: Callable[[], Pacer] = Pacer) -> None:
+        self._make = make
+        self._lock = threading.Lock()
+        self._pacers: list[Pacer] = []
+
+    def new(self) -> Pacer:
+        """The pacer of one more org's client."""
+        pacer = self._make()
+        with self._lock:
+            self._pacers.append(pacer)
+        return pacer
+
+    def _all(self) -> list[Pacer]:
+        with self._lock:
+            return list(self._pacers)
+
+    @property
+    def throttled(self) -> int:
+        return sum(p.throttled for p in self._all())
+
+    @property
+    def lowest(self) -> float | None:
+        paces = [p.lowest for p in self._all() if p.lowest is not None]
+        return min(paces) if paces else None
+
+    def describe(self) -> str:
+        """One org's line as its pacer says it; several: their total, and the lowest pace."""
+        states = [p.state() for p in self._all()]
+        if len(states) == 1:
+            return describe(*states[0])
+        paced = [(pace, starting) for _, pace, starting in states if pace is not None]
+        lowest = min(paced, default=(None, False))
+        return describe(sum(answered for answered, _, _ in states), *lowest)
+
+
 class OrgClients:
     def __init__(
         self,
         environ: Mapping[str, str],
         make_client: Callable[[Credentials], FlowServiceClient],
-        pacer: Pacer | None = None,
+        pacers: OrgPacers | None = None,
     ) -> None:
         # `make_client` builds an org's client from its credential, with everything else
-        # the run's clients share (the HTTP client, the endpoints, the pacer).
+        # the run's clients share (the HTTP client, the endpoints); `pacers` reports on the
+        # pacer each org's client was given.
         self._environ, self._make_client = environ, make_client
         self._clients: dict[str, FlowServiceClient] = {}
         self._credentials: dict[str, OrgCredential] = {}
         self.refused: dict[str, str] = {}  # org -> one line: what was refused, what to fix
-        self._pacer = pacer
+        self._pacers = pacers
 
     @property
-    def pacer(self) -> Pacer | None:
-        """The pacer `make_client` gives every org's client. One for the run: Adobe's limit
-        is per org, so with several orgs a 429 from one slows all (safe, not fastest)."""
-        return self._pacer
+    def pacer(self) -> OrgPacers | None:
+        """The orgs' pacers together (each org's client has its own)."""
+        return self._pacers
 
     def prepare(self, orgs: Mapping[str, str]) -> None:
         """A client for each org (org -> where it is first used); UsageError listing every

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
         RemoteConnection,
     )
     from provisioner.remote import decode
-    from provisioner.remote.client.pacing import Pacer
+    from provisioner.remote.client.pacing import PaceReport
 
 
 class FlowService(Protocol):
@@ -27,7 +27,7 @@ class FlowService(Protocol):
     def requests_sent(self) -> dict[str, int]: ...
 
     @property
-    def pacer(self) -> Pacer | None: ...
+    def pacer(self) -> PaceReport | None: ...
 
     def fetch_token(self) -> None: ...
 

@@ -39,7 +39,8 @@ def ticks() -> Ticks:
 
 
 def pacer(ticks: Ticks) -> Pacer:
-    return Pacer(clock=ticks, sleep=ticks.sleep)
+    """A pacer past its slow start: the rules of a known limit, from an unpaced client."""
+    return Pacer(clock=ticks, sleep=ticks.sleep, start=None)
 
 
 def admit(p: Pacer, ticks: Ticks, count: int, every: float) -> None:
@@ -54,6 +55,41 @@ def test_nothing_waits_until_the_api_throttles(ticks: Ticks) -> None:
     p = pacer(ticks)
     admit(p, ticks, 500, 0.001)
     assert (p.rate, ticks.sleeps, p.throttled) == (None, [], 0)
+
+
+def test_the_start_is_paced_then_doubles_every_quarter_second(ticks: Ticks) -> None:
+    # Issue 22: unpaced, 32 workers sent at once and most 429s of a run came in its first
+    # second. Now the first requests leave at 20/s, and faster every quarter second.
+    p = Pacer(clock=ticks, sleep=ticks.sleep)
+    start = ticks.now
+    for _ in range(32):  # 32 workers, all at once
+        p.begin()
+    leaves = [p.reserve().leave - start for _ in range(32)]
+    assert leaves[:2] == pytest.approx([0.0, 1 / 20])  # 20/s, then faster
+    gaps = [b - a for a, b in itertools.pairwise(leaves)]
+    assert all(later < earlier for earlier, later in itertools.pairwise(gaps))
+    assert gaps[-1] < 1 / 80 and leaves[-1] < 0.65  # not 32 / 20 = 1.6 s at the first pace
+    assert p.describe() == "0 requests/s (paced at 20/s: starting up)"
+
+
+def test_without_a_limit_the_slow_start_ends_within_a_second(ticks: Ticks) -> None:
+    p = Pacer(clock=ticks, sleep=ticks.sleep)
+    admit(p, ticks, 500, 0.01)  # one worker, 100 a second if nothing held it
+    assert (p.rate, p.throttled) == (None, 0)
+    assert sum(ticks.sleeps) < 1.0
+
+
+def test_a_429_in_slow_start_keeps_half_the_pace_that_drew_it(ticks: Ticks) -> None:
+    p = Pacer(clock=ticks, sleep=ticks.sleep)
+    begun = ticks.now
+    slots = []
+    while ticks.now < begun + 0.5:  # two doublings: 80/s by now
+        slots.append(p.before_send())
+    sent_at = p.rate
+    assert sent_at == pytest.approx(80, rel=0.1)
+    p.on_response(slots[-1], 429, None)
+    assert p.rate is not None and 0.5 * sent_at <= p.rate <= 0.95 * sent_at
+    assert p.describe().endswith(": the API throttles)")
 
 
 def test_a_429_paces_just_under_what_was_admitted(ticks: Ticks) -> None:
@@ -143,6 +179,9 @@ def test_describe_says_the_rate_and_why_it_is_paced(ticks: Ticks) -> None:
     admit(p, ticks, 100, 0.01)
     p.on_response(p.before_send(), 429, None)
     assert p.describe() == "100 requests/s (paced at 95/s: the API throttles)"
+    slow = pacer(ticks)
+    admit(slow, ticks, 3, 1.0)
+    assert slow.describe() == "1 request/s"  # not "1 requests/s"
 
 
 # --- whole runs, simulated -----------------------------------------------------------------
@@ -155,6 +194,7 @@ class Run:
     ok: int = 0
     throttled: int = 0
     created: list[int] = field(default_factory=list)
+    throttled_at: list[float] = field(default_factory=list)  # when each 429 came back
     in_flight: list[tuple[float, int]] = field(default_factory=list)  # (since, how many)
     finished_at: float = 0.0
 
@@ -230,6 +270,7 @@ def simulate(
             next_job()
         else:
             run.throttled += 1
+            run.throttled_at.append(at)
             retry_at = at + policy.backoff_delay(attempt, rng)
             heapq.heappush(events, (retry_at, next(order), "retry", job, attempt + 1, slot))
     return run
@@ -264,11 +305,12 @@ def test_an_apply_finds_the_allowed_rate_then_recovers_when_the_limit_lifts(
     assert second.ok / (second.finished_at - start) > 1.2 * achieved
 
 
-def test_without_a_limit_nothing_is_paced(ticks: Ticks) -> None:
+def test_without_a_limit_nothing_is_paced_after_the_slow_start(ticks: Ticks) -> None:
     p, limiter = no_sleep(ticks), RateLimiter(ticks)
     run = simulate(p, ticks, limiter, Faults(), creates=500)
     assert (run.throttled, p.rate, p.decreases) == (0, None, 0)
-    assert run.concurrency(run.in_flight[0][0], run.finished_at - 0.1) == pytest.approx(8)
+    began = run.in_flight[0][0]
+    assert run.concurrency(began + 1.0, run.finished_at - 0.1) == pytest.approx(8)
 
 
 def test_a_low_limit_with_no_burst_and_twice_the_workers(ticks: Ticks) -> None:
@@ -299,3 +341,18 @@ def test_a_long_run_keeps_only_the_recent_times(ticks: Ticks) -> None:
     admit(p, ticks, 5_000, 0.01)  # 50 s at 100 a second
     assert len(p._sends) < 110  # a window of them, not 5,000
     assert len(p._admitted) < 510  # HISTORY windows
+
+
+@pytest.mark.parametrize("workers", [4, 16, 32, 64])
+def test_a_40_per_second_limit_draws_few_429s_at_any_parallelism(
+    ticks: Ticks, workers: int
+) -> None:
+    # Issue 22: 40/s without headers drew 5.4-7.1% 429s at --parallelism 32, 39 of 42 of them
+    # in the first second, while the pacer started unpaced.
+    p, limiter = no_sleep(ticks), RateLimiter(ticks)
+    start = ticks.now
+    run = simulate(p, ticks, limiter, Faults(rate_limit=40), creates=800, workers=workers)
+    assert sorted(run.created) == list(range(800))
+    assert run.throttled / (run.ok + run.throttled) <= 0.02
+    assert sum(1 for at in run.throttled_at if at < start + 1.0) <= 8
+    assert run.ok / (run.finished_at - start) >= 38.0  # of the 40 allowed

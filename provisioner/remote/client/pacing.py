@@ -26,6 +26,18 @@ limits a *rate* (a token bucket per org), so the pacer controls a rate, not a co
   Low demand inside the measured second still makes the estimate low; the search above
   is what recovers from that.
 - **Retry-After** is honoured for everyone: no request leaves before it has passed.
+- **Slow start.** Before the first 429 the limit is unknown, and an unpaced start sends
+  every worker at once: at 32 workers against 40 requests/s, most of a run's 429s came in its
+  first second. So the pace starts at ``START`` requests/s and doubles every quarter of a
+  window of busy time (TCP's slow start), continuously: a slot booked ahead is spaced at the
+  pace of its own time, so the workers' first requests do not queue at the first pace. A 429
+  ends it (the rules above take over, from no less than half the pace that drew it); so does
+  a quarter window in which no request waited for its slot: the workers, not the API, are
+  the limit, and the pace is dropped. Without a limit that costs under a second; under
+  one, the overshoot lasts a round trip.
+
+One pacer per org (``pacers.OrgPacers``): Adobe's bucket is per org, so one org's 429s must
+not slow another's requests.
 
 Sends are spaced evenly (no bursts): a token bucket refills evenly. IMS is another service
 and is never paced. Thread-safe; no lock is held while waiting.
@@ -39,6 +51,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 DECREASE_TO = 0.95  # of the admitted rate, and of the current pace at most
 MIN_STEP = 0.02  # of the pace that drew the last 429: the smallest increase
@@ -47,8 +60,22 @@ FLOOR = 0.5  # requests per second: never stop altogether
 MIN_SAMPLES = 20  # a slow pace measures over more than one window, up to HISTORY
 MIN_TO_MEASURE = 5  # fewer answers than this and a decrease halves instead
 HISTORY = 5  # windows of answers kept
+START = 20.0  # requests per second: the first pace, while the limit is unknown
+RAMP_EVERY = 0.25  # of a window: slow start doubles the pace this often
 log = logging.getLogger("provisioner.client")
 IDLE_GAP = 0.1  # of a window: nothing out for longer than this, and the client was idle
+
+
+class PaceReport(Protocol):
+    """What reports read of the pacing: one org's Pacer, or the run's (routing.OrgPacers)."""
+
+    @property
+    def throttled(self) -> int: ...  # 429s seen
+
+    @property
+    def lowest(self) -> float | None: ...  # the lowest pace set
+
+    def describe(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -64,12 +91,17 @@ class Pacer:
         window: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        start: float | None = START,
     ) -> None:
+        """`start`: the slow start's first pace; None starts unpaced."""
         self._window = window
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
-        self._rate: float | None = None  # None: not paced
+        self._rate: float | None = start  # None: not paced; in slow start, its first pace
+        self._ramping = start is not None  # slow start: the pace doubles every RAMP_EVERY
+        self._ramp_from: float | None = None  # busy since (set by begin): the ramp's origin
+        self._unbooked_since: float | None = None  # slow start: no request has waited since
         self._next_slot = 0.0
         self._paused_until = 0.0
         self._generation = 0  # bumped at every decrease
@@ -90,7 +122,7 @@ class Pacer:
     def rate(self) -> float | None:
         """The current pace in requests per second; None while it limits nothing."""
         with self._lock:
-            return self._rate
+            return self._pace_at(self._clock())
 
     @property
     def in_flight(self) -> int:
@@ -122,6 +154,11 @@ class Pacer:
             self._in_flight += 1
             if self._window_end is None:
                 self._window_end = now + self._window
+            if self._ramping and self._busy_since == now:
+                # Busy again (or for the first time): the ramp goes on from where it stopped.
+                if self._first_begin != now:
+                    self._rate = self._pace_at(self._idle_since or now)
+                self._ramp_from = now
 
     def reserve(self) -> Slot:
         """The next free time to send at the current pace, taken; nothing waits here."""
@@ -129,9 +166,11 @@ class Pacer:
             now = self._clock()
             self._forget(now)
             leave = max(now, self._paused_until)
+            if self._ramping:
+                self._ramp(leave, now)
             if self._rate is not None:
                 leave = max(leave, self._next_slot)
-                self._next_slot = leave + 1.0 / self._rate
+                self._next_slot = leave + 1.0 / (self._pace_at(leave) or self._rate)
             self._sends.append(leave)
             return Slot(leave, self._generation)
 
@@ -156,23 +195,50 @@ class Pacer:
                 if retry_after is not None:
                     self._paused_until = max(self._paused_until, now + retry_after)
                 if slot.generation == self._generation:  # else: sent at the old pace
-                    self._decrease(now)
+                    # Out of slow start, half the pace that drew it was admitted a quarter
+                    # window earlier: the ramp's slow start would make the measure too low.
+                    at_least = FLOOR
+                    if self._ramping:
+                        at_least = (self._pace_at(slot.leave) or FLOOR) / 2
+                        self._rate, self._ramping = self._pace_at(now), False
+                    self._decrease(now, at_least=at_least)
+                self._ramping = False  # the limit shows: the rules of a known limit from now
             self._end()  # after measuring: this request's time counts as busy
 
     def describe(self) -> str:
         """'42 requests/s' or '95 requests/s (paced at 96/s: the API throttles)', for progress."""
+        answered, pace, starting = self.state()
+        return describe(answered, pace, starting)
+
+    def state(self) -> tuple[float, float | None, bool]:
+        """Answers per second over the last window, the pace (None: unpaced), and whether
+        the pace is still the slow start's."""
         with self._lock:
             now = self._clock()
             began = self._first_begin if self._first_begin is not None else now
             span = max(min(self._window, now - began), self._window / 20)
             answered = sum(1 for at in self._admitted if at > now - self._window)
-            rate = round(answered / span)
-            text = f"{rate} request{'s' if rate != 1 else ''}/s"
-            if self._rate is not None:
-                text += f" (paced at {self._rate:.0f}/s: the API throttles)"
-            return text
+            return answered / span, self._pace_at(now), self._ramping
 
     # --- under the lock ---------------------------------------------------------------
+
+    def _pace_at(self, when: float) -> float | None:
+        """The pace at `when`: in slow start, doubled every RAMP_EVERY since it began."""
+        if not self._ramping or self._rate is None:
+            return self._rate
+        origin = when if self._ramp_from is None else self._ramp_from
+        ramped = max(0.0, when - origin) / (RAMP_EVERY * self._window)
+        return self._rate * 2 ** min(ramped, 30.0)
+
+    def _ramp(self, leave: float, now: float) -> None:
+        """Slow start ends when no request has waited for its slot for a quarter window."""
+        if max(leave, self._next_slot) > now:
+            self._unbooked_since = None  # this one waits: the pace is what holds it
+            return
+        if self._unbooked_since is None:
+            self._unbooked_since = now
+        elif now - self._unbooked_since >= RAMP_EVERY * self._window:
+            self._rate, self._ramping = None, False  # the workers are the limit, not the API
 
     def _end(self) -> None:
         self._in_flight = max(0, self._in_flight - 1)
@@ -186,13 +252,13 @@ class Pacer:
         idle = self._in_flight == 0 and self._idle_since is not None
         return not idle or now - (self._idle_since or now) <= IDLE_GAP * self._window
 
-    def _decrease(self, now: float) -> None:
+    def _decrease(self, now: float, at_least: float = FLOOR) -> None:
         current = self._rate if self._rate is not None else self._sent_rate(now)
         admitted, answers = self._admitted_rate(now)
         # With too few answers to measure (the first burst), plain halving.
         target = DECREASE_TO * admitted if answers >= MIN_TO_MEASURE else current / 2
         self._throttled_at = current
-        self._rate = max(FLOOR, min(target, DECREASE_TO * current))
+        self._rate = max(FLOOR, at_least, min(target, DECREASE_TO * current))
         # Slots taken at the old pace are void (their holders queue again), so the next
         # one is a step of the new pace from now.
         self._next_slot = now + 1.0 / self._rate
@@ -214,7 +280,7 @@ class Pacer:
         while self._window_end is not None and now >= self._window_end:
             started = self._window_end - self._window
             self._window_end += self._window
-            if self._rate is None or not self._busy(started, now):
+            if self._rate is None or self._ramping or not self._busy(started, now):
                 continue
             gap = self._throttled_at - self._rate
             if gap > 0:  # binary search back towards the pace that drew the 429
@@ -258,3 +324,12 @@ class Pacer:
         if len(picked) < 2:
             return 0.0, len(picked)
         return (len(picked) - 1) / max(now - picked[0], 1e-9), len(picked)
+
+
+def describe(answered: float, pace: float | None, starting: bool) -> str:
+    rate = round(answered)
+    text = f"{rate} request{'s' if rate != 1 else ''}/s"
+    if pace is not None:
+        why = "starting up" if starting else "the API throttles"
+        text += f" (paced at {pace:.0f}/s: {why})"
+    return text
