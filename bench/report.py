@@ -73,6 +73,7 @@ def render(results: dict[str, Any], args: argparse.Namespace, scale_file: str | 
         "",
     ]
     lines += _throttled(results["throttled"], args)
+    lines += throttled_sweep(results["sweep"], args)
     lines += _startup(results["startup"], results["startup_load"])
     lines += [
         f"## Scale: 500 sandboxes, against a minimal client (`make bench`: "
@@ -128,6 +129,30 @@ def _throttled(t: dict[str, Any], args: argparse.Namespace) -> list[str]:
         "allowed rate, at most 5% of requests answered 429, every connection created once.",
         "",
     ]
+
+
+def throttled_sweep(sweep: dict[str, Any], args: argparse.Namespace) -> list[str]:
+    lines = [
+        f"## At any parallelism: 800 creates against `--rate-limit {sweep['allowed']:g}`",
+        "",
+        f"Emulator latency {args.latency_ms:g} ms, 429 `429050` without `Retry-After`. The "
+        "pacer starts at 20 requests/s and doubles every quarter second until the first 429 "
+        f"(slow start), so more workers do not mean a burst of 429s. Load {sweep['load']}.",
+        "",
+        "| parallelism | achieved req/s | of allowed | 429s | requests | 429 share | "
+        "network s | connections stored |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in sweep["rows"]:
+        phase: Phase = row["phase"]
+        lines.append(
+            f"| {row['parallelism']} | {row['achieved']:.1f} | "
+            f"{row['achieved'] / sweep['allowed']:.0%} | {phase.throttled} | "
+            f"{phase.flow_requests} | **{row['share_429']:.1%}** | "
+            f"{phase.network_seconds:.2f} | {row['stored']} |"
+        )
+    lines += ["", "Target: at most 5% of requests answered 429 at every parallelism.", ""]
+    return lines
 
 
 def _startup(s: dict[str, Any], after: str) -> list[str]:

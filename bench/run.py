@@ -7,6 +7,9 @@ its own process):
   the floor (requests / parallelism x latency) and a parallelism-1 run; apply also once
   without the pacer (the client as it was before adaptive pacing), in the same run;
 - the same 2,000 creates against `--rate-limit 100`: the rate achieved and the 429 share;
+- 800 creates against `--rate-limit 40` at parallelism 4, 16 and 32: the 429 share at each
+  (the pacer's slow start: no burst of 429s however many workers; `--throttled-only` runs
+  this section alone and prints it);
 - scale (bench/scale.py): plan and apply over 500 sandboxes against a minimal client;
 - offline validate + render, the emulator's own capacity, and start-up (bench/startup.py).
 
@@ -95,6 +98,43 @@ def throttled(latency_ms: float, parallelism: int, folder: Path) -> dict[str, An
     }
 
 
+SWEEP_ALLOWED = 40.0  # requests per second: the limit of the parallelism sweep
+SWEEP_PARALLELISM = (4, 16, 32)
+
+
+def throttled_sweep(latency_ms: float, folder: Path) -> dict[str, Any]:
+    """20 sandboxes x 40 creates against a 40/s header-less limit, at each parallelism."""
+    emulator = EmulatorProcess(latency_ms, "--rate-limit", f"{SWEEP_ALLOWED:g}")
+    rows = []
+    try:
+        before = load()
+        manifest = str(write_manifest(folder, 20, PER_SANDBOX))
+        for parallelism in SWEEP_PARALLELISM:
+            emulator.reset()
+            phase = run_phase(
+                emulator,
+                f"apply, --rate-limit {SWEEP_ALLOWED:g}, parallelism {parallelism}",
+                ["apply", manifest, "--auto-approve"],
+                parallelism,
+                folder,
+                expect=(0,),
+            )
+            stored = len(emulator.admin.get("/state").json()["connections"])
+            admitted = phase.flow_requests - phase.throttled
+            rows.append(
+                {
+                    "parallelism": parallelism,
+                    "phase": phase,
+                    "achieved": admitted / phase.network_seconds,
+                    "share_429": phase.throttled / phase.flow_requests,
+                    "stored": stored,
+                }
+            )
+    finally:
+        emulator.close()
+    return {"allowed": SWEEP_ALLOWED, "rows": rows, "load": f"{before} → {load()}"}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--latency-ms", type=float, default=50.0)
@@ -102,7 +142,15 @@ def main() -> int:
     parser.add_argument("--scale-sizes", default="2000,10000", help="connections, comma-separated")
     parser.add_argument("--scale-latency-ms", type=float, default=10.0)
     parser.add_argument("--scale-only", action="store_true", help="write RESULTS-scale.md only")
+    parser.add_argument(
+        "--throttled-only", action="store_true", help="print the --rate-limit 40 sweep only"
+    )
     args = parser.parse_args()
+    if args.throttled_only:
+        with tempfile.TemporaryDirectory() as tmp:
+            sweep = throttled_sweep(args.latency_ms, Path(tmp))
+        print("\n".join(report.throttled_sweep(sweep, args)))
+        return 0
     sizes = [int(s) for s in args.scale_sizes.split(",") if s]
     if args.scale_only:
         figures = scale.run(sizes, args.scale_latency_ms, args.parallelism)
@@ -123,6 +171,8 @@ def main() -> int:
             results["sequential"] = workload(emulator, 5, 1, folder)
             print(f"throttled: 2,000 creates against --rate-limit {ALLOWED:g}")
             results["throttled"] = throttled(args.latency_ms, args.parallelism, folder)
+            print(f"throttled sweep: 800 creates against --rate-limit {SWEEP_ALLOWED:g}")
+            results["sweep"] = throttled_sweep(args.latency_ms, folder)
             print("start-up: --help, validate, schema against python -c pass")
             results["startup"] = startup.run(folder)
             results["startup_load"] = load()
