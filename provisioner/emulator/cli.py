@@ -117,8 +117,9 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
         "--sandboxes",
         type=_sandboxes,
         metavar="A,B:aws",
-        help="sandboxes of every org, each optionally NAME:azure or NAME:aws; others get "
-        "FLOW-2100-404 (default: those the manifests name, else prod,dev,stage)",
+        help="sandboxes of every org, each optionally NAME:azure or NAME:aws (no cloud: "
+        "azure); others get FLOW-2100-404 (default: those the manifests name, else "
+        "prod,dev,stage)",
     )
     who.add_argument(
         "--any-sandbox",
@@ -134,6 +135,13 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
     )
 
     api = p.add_argument_group("open choices (Adobe does not document these)")
+    api.add_argument(
+        "--lenient",
+        action="store_true",
+        help="the laxer readings where Adobe is silent: unknown body keys dropped, filters "
+        "and orderby on unknown fields match nothing, a sandbox with no cloud takes both "
+        "clouds' forms (default: all refused, with a 400 naming the closest field)",
+    )
     api.add_argument(
         "--page-size",
         type=int,
@@ -228,6 +236,7 @@ def config_from_args(args: argparse.Namespace, scopes: Sequence[Scope] = ()) -> 
         sandboxes=tuple(sandboxes),
         clouds=tuple((name, cloud) for name, cloud in sandboxes.items() if cloud),
         any_sandbox=args.any_sandbox,
+        lenient=args.lenient,
         token_lifetime_s=args.token_lifetime,
         page_size=args.page_size,
         max_page_size=args.max_page_size,

@@ -14,8 +14,14 @@ page size           20 without ``limit``; ``limit`` clamped    ``page_size``, ``
 secret masking      ``"stars"``: ``********``                  ``"drop"`` (omitted),
                                                                ``"encrypted"`` (``ENC(<hash>)``)
 sandboxes           fixed list ``prod, dev, stage``            ``any_sandbox=True``
-sandbox cloud       none: both clouds' payloads accepted       ``clouds``: ``azure`` or ``aws``
-                                                               per sandbox (see ``clouds.py``)
+sandbox cloud       Azure (AEP's default cloud) unless         ``clouds``: ``azure`` or ``aws``
+                    ``clouds`` names it                        per sandbox (see ``clouds.py``);
+                                                               ``lenient``: both clouds' forms
+strictness          unknown body keys, filter and orderby      ``lenient=True``: dropped / an
+                    fields are 400 with "did you mean";        empty match, the older readings
+                    tokens must not be mixed with another
+                    query
+dataflow choices    see ``DataflowOptions`` (dataflow_options.py)
 ``/test``,          ``"offline"``: ``.invalid`` hosts fail,    ``"connect"``: a real PostgreSQL
 ``/explore``        the rest work; no tables                   connection per call
 ==================  =========================================  ==================================
@@ -133,8 +139,12 @@ class EmulatorConfig:
     sandboxes: tuple[str, ...] = DEFAULT_SANDBOXES
     # Accept any well-formed sandbox name (handy for demos); off by default like Adobe.
     any_sandbox: bool = False
-    # (sandbox, cloud) pairs; a sandbox not named here accepts either cloud's payloads.
+    # (sandbox, cloud) pairs; a sandbox not named here is on Azure, AEP's default cloud
+    # (with `lenient`, it accepts either cloud's payloads, as the emulator once did).
     clouds: tuple[tuple[str, str], ...] = ()
+    # The older, laxer readings where Adobe is silent: unknown body keys dropped, filters on
+    # unknown fields matching nothing, sandboxes without a cloud taking both clouds' forms.
+    lenient: bool = False
     token_lifetime_s: int = DEFAULT_TOKEN_LIFETIME
     page_size: int = DEFAULT_PAGE_SIZE
     max_page_size: int = DEFAULT_MAX_PAGE_SIZE
@@ -214,4 +224,5 @@ class EmulatorConfig:
         return tuple(org for org in self.orgs if org not in claimed)
 
     def cloud_of(self, sandbox: str) -> str | None:
-        return dict(self.clouds).get(sandbox)
+        """The sandbox's cloud; None (both clouds' forms accepted) only when lenient."""
+        return dict(self.clouds).get(sandbox) or (None if self.lenient else "azure")

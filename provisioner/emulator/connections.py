@@ -8,22 +8,14 @@ import time
 import uuid
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import quote, urlencode
 
 from provisioner.emulator.auth import Caller
 from provisioner.emulator.clouds import check_cloud
 from provisioner.emulator.config import EmulatorConfig
 from provisioner.emulator.errors import JsonObject, flow_error
-from provisioner.emulator.filters import (
-    compare_keys,
-    compile_filters,
-    decode_token,
-    encode_token,
-    parse_orderby,
-    sort_key,
-    sort_records,
-)
+from provisioner.emulator.fields import CONNECTION_BODY, check_keys
 from provisioner.emulator.http import Request, Response
+from provisioner.emulator.listing import list_response
 from provisioner.emulator.patch import apply_patch
 from provisioner.emulator.spec import POSTGRES_SPEC_VERSION, ConnectionSpec
 from provisioner.emulator.store import MemoryStore
@@ -78,6 +70,7 @@ class Connections:
         body = request.json()
         if not isinstance(body, dict):
             raise flow_error("1100-400", "The request body must be a JSON object.")
+        check_keys(body, CONNECTION_BODY, lenient=self._config.lenient)
         self._spec.check_spec(body.get("connectionSpec"))
         name = body.get("name")
         if not isinstance(name, str) or not name.strip():
@@ -119,7 +112,9 @@ class Connections:
 
     def list(self, caller: Caller, request: Request) -> Response:
         records = map(self.view, self._store.in_scope((caller.org, caller.sandbox)))
-        return list_response(list(records), request, "connections", self.page_size)
+        return list_response(
+            list(records), request, "connections", self.page_size, lenient=self._config.lenient
+        )
 
     def page_size(self, limit_raw: str | None) -> int:
         size = self._config.page_size
@@ -196,43 +191,6 @@ class Connections:
         if record is None:
             raise flow_error("1101-404", f"No connection with id '{conn_id}'.")
         return record
-
-
-def list_response(
-    records: list[JsonObject],
-    request: Request,
-    collection: str,
-    page_size: Callable[[str | None], int],
-) -> Response:
-    """A list route's answer: `count`, `property` filters, `orderby`, `limit` and
-    continuation pages, as Adobe documents them for every Flow Service collection."""
-    count = (request.param("count") or "false").lower()
-    if count not in ("true", "false"):
-        raise flow_error("1100-400", "count must be true or false.")
-    limit_raw = request.param("limit")
-    if count == "true" and limit_raw is not None:
-        raise flow_error("1401-400")
-    matches = compile_filters(request.params("property"))
-    order = parse_orderby(request.param("orderby"))
-    records = [r for r in records if matches(r)]
-    if count == "true":
-        return Response(200, {"count": len(records)})
-    records = sort_records(records, order)
-    token = request.param("continuationToken")
-    if token is not None:
-        after = decode_token(token)
-        if len(after) != len(order) + 1:
-            raise flow_error("1100-400", "continuationToken does not match this orderby.")
-        records = [r for r in records if compare_keys(sort_key(r, order), after, order) > 0]
-    size = page_size(limit_raw)
-    page, more = records[:size], len(records) > size
-    result: JsonObject = {"items": page}
-    if more:
-        next_token = encode_token(sort_key(page[-1], order))
-        kept = [(k, v) for k, v in request.query if k != "continuationToken"]
-        query = urlencode([("continuationToken", next_token), *kept], quote_via=quote)
-        result["_links"] = {"next": {"href": f"/{collection}?{query}"}}
-    return Response(200, result)
 
 
 def _bare(etag: Any) -> str:

@@ -16,9 +16,10 @@ from collections.abc import Callable
 from typing import Any
 
 from provisioner.emulator.auth import Caller
-from provisioner.emulator.connections import FLOW_PREFIX, list_response, new_etag, sandbox_id
+from provisioner.emulator.connections import FLOW_PREFIX, new_etag, sandbox_id
 from provisioner.emulator.errors import JsonObject, flow_error
 from provisioner.emulator.http import Request, Response
+from provisioner.emulator.listing import list_response
 from provisioner.emulator.store import MemoryStore
 
 # Adobe's flow spec for database sources into the data lake [doc: sources API tutorials].

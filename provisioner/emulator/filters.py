@@ -8,20 +8,17 @@ comma list of paths, each optionally prefixed by ``+`` or ``-``.
 
 from __future__ import annotations
 
-import base64
 import functools
-import json
 import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from provisioner.emulator.errors import JsonObject, flow_error
 
-_FILTER = re.compile(r"^([A-Za-z_][A-Za-z0-9_.]*)(==|>=|<=|>|<)(.*)$", re.DOTALL)
+# A path segment may end in "[]": the field is a list and any of its elements may match
+# (Adobe's "sort and filter" page: ``sourceConnectionIds[]==a,b``).
+_FILTER = re.compile(r"^([A-Za-z_][A-Za-z0-9_.\[\]]*)(==|>=|<=|>|<)(.*)$", re.DOTALL)
 _PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
-# Bytes whose base64 is "++//": every token then carries URL-significant characters, so a
-# client that mangles them (splits on '=', forgets to encode '+') fails loudly, as on Adobe.
-_TOKEN_MAGIC = b"\xfb\xef\xff"
 DEFAULT_ORDER: tuple[tuple[str, bool], ...] = (("createdAt", False),)
 
 
@@ -68,18 +65,20 @@ def parse_filter(raw: str) -> Filter:
     if not match:
         raise flow_error(
             "1100-400",
-            f"Invalid property filter '{raw}': expected <field><op><value> with op one of "
-            "==, >, <, >=, <=.",
+            f"Invalid property filter '{_bounded(raw)}': expected <field><op><value> with op "
+            "one of ==, >, <, >=, <=.",
         )
     path, op, rest = match.groups()
     try:
         values = _split_values(rest)
     except ValueError as exc:
-        raise flow_error("1100-400", f"Invalid property filter '{raw}': {exc}.") from None
+        raise flow_error("1100-400", f"Invalid property filter '{_bounded(raw)}': {exc}.") from None
     if any(not v and not q for v, q in values):
-        raise flow_error("1100-400", f"Invalid property filter '{raw}': empty value.")
+        raise flow_error("1100-400", f"Invalid property filter '{_bounded(raw)}': empty value.")
     if op != "==" and len(values) > 1:
-        raise flow_error("1100-400", f"Invalid property filter '{raw}': only == takes a list.")
+        raise flow_error(
+            "1100-400", f"Invalid property filter '{_bounded(raw)}': only == takes a list."
+        )
     return path, op, values
 
 
@@ -90,6 +89,25 @@ def lookup(record: JsonObject, path: str) -> Any:
             return None
         value = value[part]
     return value
+
+
+def values_at(record: JsonObject, path: str) -> list[Any]:
+    """Every scalar at ``path``; a ``name[]`` segment fans out over the list's elements."""
+    found: list[Any] = [record]
+    for part in path.split("."):
+        fan_out = part.endswith("[]")
+        key = part[:-2] if fan_out else part
+        step: list[Any] = []
+        for value in found:
+            if not isinstance(value, dict) or key not in value:
+                continue
+            child = value[key]
+            if fan_out:
+                step.extend(child if isinstance(child, list) else [])
+            else:
+                step.append(child)
+        found = step
+    return [v for v in found if v is not None and not isinstance(v, dict | list)]
 
 
 def _coerce(raw: str, quoted: bool, actual: Any) -> Any:
@@ -115,32 +133,35 @@ _OPS: dict[str, Callable[[Any, Any], bool]] = {
 }
 
 
-def compile_filters(raws: Sequence[str]) -> Callable[[JsonObject], bool]:
+def compile_filters(
+    raws: Sequence[str], check_path: Callable[[str], None] = lambda path: None
+) -> Callable[[JsonObject], bool]:
     parsed = [parse_filter(raw) for raw in raws]
+    for path, _, _ in parsed:
+        check_path(path)
 
     def matches(record: JsonObject) -> bool:
-        for path, op, values in parsed:
-            actual = lookup(record, path)
-            if actual is None or isinstance(actual, dict | list):
-                return False
-            hit = False
-            for raw, quoted in values:
-                expected = _coerce(raw, quoted, actual)
-                if type(expected) is not type(actual) and not (
-                    isinstance(expected, int | float) and isinstance(actual, int | float)
-                ):
-                    continue
-                if _OPS[op](actual, expected):
-                    hit = True
-                    break
-            if not hit:
-                return False
-        return True
+        return all(_hit(values_at(record, path), op, values) for path, op, values in parsed)
 
     return matches
 
 
-def parse_orderby(raw: str | None) -> tuple[tuple[str, bool], ...]:
+def _hit(actuals: list[Any], op: str, values: list[tuple[str, bool]]) -> bool:
+    for actual in actuals:
+        for raw, quoted in values:
+            expected = _coerce(raw, quoted, actual)
+            if type(expected) is not type(actual) and not (
+                isinstance(expected, int | float) and isinstance(actual, int | float)
+            ):
+                continue
+            if _OPS[op](actual, expected):
+                return True
+    return False
+
+
+def parse_orderby(
+    raw: str | None, check_path: Callable[[str], None] = lambda path: None
+) -> tuple[tuple[str, bool], ...]:
     """``-name,createdAt`` → ``(("name", True), ("createdAt", False))`` (True: descending)."""
     if raw is None or raw == "":
         return DEFAULT_ORDER
@@ -149,9 +170,15 @@ def parse_orderby(raw: str | None) -> tuple[tuple[str, bool], ...]:
         desc = part.startswith("-")
         path = part[1:] if part[:1] in "+-" and part else part
         if not _PATH.match(path):
-            raise flow_error("1100-400", f"Invalid orderby '{raw}'.")
+            raise flow_error("1100-400", f"Invalid orderby '{_bounded(raw)}'.")
+        check_path(path)
         order.append((path, desc))
     return tuple(order)
+
+
+def _bounded(text: str, limit: int = 80) -> str:
+    # Error messages quote request data; a long value is cut, never echoed whole.
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def _rank(value: Any) -> tuple[int, Any]:
@@ -187,27 +214,3 @@ def sort_records(
         return compare_keys(sort_key(a, order), sort_key(b, order), order)
 
     return sorted(records, key=functools.cmp_to_key(compare))
-
-
-def encode_token(last_key: list[Any]) -> str:
-    payload = json.dumps({"after": last_key}, separators=(",", ":")).encode()
-    # Pad so the base64 always ends in "==" (length ≡ 1 mod 3).
-    payload += b" " * ((1 - len(_TOKEN_MAGIC + payload)) % 3)
-    return base64.b64encode(_TOKEN_MAGIC + payload).decode("ascii")
-
-
-def decode_token(token: str) -> list[Any]:
-    try:
-        raw = base64.b64decode(token.encode("ascii"), validate=True)
-        if not raw.startswith(_TOKEN_MAGIC):
-            raise ValueError("bad magic")
-        data = json.loads(raw[len(_TOKEN_MAGIC) :])
-        after = data["after"]
-        if not isinstance(after, list):
-            raise ValueError("bad shape")
-        return after
-    except (ValueError, KeyError, TypeError, UnicodeEncodeError):
-        raise flow_error(
-            "1100-400",
-            "Invalid continuationToken: pass the token from _links.next.href unchanged.",
-        ) from None

@@ -58,9 +58,21 @@ def test_azure_refuses_the_aws_ssl_form(clouds_api: httpx.Client) -> None:
     assert "is the AWS form; sandbox 'prod' is on Azure" in detail(refused)
 
 
-def test_a_sandbox_without_a_cloud_takes_both(clouds_api: httpx.Client) -> None:
-    assert post(clouds_api, "dev", pg_payload("a", sslMode="true")).status_code == 201
+def test_a_sandbox_without_a_cloud_is_on_azure(clouds_api: httpx.Client) -> None:
+    # AEP runs on Azure unless a customer's org was set up on AWS: a sandbox the emulator was
+    # not told the cloud of is an Azure one, so an AWS-only form is caught in a rehearsal.
+    refused = post(clouds_api, "dev", pg_payload("a", sslMode="true"))
+    assert refused.status_code == 400
+    assert "is the AWS form; sandbox 'dev' is on Azure" in detail(refused)
     assert post(clouds_api, "dev", cs_payload("b")).status_code == 201
+
+
+def test_lenient_lets_a_sandbox_without_a_cloud_take_both() -> None:
+    emulator = Emulator(EmulatorConfig(sandboxes=("dev",), lenient=True))
+    with make_client(emulator, sandbox="dev") as client:
+        assert post(client, "dev", pg_payload("a", sslMode="true")).status_code == 201
+        assert post(client, "dev", cs_payload("b")).status_code == 201
+    emulator.close()
 
 
 def test_a_patch_cannot_bring_the_other_cloud_in(clouds_api: httpx.Client) -> None:
@@ -121,7 +133,7 @@ def test_manifest_scopes_and_flags_combine() -> None:
     assert config.orgs == (org, "B@AdobeOrg")
     assert config.sandboxes == ("prod", "prod-aws", "qa")
     assert config.cloud_of("prod-aws") == "aws"
-    assert config.cloud_of("qa") is None
+    assert config.cloud_of("qa") == "azure"  # no cloud named: AEP's default
 
 
 def test_without_manifests_the_defaults_stay() -> None:

@@ -142,7 +142,7 @@ def test_port_as_integer_when_configured() -> None:
 
 
 def test_ssl_modes_are_configurable() -> None:
-    emu = Emulator(EmulatorConfig(ssl_modes=("true", "false")))
+    emu = Emulator(EmulatorConfig(ssl_modes=("true", "false"), clouds=(("prod", "aws"),)))
     with make_client(emu) as client:
         assert (
             client.post(f"{FLOW}/connections", json=pg_payload(sslMode="true")).status_code == 201
@@ -210,3 +210,28 @@ def test_in_process_base_url_does_not_matter(emulator: Emulator) -> None:
     with httpx.Client(transport=emulator.transport(), base_url="http://anything") as client:
         assert client.get("/__emulator/health").json() == {"ok": True}
     assert BASE
+
+
+def test_an_unknown_body_key_is_refused_with_the_closest_name(api: httpx.Client) -> None:
+    payload = pg_payload()
+    payload["descripton"] = payload.pop("description")
+    refused = api.post(f"{FLOW}/connections", json=payload)
+    assert flow_code(refused) == "1100-400"
+    assert refused.json()["errorMessage"] == (
+        "Unknown field 'descripton' in the request body. Did you mean 'description'?"
+    )
+    nested = pg_payload()
+    nested["connectionSpec"]["versoin"] = "1.0"
+    assert api.post(f"{FLOW}/connections", json=nested).json()["errorMessage"] == (
+        "Unknown field 'connectionSpec.versoin' in the request body. Did you mean 'version'?"
+    )
+
+
+def test_lenient_drops_an_unknown_body_key() -> None:
+    emu = Emulator(EmulatorConfig(lenient=True))
+    with make_client(emu) as client:
+        payload = {**pg_payload(), "descripton": "typo"}
+        assert client.post(f"{FLOW}/connections", json=payload).status_code == 201
+        (stored,) = emu.connections()
+        assert "descripton" not in stored
+    emu.close()

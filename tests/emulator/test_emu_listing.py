@@ -125,7 +125,7 @@ def test_count_with_limit_is_1401(seeded: httpx.Client) -> None:
     assert (response.status_code, flow_code(response)) == (400, "1401-400")
 
 
-def test_pages_follow_next_href_with_params_preserved(api: httpx.Client) -> None:
+def test_pages_follow_next_href_holding_only_the_token(api: httpx.Client) -> None:
     for i in range(25):
         create(api, pg_payload(f"conn-{i:02d}"))
     first = api.get(
@@ -145,12 +145,8 @@ def test_pages_follow_next_href_with_params_preserved(api: httpx.Client) -> None
         assert parts.path == "/connections" and not parts.scheme and not parts.netloc
         assert href.startswith("/connections?continuationToken=")
         query = parse_qsl(parts.query)
-        assert query[1:] == [
-            ("limit", "7"),
-            ("orderby", "-name"),
-            ("property", "name>conn-02"),
-            ("property", "state==enabled"),
-        ]
+        # The documented form (OpenAPI PageLink example): the token alone carries the query.
+        assert [k for k, _ in query] == ["continuationToken"]
         raw_token = parts.query.split("&")[0].split("=", 1)[1]
         token = dict(query)["continuationToken"]
         # The token has URL-significant characters, and the href percent-encodes them.
@@ -200,3 +196,82 @@ def test_token_from_another_orderby_is_refused(seeded: httpx.Client) -> None:
         f"{FLOW}/connections", params={"continuationToken": token, "orderby": "name,createdAt"}
     )
     assert flow_code(response) == "1100-400"
+
+
+def test_a_token_alone_continues_the_filtered_ordered_listing(api: httpx.Client) -> None:
+    for i in range(9):
+        create(api, pg_payload(f"conn-{i}"))
+    first = api.get(
+        f"{FLOW}/connections",
+        params=[("limit", "2"), ("orderby", "-name"), ("property", "name>conn-3")],
+    ).json()
+    token = dict(parse_qsl(urlsplit(first["_links"]["next"]["href"]).query))["continuationToken"]
+    second = api.get(f"{FLOW}/connections", params={"continuationToken": token})
+    assert names(second) == ["conn-6", "conn-5"]  # filtered, descending, two per page
+    # Re-sending the same parameters beside the token is fine (aepp does).
+    again = api.get(f"{FLOW}/connections", params={"continuationToken": token, "limit": "2"})
+    assert names(again) == ["conn-6", "conn-5"]
+
+
+def test_a_token_with_another_query_beside_it_is_refused(api: httpx.Client) -> None:
+    for i in range(3):
+        create(api, pg_payload(f"c{i}"))
+    href = api.get(f"{FLOW}/connections", params={"limit": "1"}).json()["_links"]["next"]["href"]
+    token = dict(parse_qsl(urlsplit(href).query))["continuationToken"]
+    response = api.get(f"{FLOW}/connections", params={"continuationToken": token, "limit": "5"})
+    assert flow_code(response) == "1100-400"
+    assert response.json()["errorMessage"] == (
+        "The continuationToken belongs to another query: 'limit' differs from the listing it "
+        "continues. Send the token alone, as in _links.next.href."
+    )
+    lenient = Emulator(EmulatorConfig(lenient=True))
+    with make_client(lenient) as other:
+        for i in range(3):
+            create(other, pg_payload(f"c{i}"))
+        href = other.get(f"{FLOW}/connections", params={"limit": "1"}).json()["_links"]["next"]
+        token = dict(parse_qsl(urlsplit(href["href"]).query))["continuationToken"]
+        mixed = other.get(f"{FLOW}/connections", params={"continuationToken": token, "limit": "5"})
+        assert names(mixed) == ["c1"]  # the token's own query wins
+    lenient.close()
+
+
+def test_a_token_from_another_collection_is_refused(api: httpx.Client) -> None:
+    for i in range(3):
+        create(api, pg_payload(f"c{i}"))
+    href = api.get(f"{FLOW}/connections", params={"limit": "1"}).json()["_links"]["next"]["href"]
+    token = dict(parse_qsl(urlsplit(href).query))["continuationToken"]
+    response = api.get(f"{FLOW}/flows", params={"continuationToken": token})
+    assert response.json()["errorMessage"] == (
+        "The continuationToken continues another listing, not flows."
+    )
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        (
+            {"property": "nmae==alpha"},
+            "Cannot filter on 'nmae': connections have no such field. Did you mean 'name'?",
+        ),
+        (
+            {"orderby": "-craetedAt"},
+            "Cannot order by 'craetedAt': connections have no such field. "
+            "Did you mean 'createdAt'?",
+        ),
+        ({"property": "zzz==1"}, "Cannot filter on 'zzz': connections have no such field."),
+    ],
+)
+def test_unknown_fields_in_filters_and_orderby_are_400(
+    seeded: httpx.Client, query: dict[str, str], message: str
+) -> None:
+    response = seeded.get(f"{FLOW}/connections", params=query)
+    assert flow_code(response) == "1100-400"
+    assert response.json()["errorMessage"] == message
+
+
+def test_lenient_unknown_filter_fields_match_nothing() -> None:
+    emu = Emulator(EmulatorConfig(lenient=True))
+    with make_client(emu) as api:
+        create(api, pg_payload("alpha"))
+        assert names(api.get(f"{FLOW}/connections", params={"property": "nmae==alpha"})) == []
+    emu.close()
