@@ -19,7 +19,8 @@ from provisioner.emulator.auth import Caller, TokenIssuer, check_headers
 from provisioner.emulator.config import EmulatorConfig, Faults
 from provisioner.emulator.connections import Connections
 from provisioner.emulator.databases import Databases
-from provisioner.emulator.dataflows import Dataflows
+from provisioner.emulator.dataflow_options import DataflowOptions
+from provisioner.emulator.dataflows import TABLES, Dataflows
 from provisioner.emulator.errors import (
     ApiError,
     JsonObject,
@@ -31,7 +32,7 @@ from provisioner.emulator.errors import (
 from provisioner.emulator.faults import ConnectionDropped, Decision, FaultInjector
 from provisioner.emulator.http import Request, Response
 from provisioner.emulator.ratelimit import RateLimiter
-from provisioner.emulator.routes import FLOW, Route, match
+from provisioner.emulator.routes import CATALOG, CONVERSION, FLOW, Route, match
 from provisioner.emulator.spec import POSTGRES_SPEC_ID, ConnectionSpec
 from provisioner.emulator.store import open_store
 
@@ -88,12 +89,13 @@ class Emulator:
             usage_lock=usage_lock,
         )
         self.dataflows = Dataflows(
-            open_store(self.config.state_file, "source_connections"),
-            open_store(self.config.state_file, "flows"),
+            {table: open_store(self.config.state_file, table) for table in TABLES},
             self.store,
+            self.config.dataflow,
             self.api.now_ms,
             clock,
             usage_lock,
+            self.config.lenient,
         )
         self.databases = Databases(
             self.config.databases, self.config.database_timeout_s, self.config.database_ca_file
@@ -129,6 +131,42 @@ class Emulator:
         is then "in use", and deleting it is refused with FLOW-1418-400."""
         caller = Caller(self.config.client_id, org, sandbox)
         return self.dataflows.preload(caller, connection_id, name)
+
+    def add_dataset(
+        self,
+        org: str,
+        sandbox: str,
+        name: str,
+        schemaId: str,
+        id: str | None = None,
+        description: str | None = None,
+    ) -> JsonObject:
+        """A Catalog dataset (name, XDM schema id) that target connections can write to."""
+        body = {"name": name, "schemaId": schemaId, "id": id, "description": description}
+        return self.dataflows.catalog.preload(org, sandbox, body)
+
+    def add_run(self, org: str, sandbox: str, run: JsonObject) -> JsonObject:
+        """A run of a flow with the given status, record counts and errors (see runs.py)."""
+        caller = Caller(self.config.client_id, org, sandbox)
+        return self.dataflows.runs.record(caller, run)
+
+    def set_dataflow_options(self, **changes: Any) -> DataflowOptions:
+        """Change some of the dataflow options while serving (unknown names: ValueError)."""
+        self.dataflows.options = self.dataflows.options.changed(changes)
+        return self.dataflows.options
+
+    def state(self) -> JsonObject:
+        """Every stored record by kind (secrets unmasked, emulator bookkeeping included)."""
+        stores = self.dataflows.stores
+        return {
+            "connections": self.connections(),
+            "sourceConnections": stores["source_connections"].dump(),
+            "targetConnections": stores["target_connections"].dump(),
+            "flows": stores["flows"].dump(),
+            "runs": stores["runs"].dump(),
+            "mappingSets": stores["mapping_sets"].dump(),
+            "dataSets": stores["datasets"].dump(),
+        }
 
     def set_faults(
         self, faults: Faults | None = None, *, seed: int | None = None, **changes: Any
@@ -167,13 +205,13 @@ class Emulator:
 
     def reset(self) -> None:
         self.store.reset()
-        self.dataflows.sources.reset()
-        self.dataflows.flows.reset()
+        for store in self.dataflows.stores.values():
+            store.reset()
 
     def close(self) -> None:
         self.store.close()
-        self.dataflows.sources.close()
-        self.dataflows.flows.close()
+        for store in self.dataflows.stores.values():
+            store.close()
 
     # -- WSGI -------------------------------------------------------------------------------
 
@@ -249,7 +287,10 @@ class Emulator:
             content_type = request.headers.get("content-type", "")
             return Response(200, self.tokens.issue(request.body, content_type))
         caller = check_headers(request.headers, self.config, self.tokens)
-        if method in ("POST", "PATCH"):
+        # A body-less POST (a flow action) needs no Content-Type; aepp sends none there.
+        if method in ("POST", "PATCH", "PUT") and (
+            request.body or not route.name.endswith("/action")
+        ):
             media = request.headers.get("content-type", "").split(";")[0].strip().lower()
             # application/json is documented; the JSON Patch media type is accepted as well.
             if media not in ("application/json", "application/json-patch+json"):
@@ -274,10 +315,20 @@ class Emulator:
             if route.name.endswith("/test"):
                 return self.databases.test(record)
             return self.databases.explore(record, request)
+        if route.name.startswith(CONVERSION):
+            return self.dataflows.mapping_sets.route(method, item_id, caller, request)
+        if route.name.startswith(CATALOG):
+            return self.dataflows.catalog.route(method, item_id, caller, request)
         collection = route.name.removeprefix(FLOW + "/").split("/")[0]
-        if collection in ("sourceConnections", "flows"):
+        if collection != "connections":
             return self.dataflows.route(
-                collection, method, item_id, caller, request, self.api.page_size
+                collection,
+                method,
+                item_id,
+                route.name.endswith("/action"),
+                caller,
+                request,
+                self.api.page_size,
             )
         if item_id is None:
             if method == "POST":

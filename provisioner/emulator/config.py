@@ -14,9 +14,11 @@ page size           20 without ``limit``; ``limit`` clamped    ``page_size``, ``
 secret masking      ``"stars"``: ``********``                  ``"drop"`` (omitted),
                                                                ``"encrypted"`` (``ENC(<hash>)``)
 sandboxes           fixed list ``prod, dev, stage``            ``any_sandbox=True``
-sandbox cloud       Azure (AEP's default cloud) unless         ``clouds``: ``azure`` or ``aws``
-                    ``clouds`` names it                        per sandbox (see ``clouds.py``);
-                                                               ``lenient``: both clouds' forms
+sandbox cloud       ``clouds`` names it; else the first        ``clouds``: ``azure`` or ``aws``
+                    connection whose form belongs to one       per sandbox (see ``clouds.py``);
+                    cloud pins the sandbox to it               ``unnamed_cloud="azure"``: AEP's
+                                                               default cloud; ``lenient``: both
+                                                               clouds' forms, never pinned
 strictness          unknown body keys, filter and orderby      ``lenient=True``: dropped / an
                     fields are 400 with "did you mean";        empty match, the older readings
                     tokens must not be mixed with another
@@ -31,6 +33,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Literal
+
+from provisioner.emulator.dataflow_options import DataflowOptions
 
 DEFAULT_CLIENT_ID = "emulator-client"
 # Not a real secret: it only unlocks this local emulator, so printing it is fine.
@@ -60,6 +64,8 @@ CLOUDS = ("azure", "aws")
 DEFAULT_DATABASE_TIMEOUT = 5.0
 
 MaskStyle = Literal["stars", "drop", "encrypted"]
+UnnamedCloud = Literal["pinned", "azure"]
+UNNAMED_CLOUDS: tuple[UnnamedCloud, ...] = ("pinned", "azure")
 DatabaseMode = Literal["offline", "connect"]
 DATABASE_MODES: tuple[DatabaseMode, ...] = ("offline", "connect")
 PortType = Literal["string", "string-or-integer"]
@@ -139,9 +145,11 @@ class EmulatorConfig:
     sandboxes: tuple[str, ...] = DEFAULT_SANDBOXES
     # Accept any well-formed sandbox name (handy for demos); off by default like Adobe.
     any_sandbox: bool = False
-    # (sandbox, cloud) pairs; a sandbox not named here is on Azure, AEP's default cloud
-    # (with `lenient`, it accepts either cloud's payloads, as the emulator once did).
+    # (sandbox, cloud) pairs. A sandbox not named here is pinned to the cloud of its first
+    # connection that only one cloud takes ("pinned"), or is on Azure, AEP's default cloud
+    # ("azure"); with `lenient` it accepts either cloud's payloads, as the emulator once did.
     clouds: tuple[tuple[str, str], ...] = ()
+    unnamed_cloud: UnnamedCloud = "pinned"
     # The older, laxer readings where Adobe is silent: unknown body keys dropped, filters on
     # unknown fields matching nothing, sandboxes without a cloud taking both clouds' forms.
     lenient: bool = False
@@ -153,6 +161,7 @@ class EmulatorConfig:
     mask_style: MaskStyle = "stars"
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     faults: Faults = field(default_factory=Faults)
+    dataflow: DataflowOptions = field(default_factory=DataflowOptions)
     seed: int | None = None
     # SQLite file; None keeps state in memory only.
     state_file: str | None = None
@@ -183,6 +192,8 @@ class EmulatorConfig:
                 raise ValueError(
                     f"sandbox {sandbox}: cloud must be one of {', '.join(CLOUDS)}, got {cloud!r}"
                 )
+        if self.unnamed_cloud not in UNNAMED_CLOUDS:
+            raise ValueError(f"unnamed_cloud must be one of {', '.join(UNNAMED_CLOUDS)}")
         if self.token_lifetime_s < 1:
             raise ValueError(
                 f"token lifetime must be at least 1 second, got {self.token_lifetime_s}"
@@ -208,6 +219,7 @@ class EmulatorConfig:
                 f"got {self.database_timeout_s:g}"
             )
         self.faults.validate()
+        self.dataflow.validate()
 
     def secret_of(self, client_id: str) -> str | None:
         """The client secret IMS accepts for ``client_id``, or None for an unknown client."""
@@ -224,5 +236,8 @@ class EmulatorConfig:
         return tuple(org for org in self.orgs if org not in claimed)
 
     def cloud_of(self, sandbox: str) -> str | None:
-        """The sandbox's cloud; None (both clouds' forms accepted) only when lenient."""
-        return dict(self.clouds).get(sandbox) or (None if self.lenient else "azure")
+        """The cloud the configuration gives the sandbox (None: see ``unnamed_cloud``)."""
+        named = dict(self.clouds).get(sandbox)
+        if named is None and not self.lenient and self.unnamed_cloud == "azure":
+            return "azure"
+        return named

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from provisioner.emulator.auth import Caller
-from provisioner.emulator.clouds import check_cloud
+from provisioner.emulator.clouds import check_cloud, pinned_cloud
 from provisioner.emulator.config import EmulatorConfig
 from provisioner.emulator.errors import JsonObject, flow_error
 from provisioner.emulator.fields import CONNECTION_BODY, check_keys
@@ -81,7 +81,7 @@ class Connections:
         auth = body.get("auth")
         self._spec.validate_auth(auth)
         assert isinstance(auth, dict)  # validate_auth checked it
-        check_cloud(self._config.cloud_of(caller.sandbox), caller.sandbox, auth)
+        self._cloud_check(caller)(auth)
         now, etag = self.now_ms(), new_etag(self._clock)
         record: JsonObject = {
             "id": str(uuid.uuid4()),
@@ -109,6 +109,20 @@ class Connections:
         self._store.insert(record)
         location = f"{FLOW_PREFIX}/connections/{record['id']}"
         return Response(201, {"id": record["id"], "etag": etag}, {"Location": location}), record
+
+    def _cloud_check(self, caller: Caller, changing: str | None = None) -> Callable[[Any], None]:
+        """The cloud check for a create or a patch, decided before the store lock is taken
+        (the sandbox's other connections are read here, never under the lock)."""
+        cloud = self._config.cloud_of(caller.sandbox)
+        if cloud is not None or self._config.lenient:
+            return lambda auth: check_cloud(cloud, caller.sandbox, auth)
+        others = [
+            r["auth"]
+            for r in self._store.in_scope((caller.org, caller.sandbox))
+            if r["id"] != changing
+        ]
+        pinned = pinned_cloud(others)
+        return lambda auth: check_cloud(pinned, caller.sandbox, auth, pinned=True)
 
     def list(self, caller: Caller, request: Request) -> Response:
         records = map(self.view, self._store.in_scope((caller.org, caller.sandbox)))
@@ -158,6 +172,7 @@ class Connections:
             raise flow_error("1403-400")
         ops = request.json()
         wanted = _bare(if_match)
+        check_cloud_of = self._cloud_check(caller, changing=conn_id)
 
         def change(record: JsonObject) -> JsonObject:
             # Runs under the store lock: the etag check and the write are one step.
@@ -170,7 +185,7 @@ class Connections:
             if record["state"] not in MUTABLE_STATES:
                 raise flow_error("1416-400")
             updated = apply_patch(record, ops, self._spec)
-            check_cloud(self._config.cloud_of(caller.sandbox), caller.sandbox, updated["auth"])
+            check_cloud_of(updated["auth"])
             etag = new_etag(self._clock)
             updated.update(
                 etag=etag,

@@ -1,47 +1,84 @@
-"""Source connections and dataflows: enough of them for a base connection to be "in use".
+"""Dataflows end to end: the Flow Service collections beside connections, Data Prep and Catalog.
 
-Adobe refuses to delete a base connection its dataflows still use (FLOW-1418-400). Here a
-base connection is in use when a flow of its sandbox lists a source connection whose
-``baseConnectionId`` is that connection. Both kinds are created by the documented routes
-(``POST /sourceConnections``, ``POST /flows``) or preloaded through the admin route
-(``POST /__emulator/dataflows``), listed with the same filters and pages as connections,
-and deleted with ``DELETE``; a source connection a flow uses is refused the same way.
+This module wires the stores and serves the routes; the rules live beside it (``sources.py``,
+``flows.py``, ``flow_patch.py``, ``flow_checks.py``, ``runs.py``, ``mappingsets.py``,
+``catalog.py``). It also answers who uses a base connection: a flow whose source connection
+reads through it, so deleting that connection is FLOW-1418-400; a source or target connection
+a flow names cannot be deleted either (FLOW-1447-400, or allowed by option).
 """
 
 from __future__ import annotations
 
+import secrets
 import threading
-import uuid
 from collections.abc import Callable
-from typing import Any
 
 from provisioner.emulator.auth import Caller
-from provisioner.emulator.connections import FLOW_PREFIX, new_etag, sandbox_id
+from provisioner.emulator.catalog import Catalog
+from provisioner.emulator.dataflow_options import DataflowOptions
 from provisioner.emulator.errors import JsonObject, flow_error
+from provisioner.emulator.flows import Flows
+from provisioner.emulator.flowspecs import FLOW_SPEC_ID, FLOW_SPEC_VERSION, flow_specs
 from provisioner.emulator.http import Request, Response
-from provisioner.emulator.listing import list_response
+from provisioner.emulator.listing import PageSize, list_response
+from provisioner.emulator.mappingsets import MappingSets
+from provisioner.emulator.resources import body_object, public, require
+from provisioner.emulator.runs import Runs
+from provisioner.emulator.sources import DATA_LAKE_SPEC_ID, SCHEMA_VERSIONS, Connectors
+from provisioner.emulator.spec import POSTGRES_SPEC_ID
 from provisioner.emulator.store import MemoryStore
 
 # Adobe's flow spec for database sources into the data lake [doc: sources API tutorials].
-DATABASE_FLOW_SPEC = {"id": "14518937-270c-4525-bdec-c2ba7cce3860", "version": "1.0"}
+DATABASE_FLOW_SPEC = {"id": FLOW_SPEC_ID, "version": FLOW_SPEC_VERSION}
+TABLES = ("source_connections", "target_connections", "flows", "runs", "mapping_sets", "datasets")
+_WHAT = {
+    "sourceConnections": "source connection",
+    "targetConnections": "target connection",
+    "flows": "flow",
+}
 
 
 class Dataflows:
     def __init__(
         self,
-        sources: MemoryStore,
-        flows: MemoryStore,
+        stores: dict[str, MemoryStore],
         connections: MemoryStore,
+        options: DataflowOptions,
         now_ms: Callable[[], int],
         clock: Callable[[], float],
         usage_lock: threading.Lock,
+        lenient: bool,
     ) -> None:
-        self.sources = sources
-        self.flows = flows
-        self._connections = connections
-        self._now_ms = now_ms
-        self._clock = clock
+        self.stores = stores
+        self.options = options
         self.usage_lock = usage_lock
+        self._lenient = lenient
+        current = lambda: self.options  # noqa: E731 - options may change while serving
+        self.catalog = Catalog(stores["datasets"], now_ms)
+        self.mapping_sets = MappingSets(stores["mapping_sets"], now_ms, current, lenient)
+        self.connectors = Connectors(
+            stores["source_connections"],
+            stores["target_connections"],
+            connections,
+            self.catalog,
+            current,
+            now_ms,
+            clock,
+            lenient,
+        )
+        self.flows = Flows(
+            stores["flows"],
+            stores["source_connections"],
+            stores["target_connections"],
+            self.mapping_sets,
+            current,
+            now_ms,
+            clock,
+            usage_lock,
+            lenient,
+        )
+        self.runs = Runs(stores["runs"], stores["flows"], clock)
+        self._clock = clock
 
     # -- who uses what ------------------------------------------------------------------
 
@@ -49,172 +86,174 @@ class Dataflows:
         """Names of the flows that read through a base connection (call with usage_lock)."""
         sources = {
             s["id"]
-            for s in self.sources.in_scope((org, sandbox))
+            for s in self.stores["source_connections"].in_scope((org, sandbox))
             if s.get("baseConnectionId") == conn_id
         }
-        return self._flows_using(org, sandbox, sources)
-
-    def _flows_using(self, org: str, sandbox: str, source_ids: set[str]) -> list[str]:
         return sorted(
             f"'{f['name']}' ({f['id']})"
-            for f in self.flows.in_scope((org, sandbox))
-            if source_ids & set(f.get("sourceConnectionIds", []))
+            for f in self.stores["flows"].in_scope((org, sandbox))
+            if sources & set(f.get("sourceConnectionIds", []))
         )
 
-    # -- records ------------------------------------------------------------------------
+    # -- views --------------------------------------------------------------------------
 
-    def _record(self, caller: Caller, body: JsonObject, extra: JsonObject) -> JsonObject:
-        name = body.get("name")
-        if not isinstance(name, str) or not name.strip():
-            raise flow_error("1100-400", "name is required and must be a non-empty string.")
-        description = body.get("description")
-        if description is not None and not isinstance(description, str):
-            raise flow_error("1100-400", "description must be a string.")
-        now, etag = self._now_ms(), new_etag(self._clock)
-        record: JsonObject = {
-            "id": str(uuid.uuid4()),
-            "name": name,
-            **({"description": description} if description is not None else {}),
-            **extra,
-            "state": "enabled",
-            "createdAt": now,
-            "updatedAt": now,
-            "createdBy": caller.adobe_id,
-            "updatedBy": caller.adobe_id,
-            "createdClient": caller.adobe_id,
-            "updatedClient": caller.adobe_id,
-            "sandboxId": sandbox_id(caller.org, caller.sandbox),
-            "sandboxName": caller.sandbox,
-            "imsOrgId": caller.org,
-            "etag": etag,
-            "version": etag,
-        }
-        return record
+    def flow_view(self, caller: Caller, flow_id: str) -> JsonObject | None:
+        record = self.flows.settle(caller, flow_id)
+        if record is None:
+            return None
+        details = self.runs.last_run_details(record)
+        return {**public(record), **({"lastRunDetails": details} if details else {})}
 
-    def create_source(self, caller: Caller, body: Any) -> Response:
-        if not isinstance(body, dict):
-            raise flow_error("1100-400", "The request body must be a JSON object.")
-        spec = body.get("connectionSpec")
-        if not isinstance(spec, dict) or not isinstance(spec.get("id"), str):
-            raise flow_error("1100-400", "connectionSpec.id is required.")
-        base = body.get("baseConnectionId")
-        if base is not None and (
-            not isinstance(base, str)
-            or self._connections.get((caller.org, caller.sandbox), base) is None
-        ):
-            raise flow_error("1101-404", f"No base connection with id '{base}'.")
-        extra: JsonObject = {
-            "baseConnectionId": base,
-            "connectionSpec": {"id": spec["id"], "version": str(spec.get("version") or "1.0")},
-            "params": body.get("params") if isinstance(body.get("params"), dict) else {},
-        }
-        record = self._record(caller, body, extra)
-        self.sources.insert(record)
-        return _created(record, "sourceConnections")
+    def _records(self, collection: str, caller: Caller) -> list[JsonObject]:
+        if collection == "runs":
+            return self.runs.in_scope(caller)
+        if collection == "flows":
+            ids = [f["id"] for f in self.stores["flows"].in_scope((caller.org, caller.sandbox))]
+            return [v for v in (self.flow_view(caller, i) for i in ids) if v is not None]
+        return [
+            public(r)
+            for r in self.connectors.store_of(collection).in_scope((caller.org, caller.sandbox))
+        ]
 
-    def create_flow(self, caller: Caller, body: Any) -> Response:
-        if not isinstance(body, dict):
-            raise flow_error("1100-400", "The request body must be a JSON object.")
-        spec = body.get("flowSpec")
-        if not isinstance(spec, dict) or not isinstance(spec.get("id"), str):
-            raise flow_error("1100-400", "flowSpec.id is required.")
-        sources = body.get("sourceConnectionIds")
-        targets = body.get("targetConnectionIds", [])
-        if (
-            not isinstance(sources, list)
-            or not sources
-            or not all(isinstance(s, str) for s in sources)
-        ):
-            raise flow_error("1100-400", "sourceConnectionIds must be a non-empty list of ids.")
-        if not isinstance(targets, list) or not all(isinstance(t, str) for t in targets):
-            raise flow_error("1100-400", "targetConnectionIds must be a list of ids.")
-        extra: JsonObject = {
-            "flowSpec": {"id": spec["id"], "version": str(spec.get("version") or "1.0")},
-            "sourceConnectionIds": sources,
-            "targetConnectionIds": targets,
-        }
-        with self.usage_lock:  # a base connection cannot be deleted while this checks it
-            for source in sources:
-                if self.sources.get((caller.org, caller.sandbox), source) is None:
-                    raise flow_error("1101-404", f"No source connection with id '{source}'.")
-            record = self._record(caller, body, extra)
-            self.flows.insert(record)
-        return _created(record, "flows")
-
-    def preload(self, caller: Caller, connection_id: str, name: str) -> JsonObject:
-        """A source connection on `connection_id` and a flow reading it, in one call."""
-        source = self.create_source(
-            caller,
-            {
-                "name": f"{name} source",
-                "baseConnectionId": connection_id,
-                "connectionSpec": {"id": "74a1c565-4e59-48d7-9d67-7c03b8a13137", "version": "1.0"},
-                "params": {"tableName": "public.orders"},
-            },
-        ).body
-        flow = self.create_flow(
-            caller,
-            {
-                "name": name,
-                "flowSpec": DATABASE_FLOW_SPEC,
-                "sourceConnectionIds": [source["id"]],
-                "targetConnectionIds": [],
-            },
-        ).body
-        return {"sourceConnectionId": source["id"], "flowId": flow["id"]}
-
-    # -- reads and deletes -----------------------------------------------------------------
+    # -- routes -------------------------------------------------------------------------
 
     def route(
         self,
         collection: str,
         method: str,
         item_id: str | None,
+        action: bool,
         caller: Caller,
         request: Request,
-        page_size: Callable[[str | None], int],
+        page_size: PageSize,
     ) -> Response:
-        """Serve `/sourceConnections[/{id}]` and `/flows[/{id}]`."""
-        if item_id is None and method == "POST":
-            if collection == "flows":
-                return self.create_flow(caller, request.json())
-            return self.create_source(caller, request.json())
+        """Serve ``/sourceConnections``, ``/targetConnections``, ``/flows``, ``/flowSpecs``,
+        ``/runs`` and their ``/{id}`` (and ``/flows/{id}/action``)."""
+        if collection == "flowSpecs":
+            return flow_specs(item_id, request, page_size, self._lenient)
         if item_id is None:
-            records = self.store_of(collection).in_scope((caller.org, caller.sandbox))
-            return list_response(records, request, collection, page_size)
+            if method == "POST":
+                return self._create(collection, caller, body_object(request))
+            records = self._records(collection, caller)
+            return list_response(records, request, collection, page_size, lenient=self._lenient)
+        if action:
+            return self.flows.action(caller, item_id, request)
         if method == "GET":
-            return self.get(collection, caller, item_id)
-        return self.delete(collection, caller, item_id)
+            return Response(200, {"items": [self._one(collection, caller, item_id)]})
+        if method == "PATCH":
+            if collection == "flows":
+                return self.flows.patch(caller, item_id, request)
+            return self.connectors.patch(collection, caller, item_id, request)
+        return self._delete(collection, caller, item_id)
 
-    def store_of(self, collection: str) -> MemoryStore:
-        return self.sources if collection == "sourceConnections" else self.flows
+    def _create(self, collection: str, caller: Caller, body: JsonObject) -> Response:
+        if collection == "flows":
+            return self.flows.create(caller, body)
+        if collection == "sourceConnections":
+            return self.connectors.create_source(caller, body)
+        return self.connectors.create_target(caller, body)
 
-    def get(self, collection: str, caller: Caller, item_id: str) -> Response:
-        record = self.store_of(collection).get((caller.org, caller.sandbox), item_id)
-        if record is None:
-            raise flow_error("1101-404", f"No {_singular(collection)} with id '{item_id}'.")
-        return Response(200, {"items": [record]})
+    def _one(self, collection: str, caller: Caller, item_id: str) -> JsonObject:
+        if collection == "runs":
+            return self.runs.get(caller, item_id)
+        if collection == "flows":
+            view = self.flow_view(caller, item_id)
+            if view is None:
+                raise flow_error("1101-404", f"No flow with id '{item_id[:80]}'.")
+            return view
+        store = self.connectors.store_of(collection)
+        return public(require(store, caller, item_id, _WHAT[collection]))
 
-    def delete(self, collection: str, caller: Caller, item_id: str) -> Response:
+    def _delete(self, collection: str, caller: Caller, item_id: str) -> Response:
         scope = (caller.org, caller.sandbox)
+        store = (
+            self.stores["flows"] if collection == "flows" else self.connectors.store_of(collection)
+        )
         with self.usage_lock:
-            if collection == "sourceConnections":
-                users = self._flows_using(caller.org, caller.sandbox, {item_id})
+            if collection != "flows" and self.options.in_use_delete == "refused":
+                key = (
+                    "sourceConnectionIds"
+                    if collection == "sourceConnections"
+                    else ("targetConnectionIds")
+                )
+                users = [f["id"] for f in self.stores["flows"].in_scope(scope) if item_id in f[key]]
                 if users:
                     raise flow_error(
-                        "1418-400",
-                        f"The source connection '{item_id}' is in use by dataflow(s) "
-                        f"{', '.join(users)} and cannot be deleted.",
+                        "1447-400",
+                        f"Found active flows containing id {item_id}: {', '.join(users)}.",
                     )
-            if not self.store_of(collection).delete(scope, item_id):
-                raise flow_error("1101-404", f"No {_singular(collection)} with id '{item_id}'.")
+            if not store.delete(scope, item_id):
+                raise flow_error("1101-404", f"No {_WHAT[collection]} with id '{item_id[:80]}'.")
         return Response(204)
 
+    # -- rehearsal preload --------------------------------------------------------------
 
-def _singular(collection: str) -> str:
-    return "source connection" if collection == "sourceConnections" else "flow"
-
-
-def _created(record: JsonObject, collection: str) -> Response:
-    location = f"{FLOW_PREFIX}/{collection}/{record['id']}"
-    return Response(201, {"id": record["id"], "etag": record["etag"]}, {"Location": location})
+    def preload(self, caller: Caller, connection_id: str, name: str) -> JsonObject:
+        """A whole chain on ``connection_id`` (dataset, source, target, mapping set, flow),
+        through the same checks as the API."""
+        schema = f"https://ns.adobe.com/emulator/schemas/{secrets.token_hex(20)}"
+        dataset = self.catalog.preload(
+            caller.org, caller.sandbox, {"name": f"{name} dataset", "schemaId": schema}
+        )
+        source = self.connectors.create_source(
+            caller,
+            {
+                "name": f"{name} source",
+                "baseConnectionId": connection_id,
+                "data": {"format": "tabular"},
+                "params": {
+                    "tableName": "public.orders",
+                    "columns": [{"name": "id", "type": "integer", "xdm": {"type": "integer"}}],
+                },
+                "connectionSpec": {"id": POSTGRES_SPEC_ID, "version": "1.0"},
+            },
+        ).body
+        target = self.connectors.create_target(
+            caller,
+            {
+                "name": f"{name} target",
+                "data": {"schema": {"id": schema, "version": SCHEMA_VERSIONS["major-only"][0]}},
+                "params": {"dataSetId": dataset["id"]},
+                "connectionSpec": {"id": DATA_LAKE_SPEC_ID, "version": "1.0"},
+            },
+        ).body
+        mapping = self.mapping_sets.create(
+            caller,
+            {
+                "outputSchema": {
+                    "schemaRef": {
+                        "id": schema,
+                        "contentType": "application/vnd.adobe.xed-full+json;version=1",
+                    }
+                },
+                "mappings": [{"sourceType": "ATTRIBUTE", "source": "id", "destination": "_id"}],
+            },
+        )
+        flow = self.flows.create(
+            caller,
+            {
+                "name": name,
+                "flowSpec": DATABASE_FLOW_SPEC,
+                "sourceConnectionIds": [source["id"]],
+                "targetConnectionIds": [target["id"]],
+                "transformations": [
+                    {"name": "Copy", "params": {"deltaColumn": {"name": "updated_at"}}},
+                    {
+                        "name": "Mapping",
+                        "params": {"mappingId": mapping["id"], "mappingVersion": "0"},
+                    },
+                ],
+                "scheduleParams": {
+                    "startTime": str(int(self._clock())),
+                    "frequency": "hour",
+                    "interval": "15" if self.options.min_interval_other == 15 else "1",
+                },
+            },
+        ).body
+        return {
+            "sourceConnectionId": source["id"],
+            "targetConnectionId": target["id"],
+            "dataSetId": dataset["id"],
+            "mappingSetId": mapping["id"],
+            "flowId": flow["id"],
+        }

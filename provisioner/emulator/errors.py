@@ -50,7 +50,20 @@ FLOW_CODES: dict[str, tuple[str, str]] = {
         "Invalid request",
         "The connection is in use by one or more dataflows and cannot be deleted.",
     ),
+    "1402-400": ("Invalid request", "The action finalize can only be applied by a provider."),
+    "1410-400": ("Invalid request", "State is not allowed in the create flow request."),
+    "1412-400": ("Invalid request", "The mapping version is invalid."),
+    "1420-400": ("Invalid request", "The current state cannot be updated."),
+    "1421-400": ("Invalid request", "The current state cannot be transitioned."),
+    "1422-400": ("Invalid request", "The action cannot be applied on the current state."),
+    "1425-400": (
+        "Invalid request",
+        "Schema with same id and version must be used in both mapping and target dataset.",
+    ),
     "1434-400": ("Invalid request", "The patch operation 'move' is not supported."),
+    "1436-400": ("Invalid request", "The subOp is not supported for this action."),
+    "1444-400": ("Invalid request", "The flow is not in the expected state."),
+    "1447-400": ("Invalid request", "Found active flows containing the id."),
     "1455-400": ("Invalid request", "The patch request is invalid."),
     "2100-404": ("Sandbox not found", "The sandbox in header 'x-sandbox-name' was not found."),
     "2105-400": ("Header is missing", "The header 'x-sandbox-name' is missing in the request."),
@@ -129,6 +142,19 @@ def content_type_error() -> ApiError:
             "detail": "A valid content-type must be specified",
         },
     )
+
+
+def platform_error(service: str, status: int, title: str, detail: str) -> ApiError:
+    """A Data Prep or Catalog error. [inferred] Adobe's Platform APIs answer problem-style
+    bodies; their exact codes are not published for these routes, so the type names only
+    the service and the status."""
+    body = {
+        "type": f"https://ns.adobe.com/aep/errors/{service}-{status}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    return ApiError(status, body)
 
 
 def ims_error(status: int, error: str, description: str) -> ApiError:

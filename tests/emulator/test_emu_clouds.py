@@ -58,20 +58,35 @@ def test_azure_refuses_the_aws_ssl_form(clouds_api: httpx.Client) -> None:
     assert "is the AWS form; sandbox 'prod' is on Azure" in detail(refused)
 
 
-def test_a_sandbox_without_a_cloud_is_on_azure(clouds_api: httpx.Client) -> None:
-    # AEP runs on Azure unless a customer's org was set up on AWS: a sandbox the emulator was
-    # not told the cloud of is an Azure one, so an AWS-only form is caught in a rehearsal.
-    refused = post(clouds_api, "dev", pg_payload("a", sslMode="true"))
+def test_a_sandbox_without_a_cloud_is_pinned_by_its_first_connection(
+    clouds_api: httpx.Client,
+) -> None:
+    # A real sandbox is on one cloud: once a connection shows which, the other's form is out.
+    assert post(clouds_api, "dev", pg_payload("a", sslMode="true")).status_code == 201
+    refused = post(clouds_api, "dev", cs_payload("b"))
     assert refused.status_code == 400
-    assert "is the AWS form; sandbox 'dev' is on Azure" in detail(refused)
-    assert post(clouds_api, "dev", cs_payload("b")).status_code == 201
+    assert detail(refused) == (
+        "Auth spec 'Connection String Based Authentication' is not available for connection "
+        "spec id 74a1c565-4e59-48d7-9d67-7c03b8a13137 in sandbox 'dev' (AWS takes Basic "
+        "Authentication). (pinned by the sandbox's existing connections; name its cloud to "
+        "choose)"
+    )
+    assert post(clouds_api, "dev", pg_payload("c", sslMode="false")).status_code == 201
+
+
+def test_unnamed_cloud_azure_puts_every_unnamed_sandbox_on_azure() -> None:
+    emulator = Emulator(EmulatorConfig(sandboxes=("dev",), unnamed_cloud="azure"))
+    with make_client(emulator, sandbox="dev") as client:
+        refused = post(client, "dev", pg_payload("a", sslMode="true"))
+        assert "is the AWS form; sandbox 'dev' is on Azure" in detail(refused)
+    emulator.close()
 
 
 def test_lenient_lets_a_sandbox_without_a_cloud_take_both() -> None:
     emulator = Emulator(EmulatorConfig(sandboxes=("dev",), lenient=True))
     with make_client(emulator, sandbox="dev") as client:
         assert post(client, "dev", pg_payload("a", sslMode="true")).status_code == 201
-        assert post(client, "dev", cs_payload("b")).status_code == 201
+        assert post(client, "dev", cs_payload("b")).status_code == 201  # never pinned
     emulator.close()
 
 
@@ -133,7 +148,7 @@ def test_manifest_scopes_and_flags_combine() -> None:
     assert config.orgs == (org, "B@AdobeOrg")
     assert config.sandboxes == ("prod", "prod-aws", "qa")
     assert config.cloud_of("prod-aws") == "aws"
-    assert config.cloud_of("qa") == "azure"  # no cloud named: AEP's default
+    assert config.cloud_of("qa") is None  # pinned by its first connection instead
 
 
 def test_without_manifests_the_defaults_stay() -> None:

@@ -117,11 +117,17 @@ def test_admin_reset_clears_the_state_file(tmp_path: Path) -> None:
     with make_client(emu) as api:
         create(api)
         assert api.delete("/__emulator/state").status_code == 204
-        assert api.get("/__emulator/state").json() == {
-            "connections": [],
-            "sourceConnections": [],
-            "flows": [],
+        kinds = api.get("/__emulator/state").json()
+        assert set(kinds) == {
+            "connections",
+            "sourceConnections",
+            "targetConnections",
+            "flows",
+            "runs",
+            "mappingSets",
+            "dataSets",
         }
+        assert all(records == [] for records in kinds.values())
     emu.close()
     again = Emulator(EmulatorConfig(state_file=state))
     assert again.connections() == []

@@ -50,12 +50,12 @@ def test_empty_create_body_is_1405(api: httpx.Client) -> None:
 
 
 def test_unknown_routes_are_404(api: httpx.Client) -> None:
-    outside = api.get("/data/foundation/catalog/dataSets")
+    outside = api.get("/data/foundation/schemaregistry/tenant/schemas")
     assert (outside.status_code, outside.json()) == (
         404,
         {"error_code": "404010", "message": "Service not found"},
     )
-    inside = api.get(f"{FLOW}/runs")
+    inside = api.get(f"{FLOW}/runs/{{id}}/action")
     assert (inside.status_code, flow_code(inside)) == (404, "1101-404")
 
 
