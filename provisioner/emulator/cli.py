@@ -16,14 +16,16 @@ from provisioner.emulator import config as defaults
 from provisioner.emulator.app import Emulator
 from provisioner.emulator.config import EmulatorConfig
 from provisioner.emulator.databases import psycopg_available
+from provisioner.emulator.dataflow_options import DataflowOptions, parse_option
 from provisioner.emulator.fault_options import add_fault_options, faults_from_args
 from provisioner.emulator.hosts import is_loopback
 from provisioner.emulator.server import serve
 
 DESCRIPTION = """\
-Run a local stand-in for Adobe's Flow Service connections API and IMS token endpoint, so
-`provision plan/apply` can be rehearsed with no Adobe account. Both are served on one
-host:port; on start the emulator prints the environment to export to point `provision` at it.
+Run a local stand-in for Adobe's Flow Service (connections and dataflows), Data Prep mapping
+sets, Catalog datasets (read-only, preloaded) and the IMS token endpoint, so `provision
+plan/apply` can be rehearsed with no Adobe account. All are served on one host:port; on
+start the emulator prints the environment to export to point `provision` at it.
 State lives in memory unless --state names a SQLite file (kept across restarts).
 Given manifests, it serves exactly the orgs and sandboxes (with their clouds) they name, so
 `provision plan` on the same manifests works against it with no other flag. When they name
@@ -47,6 +49,11 @@ faults can also be changed while it runs:
   curl -X DELETE localhost:8080/__emulator/tokens   # revoke every token (clients see 401)
   curl -X POST localhost:8080/__emulator/dataflows -d '{"org": "...", "sandbox": "prod",
     "connection_id": "...", "name": "nightly"}'   # deleting that connection: FLOW-1418-400
+  curl -X POST localhost:8080/__emulator/datasets -d '{"org": "...", "sandbox": "prod",
+    "name": "Orders", "schemaId": "https://ns.adobe.com/acme/schemas/1234"}'
+  curl -X POST localhost:8080/__emulator/runs -d '{"org": "...", "sandbox": "prod",
+    "flowId": "...", "failedRecordCount": 3, "errors": [{"code": "X", "message": "..."}]}'
+  curl -X PUT localhost:8080/__emulator/options -d '{"repeated_action": "accepted"}'
 """
 
 
@@ -67,6 +74,15 @@ def _sandboxes(text: str) -> tuple[tuple[str, str | None], ...]:
             )
         pairs.append((name.strip(), cloud or None))
     return tuple(pairs)
+
+
+def _dataflow_option(text: str) -> tuple[str, str]:
+    try:
+        key, value = parse_option(text)
+        DataflowOptions().changed({key: value})
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return key, value
 
 
 def build_parser(prog: str) -> argparse.ArgumentParser:
@@ -97,7 +113,7 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
         "--port", type=int, default=8080, help="port; 0 picks a free one (default: %(default)s)"
     )
     net.add_argument(
-        "--state", metavar="FILE", help="SQLite file to keep connections in (default: memory)"
+        "--state", metavar="FILE", help="SQLite file to keep the state in (default: memory)"
     )
 
     who = p.add_argument_group("identity (fake credentials, not secrets)")
@@ -117,8 +133,8 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
         "--sandboxes",
         type=_sandboxes,
         metavar="A,B:aws",
-        help="sandboxes of every org, each optionally NAME:azure or NAME:aws (no cloud: "
-        "azure); others get FLOW-2100-404 (default: those the manifests name, else "
+        help="sandboxes of every org, each optionally NAME:azure or NAME:aws (no cloud: see "
+        "--unnamed-cloud); others get FLOW-2100-404 (default: those the manifests name, else "
         "prod,dev,stage)",
     )
     who.add_argument(
@@ -135,6 +151,22 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
     )
 
     api = p.add_argument_group("open choices (Adobe does not document these)")
+    api.add_argument(
+        "--unnamed-cloud",
+        choices=defaults.UNNAMED_CLOUDS,
+        default="pinned",
+        help="a sandbox given no cloud: pinned by its first connection whose form only one "
+        "cloud takes, or azure (AEP's default cloud) (default: %(default)s)",
+    )
+    api.add_argument(
+        "--dataflow-option",
+        action="append",
+        type=_dataflow_option,
+        default=[],
+        metavar="KEY=VALUE",
+        help="one of Adobe's open dataflow choices, repeatable; `GET /__emulator/options` "
+        "lists them with their defaults (e.g. min_interval_other=1, repeated_action=accepted)",
+    )
     api.add_argument(
         "--lenient",
         action="store_true",
@@ -237,6 +269,8 @@ def config_from_args(args: argparse.Namespace, scopes: Sequence[Scope] = ()) -> 
         clouds=tuple((name, cloud) for name, cloud in sandboxes.items() if cloud),
         any_sandbox=args.any_sandbox,
         lenient=args.lenient,
+        unnamed_cloud=args.unnamed_cloud,
+        dataflow=DataflowOptions().changed(dict(args.dataflow_option)),
         token_lifetime_s=args.token_lifetime,
         page_size=args.page_size,
         max_page_size=args.max_page_size,
