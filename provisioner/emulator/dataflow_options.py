@@ -17,6 +17,7 @@ from typing import Any
 
 _CHOICES: dict[str, tuple[str, ...]] = {
     "schedule_types": ("both", "strings", "native"),
+    "schedule_echo": ("strings", "openapi"),
     "flow_patch_paths": ("documented", "schedule"),
     "transformation_patch": ("mapping-entry", "any-entry"),
     "mapping_version_types": ("both", "string", "integer"),
@@ -36,9 +37,11 @@ _CHOICES: dict[str, tuple[str, ...]] = {
 
 @dataclass(frozen=True)
 class DataflowOptions:
-    # 1: scheduleParams values as strings ("15", "true"), as JSON ints/bools, or both; GET
-    # always answers strings [doc UPD].
+    # 1: scheduleParams values as strings ("15", "true"), as JSON ints/bools, or both; a GET
+    # answers every value as a string [doc UPD] or in the OpenAPI's types (startTime integer,
+    # interval string, backfill boolean).
     schedule_types: str = "both"
+    schedule_echo: str = "strings"
     # 2: least interval for hour/day/week: 15 per the database tutorial's prose (stricter),
     # 1 per the flowSpec's JSON Schema.
     min_interval_other: int = 15

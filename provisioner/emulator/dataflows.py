@@ -102,7 +102,14 @@ class Dataflows:
         if record is None:
             return None
         details = self.runs.last_run_details(record)
-        return {**public(record), **({"lastRunDetails": details} if details else {})}
+        view = {**public(record), **({"lastRunDetails": details} if details else {})}
+        if self.options.schedule_echo == "openapi":
+            schedule = dict(view["scheduleParams"])
+            schedule["startTime"] = int(schedule["startTime"])
+            if "backfill" in schedule:
+                schedule["backfill"] = schedule["backfill"] == "true"
+            view["scheduleParams"] = schedule
+        return view
 
     def _records(self, collection: str, caller: Caller) -> list[JsonObject]:
         if collection == "runs":

@@ -2,8 +2,9 @@
 
 The OpenAPI file is OpenAPI 3.0; its schemas are validated as JSON Schema draft 4/7 after
 resolving local ``$ref``s. Skipped on purpose: ``example``/``format: int64`` (annotations that
-jsonschema ignores), routes the emulator does not serve (flows, runs, explore, ...), and the
-403/503 responses, which the file declares with empty content.
+jsonschema ignores), routes the emulator does not serve (explore, search, configs, ...), and
+the 403/503 responses, which the file declares with empty content. The dataflow routes are
+checked in test_emu_conformance_dataflows.py.
 """
 
 from __future__ import annotations
@@ -240,4 +241,5 @@ def test_every_documented_flow_code(api: httpx.Client, emulator: Emulator) -> No
     _state(emulator, c["id"], "deleting")  # not reachable through the API; forced via the store
     seen["1416-400"] = flow_code(api.delete(url))
     assert seen == {code: code for code in seen}
-    # Not provoked: 1418-400 (connection used by dataflows) — the emulator serves no dataflows.
+    # The dataflow codes (1402, 1410, 1412, 1418, 1420-1422, 1425, 1436, 1444, 1447) are
+    # reached in test_emu_conformance_dataflows.py.
