@@ -14,6 +14,9 @@ Findings (the emulator stays faithful; these are aepp's behaviours):
 - ``getConnections`` stops after ``n_results=100`` items by default: 130 connections list as 100.
 - ``getFlows``/``getRuns`` take the token as ``href.split("=")[1]``, which mangles any
   percent-encoded token; the same parsing applied to a connections href is refused (400).
+- ``postFlowAction`` sends no body and drops ``Content-Type``: the emulator accepts a
+  body-less action without one. ``getFlows(onlySources=True)`` filters on
+  ``inheritedAttributes.properties.isSourceFlow``, which flows carry.
 """
 
 from __future__ import annotations
@@ -102,3 +105,21 @@ def test_aepp_style_token_splitting_is_refused(flow: Any, running: RunningServer
     )
     assert response["status"] == 400
     assert response["type"].endswith("FLOW-1100-400")
+
+
+def test_aepp_reads_dataflows_and_switches_a_flow_off(flow: Any, running: RunningServer) -> None:
+    from .chain_helpers import chain
+
+    emu = running.emulator
+    emu.set_dataflow_options(past_start_time="accepted")  # the helper's start is fixed
+    with make_client(emu) as api:
+        ids = chain(api, emu)
+    (spec,) = flow.getFlowSpecs(prop='name=="CRMToAEP"')
+    assert spec["id"] == "14518937-270c-4525-bdec-c2ba7cce3860"
+    flows = flow.getFlows(onlySources=True)
+    assert [f["id"] for f in flows] == [ids["flow"]]
+    # aepp's postFlowAction drops Content-Type and sends no body: still a valid request.
+    assert set(flow.postFlowAction(ids["flow"], "disable")) == {"id", "etag"}
+    assert flow.getFlow(ids["flow"])["state"] == "disabled"
+    refused = flow.postFlowAction(ids["flow"], "disable")
+    assert refused["type"].endswith("FLOW-1422-400")
