@@ -191,6 +191,10 @@ class Dataflows:
                     )
             if not store.delete(scope, item_id):
                 raise flow_error("1101-404", f"No {_WHAT[collection]} with id '{item_id[:80]}'.")
+            if collection == "flows":  # its runs go with it; nothing else does
+                for run in self.stores["runs"].in_scope(scope):
+                    if run["flowId"] == item_id:
+                        self.stores["runs"].delete(scope, run["id"])
         return Response(204)
 
     # -- rehearsal preload --------------------------------------------------------------

@@ -99,3 +99,12 @@ def test_a_run_made_to_fail_through_the_admin_route(
     assert bad.json()["message"] == "failedRecordCount must be a non-negative integer"
     state = df.get("/__emulator/state").json()
     assert [r["id"] for r in state["runs"]] == [made.json()["id"]]
+
+
+def test_a_deleted_flow_takes_its_runs_along(df: httpx.Client, emu: Emulator, clock: Clock) -> None:
+    ids = chain(df, emu)
+    clock.now = START + 10
+    emu.add_run(ORG, "prod", {"flowId": ids["flow"], "status": "success", "inputRecordCount": 4})
+    assert df.delete(f"{FLOW}/flows/{ids['flow']}").status_code == 204
+    assert runs(df) == []
+    assert emu.state()["runs"] == []
