@@ -1,7 +1,8 @@
 """A local Flow Service + IMS emulator (SPEC section 7). Stable API for other code:
 
 - ``EmulatorConfig`` / ``Faults`` / ``DataflowOptions``: frozen records of how it behaves
-  (see ``config.py`` and ``dataflow_options.py`` for every field and its default; defaults: client ``emulator-client`` / ``emulator-secret``,
+  (see ``config.py`` and ``dataflow_options.py`` for every field and its default;
+  defaults: client ``emulator-client`` / ``emulator-secret``,
   org ``0123456789ABCDEF01234567@AdobeOrg``, sandboxes ``prod, dev, stage``).
   ``databases="connect"`` makes ``/connections/{id}/test`` and ``/explore`` open a real
   PostgreSQL connection (``database_timeout_s``, ``database_ca_file``; needs psycopg); the
