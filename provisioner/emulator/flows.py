@@ -126,6 +126,9 @@ class Flows:
 
     def settle(self, caller: Caller, flow_id: str) -> JsonObject | None:
         """The flow as a read sees it: a pending transient state counts one read down."""
+        record = self.store.get((caller.org, caller.sandbox), flow_id)
+        if record is None or not record.get("_pending"):
+            return record  # nothing to count: a plain read writes nothing
 
         def count_down(record: JsonObject) -> JsonObject:
             pending = record.get("_pending")
