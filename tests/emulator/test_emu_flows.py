@@ -260,3 +260,32 @@ def test_op_case_is_an_option(df: httpx.Client, emu: Emulator) -> None:
     emu.set_dataflow_options(action_op_case="upper")
     assert message(action(df, ids["flow"], "disable")) == "op must be upper case (ENABLE, DISABLE)."
     assert action(df, ids["flow"], "DISABLE").status_code == 200
+
+
+def test_source_and_target_bodies_are_checked_too(df: httpx.Client, emu: Emulator) -> None:
+    base = create(df, pg_payload("typos"))["id"]
+    body = source_body(base)
+    body["params"]["tabelName"] = body["params"].pop("tableName")
+    refused = df.post(f"{FLOW}/sourceConnections", json=body)
+    assert message(refused) == (
+        "Unknown field 'params.tabelName' in the request body. Did you mean 'tableName'?"
+    )
+    target = target_body(dataset(emu))
+    target["params"]["datasetId"] = target["params"].pop("dataSetId")
+    assert message(df.post(f"{FLOW}/targetConnections", json=target)) == (
+        "Unknown field 'params.datasetId' in the request body. Did you mean 'dataSetId'?"
+    )
+    old_version = target_body(dataset(emu, "v"))
+    old_version["data"]["schema"]["version"] = "application/vnd.adobe.xed-full+json;version=1.0"
+    assert flow_code(df.post(f"{FLOW}/targetConnections", json=old_version)) == "1100-400"
+    emu.set_dataflow_options(schema_versions="any")
+    assert df.post(f"{FLOW}/targetConnections", json=old_version).status_code == 201
+
+
+def test_lenient_drops_unknown_keys_in_dataflow_bodies(clock: Clock) -> None:
+    emulator = Emulator(EmulatorConfig(lenient=True), clock=clock)
+    with make_client(emulator) as api:
+        base = create(api)["id"]
+        body = {**source_body(base), "descripton": "typo"}
+        assert api.post(f"{FLOW}/sourceConnections", json=body).status_code == 201
+    emulator.close()
