@@ -24,7 +24,7 @@ def _bad(message: str) -> Exception:
 
 
 def _integer(name: str, value: Any, options: DataflowOptions) -> int:
-    as_string = isinstance(value, str) and value.isdigit() and len(value) <= 12
+    as_string = isinstance(value, str) and value.isdigit() and len(value) <= 15
     as_native = isinstance(value, int) and not isinstance(value, bool) and value >= 0
     allowed = {
         "both": as_string or as_native,
@@ -58,6 +58,8 @@ def check_schedule(
     if "startTime" not in raw:
         raise _bad("startTime is required.")
     start = _integer("startTime", raw["startTime"], options)
+    if start >= 10**11:  # year 5138 in seconds: a value in milliseconds, the usual slip
+        raise _bad("startTime is epoch seconds; this value looks like milliseconds.")
     if creating and options.past_start_time == "refused" and start < int(now_s):
         raise _bad("startTime is in the past.")
     stored: JsonObject = {"startTime": str(start), "frequency": frequency}

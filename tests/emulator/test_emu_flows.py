@@ -119,6 +119,7 @@ def test_a_mapping_version_that_does_not_exist_is_1412(
         ({"startTime": "1612310466", "frequency": "once"}, "startTime is in the past"),
         ({"frequency": "once"}, "startTime is required"),
         ({"startTime": "soon", "frequency": "once"}, "startTime must be"),
+        ({"startTime": str(START * 1000), "frequency": "once"}, "looks like milliseconds"),
     ],
 )
 def test_schedule_rules(
