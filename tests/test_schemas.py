@@ -64,7 +64,7 @@ def test_wheel_contains_the_schemas_and_templates(tmp_path: Path) -> None:
         check=True,
         capture_output=True,
     )
-    wheel = next(tmp_path.glob("provision-*.whl"))
+    wheel = next(tmp_path.glob("aep_provision-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
     for name in schemas.ALL:
         assert f"provisioner/schemas/{name}" in names

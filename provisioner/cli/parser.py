@@ -263,7 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Read-only; needs AEP_CLIENT_ID and AEP_CLIENT_SECRET, never a database secret.\n"
         "Connections not created yet are listed as missing, not tested.\n\n"
         "--direct connects from this machine to each PostgreSQL instead, with the resolved\n"
-        "secrets and the manifest's TLS mode (needs provision[postgres], no AEP call), and\n"
+        "secrets and the manifest's TLS mode (needs aep-provision[postgres], no AEP call), and\n"
         "names why one fails: DNS, refused, timeout, TLS, certificate, password, database.\n\n"
         "Exit 0 when every tested connection works, 1 otherwise.",
         **_examples(examples.VERIFY),

@@ -34,7 +34,7 @@ class Databases:
         self.mode = mode
         if mode == "connect" and not psycopg_available():
             raise ValueError(
-                "connecting to databases needs psycopg: pip install 'provision[postgres]' "
+                "connecting to databases needs psycopg: pip install 'aep-provision[postgres]' "
                 "(or run with --databases offline)"
             )
         self._prober = Prober(timeout_s, ca_file) if mode == "connect" else None

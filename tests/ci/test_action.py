@@ -220,7 +220,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("dist")
     build = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q"]
     subprocess.run([*build, "-w", str(out), str(ROOT)], check=True, capture_output=True)
-    [built] = out.glob("provision-*.whl")
+    [built] = out.glob("aep_provision-*.whl")
     return built
 
 

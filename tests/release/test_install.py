@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -27,7 +28,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("dist")
     build = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q"]
     subprocess.run([*build, "-w", str(out), str(ROOT)], check=True, capture_output=True)
-    [built] = out.glob("provision-*.whl")
+    [built] = out.glob("aep_provision-*.whl")
     return built
 
 
@@ -46,16 +47,17 @@ def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     shutil.rmtree(home, ignore_errors=True)
 
 
-def run(bin_dir: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def run(bin_dir: Path, *args: str, cwd: Path, **extra: str) -> subprocess.CompletedProcess[str]:
     # A bare environment: no PYTHONPATH, no way to fall back on the source tree.
     env = {"PATH": f"{bin_dir}{os.pathsep}/usr/bin:/bin", "HOME": str(cwd), "NO_COLOR": "1"}
+    env.update(extra)
     return subprocess.run(
         [str(bin_dir / "provision"), *args], cwd=cwd, env=env, capture_output=True, text=True
     )
 
 
 def test_the_wheel_is_versioned_and_holds_every_data_file(wheel: Path) -> None:
-    assert wheel.name == f"provision-{__version__}-py3-none-any.whl"
+    assert wheel.name == f"aep_provision-{__version__}-py3-none-any.whl"
     names = set(zipfile.ZipFile(wheel).namelist())
     for name in schemas.ALL:
         assert f"provisioner/schemas/{name}" in names
@@ -65,7 +67,7 @@ def test_the_wheel_is_versioned_and_holds_every_data_file(wheel: Path) -> None:
     assert {f"provisioner/connectors/postgres/templates/{t}" for t in templates} <= names
     assert "provisioner/py.typed" in names and "provisioner/ci/github.py" in names
     assert not [n for n in names if n.startswith("tests/") or "__pycache__" in n]
-    metadata = zipfile.ZipFile(wheel).read(f"provision-{__version__}.dist-info/METADATA")
+    metadata = zipfile.ZipFile(wheel).read(f"aep_provision-{__version__}.dist-info/METADATA")
     requires = sorted(
         line.split(":", 1)[1].strip()
         for line in metadata.decode().splitlines()
@@ -147,3 +149,79 @@ def test_pipx_installs_the_wheel_as_an_application(wheel: Path, tmp_path: Path) 
     assert (version.returncode, version.stdout) == (0, f"provision {__version__}\n")
     shutil.copytree(ROOT / "configs", tmp_path / "configs")
     assert run(home / "bin", "validate", "configs/", cwd=tmp_path).returncode == 0
+
+
+# One connection to a port on this machine where nothing listens: verify --direct gets as far
+# as connecting (a refusal, at once) only when the driver is there.
+DIRECT_MANIFEST = """\
+version: 1
+org: 0123456789ABCDEF01234567@AdobeOrg
+sandboxes:
+  - {name: prod, cloud: azure}
+connections:
+  - name: orders
+    auth:
+      type: basic
+      server: 127.0.0.1
+      port: 1
+      database: orders
+      username: aep_reader
+      password: {env: ORDERS_PG_PASSWORD}
+      ssl: disable
+"""
+
+
+def verify_direct(bin_dir: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    (cwd / "direct.yaml").write_text(DIRECT_MANIFEST, encoding="utf-8")
+    args = ("verify", "direct.yaml", "--direct", "--connect-timeout", "5")
+    return run(bin_dir, *args, cwd=cwd, ORDERS_PG_PASSWORD="release-test-pw")
+
+
+def hint(done: subprocess.CompletedProcess[str]) -> list[str]:
+    prefix = "error: verify --direct needs the PostgreSQL driver psycopg 3: "
+    assert (done.returncode, done.stderr[: len(prefix)]) == (1, prefix), done.stderr
+    assert done.stderr.count("\n") == 1
+    return shlex.split(done.stderr[len(prefix) :])
+
+
+def test_pipx_users_are_told_to_inject_the_driver_and_that_works(
+    wheel: Path, tmp_path: Path
+) -> None:
+    home = tmp_path / "pipx"
+    env = {
+        **os.environ,
+        "PIPX_HOME": str(home / "home"),
+        "PIPX_BIN_DIR": str(home / "bin"),
+        "PIPX_MAN_DIR": str(home / "man"),
+    }
+    pipx = [sys.executable, "-m", "pipx"]
+    constraints = f"--pip-args=--constraint {ROOT / 'constraints.txt'}"
+    install = [*pipx, "install", constraints, str(wheel)]
+    assert subprocess.run(install, env=env, capture_output=True).returncode == 0
+    told = hint(verify_direct(home / "bin", tmp_path))
+    assert told == ["pipx", "inject", "aep-provision", "psycopg[binary]"]
+    injected = subprocess.run([*pipx, *told[1:]], env=env, capture_output=True, text=True)
+    assert injected.returncode == 0, injected.stderr
+    after = verify_direct(home / "bin", tmp_path)
+    assert "psycopg" not in after.stderr, after.stderr
+    assert "connection refused by 127.0.0.1:1" in after.stdout + after.stderr
+
+
+def test_pip_users_are_told_to_install_the_extra_and_that_works(
+    installed: Path, wheel: Path, tmp_path: Path
+) -> None:
+    """Last of the tests on `installed`: it adds the driver to that venv."""
+    told = hint(verify_direct(installed, tmp_path))
+    assert told == ["pip", "install", "aep-provision[postgres]"]
+    # The name resolves to this release's wheel (as it would to the one on the index).
+    pip = [str(installed / "python"), "-m", "pip", "--disable-pip-version-check", "-q"]
+    done = subprocess.run(
+        [*pip, *told[1:], "--find-links", str(wheel.parent), "--constraint",
+         str(ROOT / "constraints.txt")],
+        capture_output=True,
+        text=True,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    after = verify_direct(installed, tmp_path)
+    assert "psycopg" not in after.stderr, after.stderr
+    assert "connection refused by 127.0.0.1:1" in after.stdout + after.stderr

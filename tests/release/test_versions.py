@@ -12,7 +12,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from provisioner import __version__, schemas
+from provisioner import DISTRIBUTION, __version__, schemas
 from provisioner.cli import main as cli
 from provisioner.emulator import Emulator, EmulatorConfig, RunningServer, serve
 from provisioner.report.jsonplan import FORMAT_VERSION
@@ -24,7 +24,7 @@ MANIFEST_VERSION = schemas.load(schemas.MANIFEST)["properties"]["version"]["cons
 def test_the_installed_metadata_has_the_version_provision_reports(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert importlib.metadata.version("provision") == __version__
+    assert importlib.metadata.version(DISTRIBUTION) == __version__
     with pytest.raises(SystemExit) as done:
         cli.main(["--version"])
     assert done.value.code == 0

@@ -315,7 +315,7 @@ def test_command_line_connects_when_psycopg_is_installed(
     assert cli.main(["--databases", "connect", "--port", "0"]) == 1
     assert capsys.readouterr().err == (
         "provision emulator: error: connecting to databases needs psycopg: pip install "
-        "'provision[postgres]' (or run with --databases offline)\n"
+        "'aep-provision[postgres]' (or run with --databases offline)\n"
     )
     assert cli.main(["--database-timeout", "0", "--port", "0"]) == 1
     assert capsys.readouterr().err == (

@@ -300,7 +300,7 @@ def test_direct_without_psycopg_is_one_clear_line(
     assert (result.code, result.out) == (1, "")
     assert result.err == (
         "error: verify --direct needs the PostgreSQL driver psycopg 3: "
-        "pip install 'provision[postgres]'\n"
+        "pip install 'aep-provision[postgres]'\n"
     )
 
 

@@ -1,6 +1,6 @@
 """Connect from this machine to each target's PostgreSQL and say, in words, why one fails.
 
-psycopg 3 is an optional extra (``provision[postgres]``): only ``verify --direct`` needs it.
+psycopg 3 is an optional extra (``aep-provision[postgres]``): only ``verify --direct`` needs it.
 Attempts run concurrently on one asyncio loop, bounded by the parallelism, each under one
 deadline that covers DNS, TCP, TLS, authentication and the query, so a server that accepts
 and never answers costs the timeout and no more. Nothing beyond ``SELECT 1`` (and, with
@@ -16,13 +16,15 @@ import os
 import re
 import socket
 import ssl
+import sys
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from provisioner import redact
+from provisioner import DISTRIBUTION, redact
 from provisioner.connectors.postgres.targets import Target, TargetProblem, target_for
 from provisioner.errors import UsageError
 from provisioner.model import DesiredConnection
@@ -53,10 +55,18 @@ def driver() -> ModuleType:
         import psycopg
     except ImportError:
         raise UsageError(
-            "verify --direct needs the PostgreSQL driver psycopg 3: "
-            "pip install 'provision[postgres]'"
+            f"verify --direct needs the PostgreSQL driver psycopg 3: {install_hint(sys.prefix)}"
         ) from None
     return psycopg
+
+
+def install_hint(prefix: str) -> str:
+    """The command that adds the driver to the environment provision runs from. pipx keeps
+    each application in a venv of its own that pip must not be pointed at by hand; it marks
+    that venv with a `pipx_metadata.json`."""
+    if (Path(prefix) / "pipx_metadata.json").is_file():
+        return f"pipx inject {DISTRIBUTION} 'psycopg[binary]'"
+    return f"pip install '{DISTRIBUTION}[postgres]'"
 
 
 def default_ca_file() -> str | None:
