@@ -69,3 +69,34 @@ def test_a_real_json_plan_matches_the_published_plan_schema(
     assert (document["format_version"], document["provision_version"]) == (2, __version__)
     jsonschema.validate(document, schemas.load(schemas.PLAN))
     assert {c["action"] for c in document["connections"]} == {"create"}
+
+
+# Where the docs and the CI files name a release of provision: a component or git ref, a
+# pre-commit `rev:`, the comment beside a pinned commit, a wheel's file name.
+RELEASE_MENTION = re.compile(
+    r"provision(?:/[\w-]+)?(?:\.git)?@v?(\d+\.\d+\.\d+)\b"
+    r"|provision@(?:<[^>]*>|\S+) # v(\d+\.\d+\.\d+)\b"
+    r"|\brev: v(\d+\.\d+\.\d+)\b"
+    r"|aep_provision-(\d+\.\d+\.\d+)-"
+)
+
+
+def test_every_release_the_docs_name_is_this_one() -> None:
+    files = [
+        ROOT / "README.md",
+        ROOT / "action.yml",
+        ROOT / ".pre-commit-hooks.yaml",
+        *(ROOT / "docs").rglob("*.md"),
+        *(ROOT / "docs" / "ci").iterdir(),
+        *(ROOT / "templates").glob("*.yml"),
+    ]
+    found = []
+    for path in files:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            for match in RELEASE_MENTION.finditer(line):
+                version = next(group for group in match.groups() if group)
+                found.append((f"{path.relative_to(ROOT)}:{number}", version))
+    wrong = [f"{where}: {version}" for where, version in found if version != __version__]
+    assert not wrong, f"these name a release other than {__version__}: {wrong}"
+    places = {where.split(":")[0] for where, _ in found}
+    assert {"docs/ci/pre-commit-config.example.yaml", "README.md", "action.yml"} <= places
