@@ -3,7 +3,9 @@ the emulator and a fake GitHub on loopback sockets."""
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -243,8 +245,19 @@ def test_the_whole_action_installs_then_plans(
     venv_python = tmp_path / "install" / "provision-venv" / "bin" / "python"
     assert install.outputs == {"python": str(venv_python)}
     assert install.log.endswith(f"provision {__version__}\n")
-    # Later steps of the job find `provision` on PATH.
-    assert (tmp_path / "install" / "path").read_text() == f"{venv_python.parent}\n"
+    # Later steps of the job find `provision` on PATH, and only it: the caller's python and
+    # pip stay the ones found first.
+    [added] = (tmp_path / "install" / "path").read_text().splitlines()
+    assert [p.name for p in Path(added).iterdir()] == ["provision"]
+    later = {**env, "PATH": f"{added}{os.pathsep}{env['PATH']}"}
+    expected = {
+        "provision --version": f"provision {__version__}",
+        "command -v python": str(tmp_path / "bin" / "python"),
+        "command -v pip || echo none": shutil.which("pip", path=env["PATH"]) or "none",
+    }
+    for command, answer in expected.items():
+        done = subprocess.run(["bash", "-c", command], env=later, capture_output=True, text=True)
+        assert done.stdout.strip() == answer, command
     run = run_step(
         "provision",
         cwd=repo,
