@@ -26,7 +26,7 @@ import httpx
 from provisioner import redact
 from provisioner.ci import sticky
 from provisioner.ci.rest import MAX_PAGES, Rest, printable
-from provisioner.ci.steps import PLAN_JSON, Result, inputs_from, report_text, run_steps
+from provisioner.ci.steps import Result, inputs_from, report_text, run_steps
 from provisioner.errors import ProvisionError
 
 _NEXT = re.compile(r'<([^>]+)>;\s*rel="next"')
@@ -186,7 +186,7 @@ def main(environ: Mapping[str, str], log: TextIO = sys.stdout) -> int:
         return 1
     outputs = {**result.counts.as_outputs(), "exitcode": str(result.exitcode)}
     outputs["has-changes"] = "true" if result.counts.any_change else "false"
-    saved = Path(PLAN_JSON).resolve()
+    saved = Path(result.plan_file).resolve()
     outputs["plan-json"] = str(saved) if result.failed_step in ("", "apply") else ""
     _write(environ.get("GITHUB_STEP_SUMMARY"), report_text(result, _run_url(environ)) + "\n")
     code = 0 if result.ok else 1

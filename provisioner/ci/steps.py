@@ -37,6 +37,9 @@ class Inputs:
     connections: tuple[str, ...] = ()
     mode: Mode = "plan"
     lifecycle: tuple[str, ...] = ()  # plan and apply both get them (docs/lifecycle.md)
+    # plan: where the saved plan goes; apply: a saved (reviewed) plan to apply instead of
+    # planning afresh (`apply --plan`). Empty: plan.json, and apply plans afresh.
+    plan_file: str = ""
 
     def selectors(self) -> list[str]:
         args = [arg for name in self.sandboxes for arg in ("--sandbox", name)]
@@ -69,6 +72,7 @@ class Result:
     counts: Counts = field(default_factory=Counts)
     markdown: str = ""  # the plan for the comment and the job summary
     log: str = ""  # what the failed step printed, scrubbed
+    plan_file: str = PLAN_JSON  # the saved plan this run made or applied
 
     @property
     def ok(self) -> bool:
@@ -93,13 +97,35 @@ def inputs_from(environ: Mapping[str, str]) -> Inputs:
         raise UsageError(
             f"lifecycle {' '.join(unknown)!r}: give any of {', '.join(LIFECYCLE_FLAGS)}"
         )
-    return Inputs(
+    inputs = Inputs(
         paths,
         split_list(environ.get("PROVISION_SANDBOXES", "")),
         split_list(environ.get("PROVISION_CONNECTIONS", "")),
         mode,
         lifecycle,
+        environ.get("PROVISION_PLAN_FILE", "").strip(),
     )
+    if mode == "apply" and inputs.plan_file and (inputs.connections or lifecycle):
+        raise UsageError(
+            "plan-file cannot be given with connection or lifecycle in apply mode: the saved "
+            "plan names its own; give them to the plan job that made it"
+        )
+    return inputs
+
+
+def _check_sandboxes(plan_file: Path, sandboxes: tuple[str, ...]) -> None:
+    """A job that applies one sandbox (a matrix job, with that sandbox's secrets) must be
+    handed that sandbox's plan, not another job's artifact."""
+    try:
+        planned = json.loads(plan_file.read_text(encoding="utf-8"))["manifests"]["sandboxes"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return  # `apply --plan` says what is wrong with the file
+    if sorted(map(str, planned)) != sorted(sandboxes):
+        made = ", ".join(map(str, planned)) or "every sandbox"
+        raise UsageError(
+            f"{plan_file} was planned for {made}, but this job applies {', '.join(sandboxes)}: "
+            "give it the plan made for its sandbox"
+        )
 
 
 def _child_env(environ: Mapping[str, str]) -> dict[str, str]:
@@ -140,7 +166,8 @@ def _run(
 
 
 def _summary_line(plan_json: Path) -> str:
-    return str(json.loads(plan_json.read_text(encoding="utf-8"))["summary"]["text"])
+    summary = json.loads(plan_json.read_text(encoding="utf-8")).get("summary", {})
+    return str(summary.get("text", ""))
 
 
 def counts_from(plan_json: Path) -> Counts:
@@ -160,11 +187,16 @@ def run_steps(inputs: Inputs, environ: Mapping[str, str], log: TextIO) -> Result
     """validate, then plan, then apply if asked. plan.md and plan.json are saved in the
     working directory (the checkout), where artifact uploads look and the comment's
     "the full plan in plan.json" points."""
+    saved = inputs.mode == "apply" and inputs.plan_file
+    if saved and inputs.sandboxes:
+        _check_sandboxes(Path(inputs.plan_file), inputs.sandboxes)
     paths, selectors = list(inputs.paths), inputs.selectors()
     code, output = _run(["validate", *paths, *selectors], environ, log)
     if code != 0:
         return Result(inputs.mode, 1, "validate", log=output)
-    plan_md, plan_json = Path(PLAN_MD), Path(PLAN_JSON)
+    if saved:
+        return apply_saved(Path(inputs.plan_file), environ, log)
+    plan_md, plan_json = Path(PLAN_MD), Path(inputs.plan_file or PLAN_JSON)
     plan_json.unlink(missing_ok=True)
     changes = list(inputs.lifecycle)  # plan and apply, never validate
     argv = ["plan", *paths, *selectors, *changes, "--format", "markdown", "--out", str(plan_json)]
@@ -176,11 +208,31 @@ def run_steps(inputs: Inputs, environ: Mapping[str, str], log: TextIO) -> Result
     log.write(f"{_summary_line(plan_json)} (exit {code}: {EXIT_MEANING[code]})\n")
     markdown = plan_md.read_text(encoding="utf-8")
     if inputs.mode == "plan":
-        return Result("plan", code, counts=counts, markdown=markdown)
+        return Result("plan", code, counts=counts, markdown=markdown, plan_file=str(plan_json))
     code, output = _run(["apply", *paths, *selectors, *changes, "--auto-approve"], environ, log)
-    markdown += "\n<details><summary>apply output</summary>\n\n<pre>\n"
-    markdown += html.escape(_tail(output), quote=False) + "</pre>\n</details>\n"
+    markdown += _apply_output(output)
     return Result("apply", 0 if code == 0 else 1, "" if code == 0 else "apply", counts, markdown)
+
+
+def apply_saved(plan_file: Path, environ: Mapping[str, str], log: TextIO) -> Result:
+    """`apply --plan`: the plan a reviewer read, applied as it was, or refused (changing
+    nothing) when the manifests or the remote moved on since it was made."""
+    code, output = _run(["apply", "--plan", str(plan_file)], environ, log)
+    head = f"### provision apply\n\nThe reviewed plan `{html.escape(plan_file.name)}`"
+    if code != 0:
+        markdown = f"{head} was not applied.\n" + _apply_output(output)
+        return Result("apply", 1, "apply", markdown=markdown, log=output, plan_file=str(plan_file))
+    markdown = f"{head}: **{html.escape(_summary_line(plan_file))}**\n" + _apply_output(output)
+    counts = counts_from(plan_file)
+    return Result("apply", 0, counts=counts, markdown=markdown, plan_file=str(plan_file))
+
+
+def _apply_output(output: str) -> str:
+    return (
+        "\n<details><summary>apply output</summary>\n\n<pre>\n"
+        + html.escape(_tail(output), quote=False)
+        + "</pre>\n</details>\n"
+    )
 
 
 def _tail(text: str, lines: int = LOG_LINES_IN_COMMENT) -> str:

@@ -332,3 +332,64 @@ def test_a_rate_limited_comment_is_posted_not_taken_for_a_fork(
     create = f"/repos/acme/manifests/issues/{PR}/comments"
     posts = [path for method, path in github.requests if method == "POST"]
     assert posts == ["/graphql", create, create]  # the refused create, then the one that landed
+
+
+def test_apply_runs_the_plan_the_pull_request_reviewed_and_refuses_a_stale_one(
+    repo: Path, tmp_path: Path, aep: RunningServer, emulator: Emulator, github: Forge
+) -> None:
+    env = base_env(aep, emulator, tmp_path)
+    for sandbox in ("prod", "dev"):  # the pull request's plan jobs, one per sandbox
+        reviewed = plan(
+            repo, env, tmp_path / f"plan-{sandbox}", github,
+            sandbox=sandbox, **{"plan-file": f"plan-{sandbox}.json", "comment-key": sandbox},
+        )  # fmt: skip
+        assert reviewed.code == 0, reviewed.log
+        assert reviewed.outputs["plan-json"] == str(repo / f"plan-{sandbox}.json")
+    assert emulator.connections() == []
+
+    def apply(sandbox: str, plan_file: str, name: str) -> StepRun:
+        inputs = {"mode": "apply", "sandbox": sandbox, "plan-file": plan_file}
+        return run_step(
+            "provision", cwd=repo, base_env=env, inputs=inputs, tmp=tmp_path / name,
+            token=GITHUB_TOKEN, api_url=github.url,
+        )  # fmt: skip
+
+    applied = apply("prod", "plan-prod.json", "apply-prod")
+    assert applied.code == 0, applied.log
+    assert "$ provision apply --plan plan-prod.json\n" in applied.log
+    assert applied.summary.startswith(
+        "### provision apply\n\nThe reviewed plan `plan-prod.json`: **Plan: 1 to add, "
+    )
+    assert (applied.outputs["add"], applied.outputs["plan-json"]) == (
+        "1",
+        str(repo / "plan-prod.json"),
+    )
+    assert [r["name"] for r in emulator.connections()] == ["orders-prod"]
+
+    # Someone creates orders-dev after the review: the reviewed plan is stale, and refused.
+    fresh = run_step(
+        "provision", cwd=repo, base_env=env, inputs={"mode": "apply", "sandbox": "dev"},
+        tmp=tmp_path / "by-hand", token=GITHUB_TOKEN, api_url=github.url,
+    )  # fmt: skip
+    assert fresh.code == 0, fresh.log
+    stale = apply("dev", "plan-dev.json", "apply-dev")
+    assert stale.code == 1
+    assert (
+        "error: plan-dev.json: the plan is stale, nothing was changed; plan again:\n"
+        "error:   connection 'orders-dev' in sandbox 'dev' was absent and now exists ("
+    ) in stale.log
+    assert "the plan is stale, nothing was changed" in stale.summary
+    assert stale.summary.startswith(
+        "**provision apply failed**: see the [job log](https://github.example.test/acme/"
+        "manifests/actions/runs/9001).\n\n### provision apply\n\nThe reviewed plan "
+        "`plan-dev.json` was not applied.\n"
+    )
+    assert sorted(r["name"] for r in emulator.connections()) == ["orders-dev", "orders-prod"]
+
+    # Another sandbox's plan handed to this job is refused before anything runs.
+    wrong = apply("prod", "plan-dev.json", "apply-wrong")
+    assert (wrong.code, wrong.log) == (
+        1,
+        "::error title=provision::plan-dev.json was planned for dev, but this job applies "
+        "prod: give it the plan made for its sandbox\n",
+    )

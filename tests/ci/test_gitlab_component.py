@@ -231,3 +231,39 @@ def test_a_failing_plan_fails_the_job_and_the_note_says_so(
     [note] = gitlab.comments[MR]
     assert note["body"].startswith(f"{MARK}\n### provision validate failed\n")
     assert "staging" in note["body"]
+
+
+def test_a_manual_apply_of_the_saved_plan_for_its_sandbox(
+    repo: Path, tmp_path: Path, aep: RunningServer, emulator: Emulator, gitlab: Forge
+) -> None:
+    """The GitLab idiom (as its Terraform template): a plan job per sandbox keeps
+    plan-$SANDBOX.json as an artifact, and the manual apply job that `needs:` it applies that
+    plan, refused if anything moved since."""
+    [planner] = interpolate(
+        "plan", package=".", sandbox="$SANDBOX", **{"plan-file": "plan-$SANDBOX.json"}
+    ).values()
+    assert "$PROVISION_PLAN_FILE" in planner["artifacts"]["paths"]
+    [applier] = interpolate(
+        "apply", package=".", sandboxes=["prod", "dev"], when="manual",
+        **{"plan-file": "plan-$SANDBOX.json"},
+    ).values()  # fmt: skip
+    assert {rule["when"] for rule in applier["rules"]} == {"manual"}
+    env = base_env(aep, emulator, tmp_path)
+    planned = run_job(planner, cwd=repo, env=env, extra={"CI": "true", "SANDBOX": "prod"})
+    assert planned.code == 0, planned.log
+    assert (repo / "plan-prod.json").is_file() and emulator.connections() == []
+    applied = run_job(
+        applier, cwd=repo, env=env,
+        extra={"CI": "true", "SANDBOX": "prod", "CI_PIPELINE_SOURCE": "push"},
+    )  # fmt: skip
+    assert applied.code == 0, applied.log
+    assert "$ provision apply --plan plan-prod.json\n" in applied.log
+    assert applied.dotenv["PROVISION_ADD"] == "1"
+    assert [r["name"] for r in emulator.connections()] == ["orders-prod"]
+    again = run_job(
+        applier, cwd=repo, env=env,
+        extra={"CI": "true", "SANDBOX": "prod", "CI_PIPELINE_SOURCE": "push"},
+    )  # fmt: skip
+    assert again.code == 1
+    assert "error: plan-prod.json: the plan is stale, nothing was changed; plan again:" in again.log
+    assert [r["name"] for r in emulator.connections()] == ["orders-prod"]
