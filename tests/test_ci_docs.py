@@ -30,7 +30,9 @@ LIFECYCLE_DOC = ROOT / "docs" / "lifecycle.md"
 VERIFY_DOC = ROOT / "docs" / "verify.md"
 ACTION = ROOT / "action.yml"
 COMPONENTS = sorted((ROOT / "templates").glob("*.yml"))
+RECIPES = sorted((ROOT / "docs" / "ci").glob("*-*.yml"))  # docs/pipeline-recipes.md
 YAML_FILES = [GITHUB, GITLAB, HOOKS, PRECOMMIT_EXAMPLE, ACTION, *COMPONENTS]
+YAML_FILES += [path for path in RECIPES if path not in YAML_FILES]
 ALL_FILES = [*YAML_FILES, PIPELINES_DOC, LIFECYCLE_DOC, VERIFY_DOC]
 
 # The subcommands SPEC.md defines; a word after `provision` in prose is only a command if it
