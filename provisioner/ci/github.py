@@ -24,7 +24,7 @@ from typing import Any, TextIO
 import httpx
 
 from provisioner import redact
-from provisioner.ci import sticky
+from provisioner.ci import signals, sticky
 from provisioner.ci.rest import MAX_PAGES, Rest, printable
 from provisioner.ci.steps import Result, inputs_from, report_text, run_steps
 from provisioner.errors import ProvisionError
@@ -173,7 +173,7 @@ def command_data(text: str) -> str:
     """``text`` escaped for a workflow command's message: GitHub ends the command at the first
     newline, so a multi-line error would show only its first line (and could start another
     command on the next)."""
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return signals.escape_data(text)
 
 
 def main(environ: Mapping[str, str], log: TextIO = sys.stdout) -> int:
@@ -207,6 +207,8 @@ def main(environ: Mapping[str, str], log: TextIO = sys.stdout) -> int:
             log.write(f"Plan comment {outcome.action} (id {outcome.comment.id}).\n")
             log.write(sticky.ignored_note(outcome, "comment"))
     _write(environ.get("GITHUB_OUTPUT"), "".join(f"{k}={v}\n" for k, v in outputs.items()))
+    if result.failed_step == "validate":  # each diagnostic on its line of the diff
+        log.write(signals.github_errors(result.log, "provision validate"))
     if not result.ok:
         log.write(f"::error title=provision {result.failed_step}::failed, see the lines above\n")
     return code

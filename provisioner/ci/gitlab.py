@@ -13,6 +13,7 @@ a username, never changes.
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -22,7 +23,7 @@ from urllib.parse import quote
 import httpx
 
 from provisioner import redact
-from provisioner.ci import sticky
+from provisioner.ci import signals, sticky
 from provisioner.ci.rest import MAX_PAGES, Rest
 from provisioner.ci.steps import Result, inputs_from, report_text, run_steps
 from provisioner.errors import ProvisionError
@@ -117,6 +118,12 @@ def main(environ: Mapping[str, str], log: TextIO = sys.stdout) -> int:
     Path("provision.env").write_text(
         "".join(f"{k}={v}\n" for k, v in counts.items()), encoding="utf-8"
     )
+    # The merge request widget's counts; only for a plan that was made (GitLab says the
+    # report failed when the file is missing, which is true then).
+    report = Path(signals.TERRAFORM_REPORT)
+    report.unlink(missing_ok=True)
+    if result.ok and result.mode == "plan":
+        report.write_text(json.dumps(signals.terraform_report(result.counts)), encoding="utf-8")
     code = 0 if result.ok else 1
     try:
         outcome = post_note(result, environ, log)

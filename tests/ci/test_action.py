@@ -393,3 +393,27 @@ def test_apply_runs_the_plan_the_pull_request_reviewed_and_refuses_a_stale_one(
         "::error title=provision::plan-dev.json was planned for dev, but this job applies "
         "prod: give it the plan made for its sandbox\n",
     )
+
+
+def test_validate_diagnostics_become_annotations_on_their_lines(
+    repo: Path, tmp_path: Path, aep: RunningServer, emulator: Emulator, github: Forge
+) -> None:
+    """A file name holding `,` and `:` and a message holding `%` stay one command each, with
+    the file, line and column GitHub needs to put the error on the diff."""
+    manifest = repo / "configs" / "orders.yaml"
+    text = manifest.read_text().replace("ssl: require", "ssl: sometimes")
+    text = text.replace("database: orders\n", 'database: orders\n      "disk, 100%": full\n')
+    manifest.unlink()
+    (repo / "configs" / "orders, eu:west.yaml").write_text(text, encoding="utf-8")
+    run = plan(repo, base_env(aep, emulator, tmp_path), tmp_path / "run", github)
+    assert run.code == 1
+    errors = [line for line in run.log.splitlines() if line.startswith("::error")]
+    where = "file=configs/orders%2C eu%3Awest.yaml"
+    assert errors == [
+        f"::error {where},line=12,col=7,title=provision validate::$.connections[0].auth"
+        "[\"disk, 100%25\"]: unknown key 'disk, 100%25'; expected one of: database, password, "
+        "port, server, ssl, type, username",
+        f"::error {where},line=15,col=12,title=provision validate::$.connections[0].auth.ssl: "
+        '"sometimes" is not one of: disable, allow, prefer, require, verify-ca, verify-full',
+        "::error title=provision validate::failed, see the lines above",
+    ]

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from provisioner.ci import sticky
+from provisioner.ci import signals, sticky
 from provisioner.emulator import Emulator, RunningServer
 
 from .conftest import GITLAB_TOKEN, SECRETS, base_env
@@ -80,7 +80,10 @@ def test_plan_runs_in_merge_requests_and_apply_on_the_default_branch() -> None:
         "if": '$CI_PIPELINE_SOURCE == "merge_request_event"',
         "changes": ["configs/**/*"],
     }
-    assert plan["artifacts"]["reports"] == {"dotenv": "provision.env"}
+    assert plan["artifacts"]["reports"] == {
+        "dotenv": "provision.env",
+        "terraform": signals.TERRAFORM_REPORT,
+    }
     assert plan["artifacts"]["when"] == "always"
     [(apply_name, apply)] = interpolate("apply", package=".", sandboxes=["prod", "dev"]).items()
     assert apply_name == "provision-apply"
@@ -184,6 +187,8 @@ def test_a_merge_request_gets_one_note_updated_on_every_push(
 
     second = run_job(job, cwd=repo, env=env, extra=gitlab_env(gitlab))
     assert second.code == 0, second.log
+    report = json.loads((repo / signals.TERRAFORM_REPORT).read_text(encoding="utf-8"))
+    assert report == {"create": 0, "update": 0, "delete": 0}
     assert second.dotenv["PROVISION_EXITCODE"] == "0"
     assert [n["id"] for n in gitlab.comments[MR]].count(note["id"]) == 1
     assert len(gitlab.comments[MR]) == 27
@@ -204,6 +209,9 @@ def test_without_a_note_token_the_plan_stays_in_the_job(
     assert run.code == 0, run.log
     assert "PROVISION_NOTE_TOKEN is not set: the plan is in the job log and artifacts." in run.log
     assert gitlab.requests == []
+    # The merge request widget still shows the counts: a report needs no token.
+    report = json.loads((repo / signals.TERRAFORM_REPORT).read_text(encoding="utf-8"))
+    assert report == {"create": 2, "update": 0, "delete": 0}
 
 
 def test_a_token_that_may_not_write_notes_is_a_warning(
@@ -225,8 +233,10 @@ def test_a_failing_plan_fails_the_job_and_the_note_says_so(
     repo: Path, tmp_path: Path, aep: RunningServer, emulator: Emulator, gitlab: Forge
 ) -> None:
     [job] = interpolate("plan", package=".", sandbox="staging").values()
+    (repo / signals.TERRAFORM_REPORT).write_text('{"create": 9}')  # an earlier job's
     run = run_job(job, cwd=repo, env=base_env(aep, emulator, tmp_path), extra=gitlab_env(gitlab))
     assert run.code == 1
+    assert not (repo / signals.TERRAFORM_REPORT).exists()  # GitLab shows the report failed
     assert run.dotenv["PROVISION_EXITCODE"] == "1"
     [note] = gitlab.comments[MR]
     assert note["body"].startswith(f"{MARK}\n### provision validate failed\n")
