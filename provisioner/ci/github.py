@@ -46,18 +46,7 @@ class IssueThread:
 
     def comments(self) -> Iterator[sticky.Comment]:
         url = f"/repos/{self.repo}/issues/{self.number}/comments?per_page=100"
-        seen: set[str] = set()
-        for _ in range(MAX_PAGES):
-            seen.add(url)
-            reply = self.rest.call("GET", url)
-            yield from (_comment(item) for item in reply.data or [])
-            found = _NEXT.search(reply.headers.get("link", ""))
-            if found is None:
-                return
-            url = found.group(1)
-            if url in seen:
-                raise sticky.ForgeError(f"GET {printable(url)}: the next page link loops back")
-        raise sticky.ForgeError(f"GET {printable(url)}: more than {MAX_PAGES} pages; stopped")
+        yield from (_comment(item) for item in pages(self.rest, url))
 
     def create(self, body: str) -> sticky.Comment:
         path = f"/repos/{self.repo}/issues/{self.number}/comments"
@@ -69,6 +58,22 @@ class IssueThread:
 
     def delete(self, comment_id: int) -> None:
         self.rest.call("DELETE", f"/repos/{self.repo}/issues/comments/{comment_id}")
+
+
+def pages(rest: Rest, url: str) -> Iterator[Any]:
+    """Every item of a listing, following `Link: rel="next"` (bounded, never in a loop)."""
+    seen: set[str] = set()
+    for _ in range(MAX_PAGES):
+        seen.add(url)
+        reply = rest.call("GET", url)
+        yield from reply.data or []
+        found = _NEXT.search(reply.headers.get("link", ""))
+        if found is None:
+            return
+        url = found.group(1)
+        if url in seen:
+            raise sticky.ForgeError(f"GET {printable(url)}: the next page link loops back")
+    raise sticky.ForgeError(f"GET {printable(url)}: more than {MAX_PAGES} pages; stopped")
 
 
 def _comment(item: Any) -> sticky.Comment:

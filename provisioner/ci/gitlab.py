@@ -41,30 +41,13 @@ class MergeRequestNotes:
 
     def identity(self) -> str:
         if not self._me:
-            user = self.rest.call("GET", "/user").data
-            found = user.get("id") if isinstance(user, dict) else None
-            if not isinstance(found, int) or isinstance(found, bool):
-                raise sticky.ForgeError(
-                    f"GET {self.rest.base_url}/user: the answer names no user id, so the "
-                    "token's own note cannot be told from others; check PROVISION_NOTE_TOKEN "
-                    "is a project access token with the api scope"
-                )
-            self._me = str(found)
+            self._me = token_user_id(self.rest)
         return self._me
 
     def comments(self) -> Iterator[sticky.Comment]:
-        page = "1"
-        for _ in range(MAX_PAGES):
-            query = f"?per_page=100&page={page}&sort=asc&order_by=created_at"
-            reply = self.rest.call("GET", self.path + query)
-            for note in reply.data or []:
-                if not note.get("system"):  # "added 1 commit" and other events
-                    yield _note(note)
-            page = quote(reply.headers.get("x-next-page", "").strip(), safe="")
-            if not page:
-                return
-        where = f"{self.rest.base_url}{self.path}"
-        raise sticky.ForgeError(f"GET {where}: more than {MAX_PAGES} pages; stopped")
+        for note in pages(self.rest, self.path, "sort=asc&order_by=created_at"):
+            if not note.get("system"):  # "added 1 commit" and other events
+                yield _note(note)
 
     def create(self, body: str) -> sticky.Comment:
         return _note(self.rest.call("POST", self.path, {"body": body}).data)
@@ -74,6 +57,32 @@ class MergeRequestNotes:
 
     def delete(self, comment_id: int) -> None:
         self.rest.call("DELETE", f"{self.path}/{comment_id}")
+
+
+def pages(rest: Rest, path: str, query: str) -> Iterator[Any]:
+    """Every item of a listing, 100 a page; `X-Next-Page` is empty on the last (bounded)."""
+    page = "1"
+    for _ in range(MAX_PAGES):
+        reply = rest.call("GET", f"{path}?per_page=100&page={page}&{query}")
+        yield from reply.data or []
+        page = quote(reply.headers.get("x-next-page", "").strip(), safe="")
+        if not page:
+            return
+    raise sticky.ForgeError(f"GET {rest.base_url}{path}: more than {MAX_PAGES} pages; stopped")
+
+
+def token_user_id(rest: Rest) -> str:
+    """The id of the token's user (a project access token's bot user), which, unlike a
+    username, never changes: what a note's or an issue's author is compared by."""
+    user = rest.call("GET", "/user").data
+    found = user.get("id") if isinstance(user, dict) else None
+    if not isinstance(found, int) or isinstance(found, bool):
+        raise sticky.ForgeError(
+            f"GET {rest.base_url}/user: the answer names no user id, so the token's own note "
+            "cannot be told from others; check PROVISION_NOTE_TOKEN is a project access "
+            "token with the api scope"
+        )
+    return str(found)
 
 
 def _note(item: Any) -> sticky.Comment:
