@@ -6,6 +6,9 @@ GitLab CI/CD components (`templates/`).
     rest     the small JSON-over-HTTP seam both forges share (403 kept apart: forks)
     github   issue comments, step outputs and the job summary
     gitlab   merge-request notes and a dotenv report
+    signals  validate's diagnostics as annotations on the diff; GitLab's Terraform report
+    issues   a repository's open issues on each forge
+    drift    on a schedule: one issue while the sandboxes differ from the manifests
 
 It lives in the package, not in `scripts/`, because the action and the components install
 provision from a wheel or a git ref and run `python -m provisioner.ci.github` (or `.gitlab`):

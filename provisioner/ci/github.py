@@ -156,7 +156,7 @@ def post_comment(
     if not environ.get("GITHUB_TOKEN"):
         log.write("::warning title=provision::no github-token: the plan is in the summary only\n")
         return None
-    run = _run_url(environ)
+    run = run_url(environ)
     sha = str((pull.get("head") or {}).get("sha", ""))[:7]
     mode = "Applied" if result.mode == "apply" else "Planned"
     footer = f"<sub>{mode} at {sha} · [run]({run}) · provision</sub>"
@@ -168,7 +168,7 @@ def post_comment(
         return sticky.upsert(thread, mark, body)
 
 
-def _run_url(environ: Mapping[str, str]) -> str:
+def run_url(environ: Mapping[str, str]) -> str:
     server = environ.get("GITHUB_SERVER_URL", "https://github.com")
     repository, run = environ.get("GITHUB_REPOSITORY", ""), environ.get("GITHUB_RUN_ID", "")
     return f"{server}/{repository}/actions/runs/{run}"
@@ -193,8 +193,36 @@ def main(environ: Mapping[str, str], log: TextIO = sys.stdout) -> int:
     outputs["has-changes"] = "true" if result.counts.any_change else "false"
     saved = Path(result.plan_file).resolve()
     outputs["plan-json"] = str(saved) if result.failed_step in ("", "apply") else ""
-    _write(environ.get("GITHUB_STEP_SUMMARY"), report_text(result, _run_url(environ)) + "\n")
+    _write(environ.get("GITHUB_STEP_SUMMARY"), report_text(result, run_url(environ)) + "\n")
     code = 0 if result.ok else 1
+    if result.mode == "drift":
+        code = max(code, _drift_issue(result, environ, log, outputs))
+    else:
+        code = max(code, _plan_comment(result, environ, log, outputs))
+    _write(environ.get("GITHUB_OUTPUT"), "".join(f"{k}={v}\n" for k, v in outputs.items()))
+    if result.failed_step == "validate":  # each diagnostic on its line of the diff
+        log.write(signals.github_errors(result.log, "provision validate"))
+    if not result.ok:
+        log.write(f"::error title=provision {result.failed_step}::failed, see the lines above\n")
+    return code
+
+
+def _drift_issue(
+    result: Result, environ: Mapping[str, str], log: TextIO, outputs: dict[str, str]
+) -> int:
+    # Imported here: ci/drift.py uses this module's REST client and token identity.
+    from provisioner.ci import drift
+
+    status, found = drift.on_github(result, environ, log)
+    if found is not None and found.issue is not None:
+        outputs["drift-issue"] = str(found.issue)
+    return status
+
+
+def _plan_comment(
+    result: Result, environ: Mapping[str, str], log: TextIO, outputs: dict[str, str]
+) -> int:
+    code = 0
     try:
         outcome = post_comment(result, environ, log)
     except sticky.Forbidden as error:
@@ -211,11 +239,6 @@ def main(environ: Mapping[str, str], log: TextIO = sys.stdout) -> int:
             outputs["comment-id"] = str(outcome.comment.id)
             log.write(f"Plan comment {outcome.action} (id {outcome.comment.id}).\n")
             log.write(sticky.ignored_note(outcome, "comment"))
-    _write(environ.get("GITHUB_OUTPUT"), "".join(f"{k}={v}\n" for k, v in outputs.items()))
-    if result.failed_step == "validate":  # each diagnostic on its line of the diff
-        log.write(signals.github_errors(result.log, "provision validate"))
-    if not result.ok:
-        log.write(f"::error title=provision {result.failed_step}::failed, see the lines above\n")
     return code
 
 

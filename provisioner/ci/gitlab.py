@@ -134,6 +134,13 @@ def main(environ: Mapping[str, str], log: TextIO = sys.stdout) -> int:
     if result.ok and result.mode == "plan":
         report.write_text(json.dumps(signals.terraform_report(result.counts)), encoding="utf-8")
     code = 0 if result.ok else 1
+    if result.mode == "drift":
+        # Imported here: ci/drift.py uses this module's paging and token identity.
+        from provisioner.ci import drift
+
+        code = max(code, drift.on_gitlab(result, environ, log))
+        log.write(f"provision drift: exit {result.exitcode} (0 no drift, 2 drift, 1 an error)\n")
+        return code
     try:
         outcome = post_note(result, environ, log)
     except sticky.Forbidden as error:

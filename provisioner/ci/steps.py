@@ -20,8 +20,9 @@ from typing import Literal, TextIO
 from provisioner import redact
 from provisioner.errors import UsageError
 
-Mode = Literal["plan", "apply"]
-MODES: tuple[Mode, ...] = ("plan", "apply")
+# drift: a scheduled plan whose outcome opens, edits or closes one issue (ci/drift.py).
+Mode = Literal["plan", "apply", "drift"]
+MODES: tuple[Mode, ...] = ("plan", "apply", "drift")
 # Variables that carry a forge token: the provision child never sees them.
 FORGE_TOKENS = ("GITHUB_TOKEN", "GH_TOKEN", "PROVISION_NOTE_TOKEN", "CI_JOB_TOKEN")
 LOG_LINES_IN_COMMENT = 40
@@ -87,7 +88,7 @@ def split_list(text: str) -> tuple[str, ...]:
 def inputs_from(environ: Mapping[str, str]) -> Inputs:
     mode = environ.get("PROVISION_MODE", "plan").strip() or "plan"
     if mode not in MODES:
-        raise UsageError(f"mode {mode!r} is not one of plan, apply")
+        raise UsageError(f"mode {mode!r} is not one of {', '.join(MODES)}")
     paths = split_list(environ.get("PROVISION_PATHS", ""))
     if not paths:
         raise UsageError("paths is empty: name the manifest files or folders, e.g. configs/")
@@ -207,8 +208,8 @@ def run_steps(inputs: Inputs, environ: Mapping[str, str], log: TextIO) -> Result
     counts = counts_from(plan_json)
     log.write(f"{_summary_line(plan_json)} (exit {code}: {EXIT_MEANING[code]})\n")
     markdown = plan_md.read_text(encoding="utf-8")
-    if inputs.mode == "plan":
-        return Result("plan", code, counts=counts, markdown=markdown, plan_file=str(plan_json))
+    if inputs.mode != "apply":
+        return Result(inputs.mode, code, counts=counts, markdown=markdown, plan_file=str(plan_json))
     code, output = _run(["apply", *paths, *selectors, *changes, "--auto-approve"], environ, log)
     markdown += _apply_output(output)
     return Result("apply", 0 if code == 0 else 1, "" if code == 0 else "apply", counts, markdown)

@@ -1,4 +1,5 @@
-"""Fakes of the two forges' comment APIs on a real loopback socket, shaped like the real ones.
+"""Fakes of the two forges' comment APIs on a real loopback socket, shaped like the real ones
+(their issues endpoints, for the drift issue, are in fake_issues.py).
 
 GitHub (REST v3): `GET/POST /repos/{owner}/{repo}/issues/{n}/comments` (`per_page` default
 30, at most 100, `page`; a `Link` header with `rel="next"`/`"last"` in absolute URLs) and
@@ -36,6 +37,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from . import fake_issues
 
 
 @dataclass
@@ -82,6 +85,8 @@ class Forge:
     link_origin: str = ""
     # Account ids by login/username, given on first sight, as the forge's are stable.
     ids: dict[str, int] = field(default_factory=dict)
+    # The repository's issues, oldest first (fake_issues.py serves them).
+    issues: list[dict[str, Any]] = field(default_factory=list)
 
     def user_id(self, login: str) -> int:
         return self.ids.setdefault(login, 5000 + len(self.ids))
@@ -102,6 +107,30 @@ class Forge:
 
     def bodies(self, number: int) -> list[str]:
         return [c["body"] for c in self.comments.get(number, [])]
+
+    def add_issue(self, title: str, text: str, login: str) -> dict[str, Any]:
+        """An issue opened in the repository (GitHub: an open pull request is one too)."""
+        with self.lock:
+            self.next_id += 1
+            number = len(self.issues) + 1
+            item: dict[str, Any] = {"id": self.next_id, "title": title}
+            if self.kind == "github":
+                kind = "Bot" if login.endswith("[bot]") else "User"
+                user = {"login": login, "id": self.user_id(login), "type": kind}
+                item.update(number=number, body=text, state="open", state_reason=None, user=user)
+            else:
+                author = {"id": self.user_id(login), "username": login, "name": login}
+                item.update(iid=number, project_id=self.project_id, description=text)
+                item.update(state="opened", author=author)
+            self.issues.append(item)
+            return item
+
+    def issue(self, number: int) -> dict[str, Any] | None:
+        key = "number" if self.kind == "github" else "iid"
+        return next((i for i in self.issues if i[key] == number), None)
+
+    def open_issues(self) -> list[dict[str, Any]]:
+        return [i for i in self.issues if i["state"] in ("open", "opened")]
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -214,6 +243,8 @@ def _github(h: _Handler, forge: Forge, method: str) -> None:
         else:
             h._reply(200, {"errors": [{"message": "this fake answers { viewer { login } } only"}]})
         return
+    if fake_issues.github(h, forge, method, user):
+        return
     prefix = f"/repos/{forge.project}/issues/"
     listing = re.fullmatch(re.escape(prefix) + r"(\d+)/comments", parts.path)
     single = re.fullmatch(re.escape(prefix) + r"comments/(\d+)", parts.path)
@@ -258,6 +289,9 @@ def _gitlab(h: _Handler, forge: Forge, method: str) -> None:
     if parts.path == "/api/v4/user" and method == "GET":
         me = {"id": forge.user_id(user.login), "username": user.login, "name": user.login}
         h._reply(200, {**me, "bot": user.bot, "state": "active"})
+        return
+    project = re.match(r"/api/v4/projects/([^/]+)/", parts.path)
+    if project and fake_issues.gitlab(h, forge, method, user, project.group(1)):
         return
     projects = {str(forge.project_id), forge.project.replace("/", "%2F")}
     match = re.fullmatch(

@@ -191,7 +191,7 @@ def test_a_wrong_mode_is_one_error_line(
     run = plan(repo, base_env(aep, emulator, tmp_path), tmp_path / "run", github, mode="deploy")
     assert (run.code, run.log) == (
         1,
-        "::error title=provision::mode 'deploy' is not one of plan, apply\n",
+        "::error title=provision::mode 'deploy' is not one of plan, apply, drift\n",
     )
     assert run.outputs == {"exitcode": "1"}
 

@@ -48,7 +48,7 @@ def interpolate(name: str, **given: Any) -> dict[str, Any]:
     return jobs
 
 
-@pytest.mark.parametrize("name", ["plan", "apply"])
+@pytest.mark.parametrize("name", ["plan", "apply", "drift"])
 def test_every_input_is_declared_described_and_used(name: str) -> None:
     spec, body = header_and_body(name)
     assert set(INPUT.findall(body)) == set(spec)
@@ -56,7 +56,7 @@ def test_every_input_is_declared_described_and_used(name: str) -> None:
         assert item["description"], key
 
 
-@pytest.mark.parametrize("name", ["plan", "apply"])
+@pytest.mark.parametrize("name", ["plan", "apply", "drift"])
 def test_dependencies_are_pinned_as_in_constraints_txt(name: str) -> None:
     pins = [
         line

@@ -92,3 +92,28 @@ def test_gitlab_reviewed_plan_applies_its_sandboxs_plan_after_a_person_starts_it
         }
     [rule] = pipeline["provision-release-plan"]["rules"]
     assert rule["if"] == "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH"
+
+
+def test_github_drift_runs_on_a_schedule_with_only_what_it_needs() -> None:
+    data = workflow(ROOT / "docs" / "ci" / "github-drift.yml")
+    assert data["on"]["schedule"][0]["cron"] and "workflow_dispatch" in data["on"]
+    assert data["permissions"] == {}
+    job = data["jobs"]["drift"]
+    assert job["permissions"] == {"contents": "read", "issues": "write"}
+    step = own_action(job)
+    assert step["with"]["mode"] == "drift"
+    assert set(step["with"]) <= set(load(ROOT / "action.yml")["inputs"])
+    assert set(step["env"]) == AEP_PAIR  # a plan: never a database secret
+
+
+def test_gitlab_drift_includes_the_drift_component_with_the_read_only_credential() -> None:
+    pipeline = load(ROOT / "docs" / "ci" / "gitlab-drift.yml")
+    [item] = pipeline["include"]
+    assert item["component"] == "$CI_SERVER_FQDN/$CI_PROJECT_PATH/drift@$CI_COMMIT_SHA"
+    assert set(item["inputs"]) <= set(component_inputs("drift"))
+    mandatory = {k for k, v in component_inputs("drift").items() if "default" not in v}
+    assert mandatory <= set(item["inputs"])
+    assert pipeline["provision-drift"]["variables"] == {
+        "AEP_CLIENT_ID": "$AEP_PLAN_CLIENT_ID",
+        "AEP_CLIENT_SECRET": "$AEP_PLAN_CLIENT_SECRET",
+    }
