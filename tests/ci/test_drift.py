@@ -149,3 +149,18 @@ def test_gitlab_drift_component_on_a_schedule(
     for text in (first.log, gone.log, issue["description"]):
         for secret in (*SECRETS.values(), GITLAB_TOKEN):
             assert secret not in text
+
+
+def test_two_racing_first_runs_converge_on_one_drift_issue(
+    repo: Path, tmp_path: Path, aep: RunningServer, emulator: Emulator, github: Forge
+) -> None:
+    first = github.add_issue(drift.TITLE, f"{MARK}\nfrom run A", "github-actions[bot]")
+    second = github.add_issue(drift.TITLE, f"{MARK}\nfrom run B", "github-actions[bot]")
+    run = scheduled(repo, base_env(aep, emulator, tmp_path), tmp_path / "run", github)
+    assert run.code == 0, run.log
+    assert github.open_issues() == [first]  # the oldest kept, and brought up to date
+    assert "**Plan: 2 to add" in first["body"]
+    assert second["state"] == "closed"
+    assert second["body"] == f"{MARK}\n**Duplicate of #{first['number']}.**\n\nfrom run B"
+    assert run.log.count("Drift issue") == 2
+    assert f"Drift issue closed (#{second['number']}).\n" in run.log
