@@ -23,7 +23,7 @@ from provisioner.ci.rest import Rest
 from provisioner.ci.steps import Result, report_text
 from provisioner.errors import ProvisionError
 
-TITLE = "provision: the AEP sandboxes differ from the manifests"
+ISSUE_TITLE = "provision: the AEP sandboxes differ from the manifests"
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ def track(tracker: Tracker, mark: str, body: str, *, drift: bool, resolved: str)
         closed = tuple(tracker.close(i.id, _resolved(i.body, resolved)).id for i in ours)
         return Outcome("closed" if closed else "none", closed=closed)
     if not ours:
-        return Outcome("opened", tracker.open(TITLE, body).id)
+        return Outcome("opened", tracker.open(ISSUE_TITLE, body).id)
     first, extra = ours[0], ours[1:]
     closed = tuple(tracker.close(i.id, _resolved(i.body, f"Duplicate of #{first.id}.")).id
                    for i in extra)  # fmt: skip

@@ -154,8 +154,8 @@ def test_gitlab_drift_component_on_a_schedule(
 def test_two_racing_first_runs_converge_on_one_drift_issue(
     repo: Path, tmp_path: Path, aep: RunningServer, emulator: Emulator, github: Forge
 ) -> None:
-    first = github.add_issue(drift.TITLE, f"{MARK}\nfrom run A", "github-actions[bot]")
-    second = github.add_issue(drift.TITLE, f"{MARK}\nfrom run B", "github-actions[bot]")
+    first = github.add_issue(drift.ISSUE_TITLE, f"{MARK}\nfrom run A", "github-actions[bot]")
+    second = github.add_issue(drift.ISSUE_TITLE, f"{MARK}\nfrom run B", "github-actions[bot]")
     run = scheduled(repo, base_env(aep, emulator, tmp_path), tmp_path / "run", github)
     assert run.code == 0, run.log
     assert github.open_issues() == [first]  # the oldest kept, and brought up to date
