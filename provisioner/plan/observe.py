@@ -65,19 +65,34 @@ def observe(
         read.add(0 if isinstance(found, ListingFailed) else len(found))
         return found
 
-    return dict(zip(ordered, _each(listed, ordered, parallelism), strict=True))
+    listings = _each(listed, ordered, parallelism, notices)
+    return dict(zip(ordered, listings, strict=True))
 
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 
-def _each(work: Callable[[T], R], items: Sequence[T], parallelism: int) -> list[R]:
+def _each(
+    work: Callable[[T], R],
+    items: Sequence[T],
+    parallelism: int,
+    notices: Notices | None = None,
+) -> list[R]:
     """``work`` on every item, concurrently. Interrupted (Ctrl-C, SIGTERM), the listings
-    not yet started are dropped, not waited for: a pool's ``with`` would run them all."""
+    not yet started are dropped at once, not waited for (a pool's ``with`` would run them
+    all), and the wait for those in flight is said before it starts."""
     pool = ThreadPoolExecutor(max_workers=max(1, parallelism))
+    futures = [pool.submit(work, item) for item in items]
     try:
-        return list(pool.map(work, items))
+        return [future.result() for future in futures]
+    except KeyboardInterrupt:
+        pool.shutdown(wait=False, cancel_futures=True)
+        running = sum(1 for future in futures if future.running())
+        if running and notices is not None:
+            noun = "listing" if running == 1 else "listings"
+            notices.write(f"Stopping: waiting for the {running} {noun} in flight")
+        raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 

@@ -217,10 +217,16 @@ def test_sigterm_while_listing_is_one_line_and_exit_143(
         run = start(server, emulator, tmp_path, *args, parallelism=1)
         emulator.wait_until(lambda: emulator.arrived >= 1)
         run.signal(signal.SIGTERM)
+        # Only once the run says it is stopping: a signal handled after the listing in
+        # flight answered could otherwise let the next one start, on a loaded machine.
+        run.wait_for_line("Stopping: ")
         emulator.gate.set()
         code = run.wait()
         assert code == 143, run.stdout + run.stderr
-        assert run.stderr == "provision: stopped by SIGTERM; nothing was changed.\n"
+        assert run.stderr == (
+            "Stopping: waiting for the 1 listing in flight\n"
+            "provision: stopped by SIGTERM; nothing was changed.\n"
+        )
         # The sandboxes still queued were never listed, and nothing was written.
         assert emulator.arrived == 1
         assert emulator.connections() == []
