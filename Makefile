@@ -59,8 +59,9 @@ bench-scale: $(STAMP)
 	$(BIN)/python bench/run.py --scale-only --scale-sizes $(SIZES)
 
 # The reliability suites at full size (faults, crashes, hostile input); figures on stdout.
+# Unlike `make test` (derandomized, tests/conftest.py), each soak draws fresh examples.
 soak: $(STAMP)
-	PROVISION_SOAK=1 $(BIN)/pytest tests/reliability tests/hostile -q -s
+	PROVISION_SOAK=1 HYPOTHESIS_PROFILE=soak $(BIN)/pytest tests/reliability tests/hostile -q -s
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis

@@ -1,16 +1,28 @@
 """Fixtures every suite may use: real PostgreSQL servers (one plain, one TLS-only with a
-self-signed certificate), started once per session when a test asks for one."""
+self-signed certificate), started once per session when a test asks for one.
+
+Also the property tests' profiles, loaded before any test module builds its settings:
+`suite` (the default, for `make test` and CI) derandomizes hypothesis and ignores its
+example database, so a run on a fresh clone tries exactly what the last one tried and a red
+test is red on every machine; `soak` (`make soak`, or `HYPOTHESIS_PROFILE=soak`) explores
+with fresh randomness and remembers what failed."""
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 
 import pytest
+from hypothesis import settings
 
 from tests.verify import pgserver
+
+settings.register_profile("suite", derandomize=True, database=None, print_blob=False)
+settings.register_profile("soak", derandomize=False, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
 
 
 @pytest.fixture(scope="session")

@@ -35,6 +35,14 @@ PIECES = [*HOSTILE_STRINGS, *TEMPLATES, "prod", "dev", "-prod", "prod-", "yes", 
 
 text = st.lists(st.sampled_from(PIECES) | st.text(max_size=8), max_size=5).map("".join)
 
+# What the remote holds for a password or connection string. The API masks it as `********`,
+# which `text` can generate as a name; a secret that leaked into the manifest must be told
+# apart from a name, so the remote's secret here is a canary that `text` can never spell:
+# 60 characters that no piece holds, longer than the 5 free pieces of 8 together.
+SECRET = "\u79d8\u5bc6" * 30
+assert not any(ch in piece for piece in PIECES for ch in set(SECRET))
+assert len(SECRET) > 5 * 8
+
 
 @st.composite
 def connections(draw: st.DrawFn) -> tuple[str, RemoteConnection]:
@@ -45,7 +53,7 @@ def connections(draw: st.DrawFn) -> tuple[str, RemoteConnection]:
     string_auth = SANDBOXES[sandbox] == "azure" and draw(st.booleans())
     params: dict[str, object]
     if string_auth:
-        params = {"connectionString": "********"}
+        params = {"connectionString": SECRET}
     else:
         ssl = draw(st.sampled_from(["Verify Full", "Disable", "true", "false", "Bogus", "", 1]))
         params = {
@@ -53,7 +61,7 @@ def connections(draw: st.DrawFn) -> tuple[str, RemoteConnection]:
             "port": draw(st.sampled_from(["5432", "05432", "99999", "0", "x", 5432, ""])),
             "database": draw(text),
             "username": draw(text),
-            "password": "********",
+            "password": SECRET,
             "sslMode": ssl,
         }
     return sandbox, RemoteConnection(
@@ -83,7 +91,7 @@ def test_any_remote_state_imports_to_a_manifest_that_declares_it_exactly(
     for sandbox, item in found:
         remote[sandbox].append(item)
     result = build_manifest(ORG, SANDBOXES, remote)  # type: ignore[arg-type]
-    assert "********" not in result.text
+    assert SECRET not in result.text
     if not result.connections:
         return  # `provision import` refuses to write an empty manifest
     with tempfile.TemporaryDirectory() as folder:
