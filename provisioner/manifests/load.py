@@ -9,7 +9,9 @@ line and column of any JSON path.
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,41 +108,14 @@ def printable(text: str) -> str:
     return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
 
 
-def discover(paths: Sequence[str]) -> list[tuple[Path, str]]:
-    """Expand files and directories (every *.yaml/*.yml inside, recursively, sorted)."""
-    found: list[tuple[Path, str]] = []
-    problems: list[str] = []
-    for given in paths:
-        path = Path(given)
-        if path.is_dir():
-            files = sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml"))
-            files = [p for p in files if p.is_file()]
-            if not files:
-                problems.append(
-                    f"{given}: no manifests found (no *.yaml or *.yml files inside); "
-                    "pass a manifest file or a directory that holds some"
-                )
-            found.extend((p, printable(str(p))) for p in files)
-        elif path.is_file():
-            found.append((path, printable(given)))
-        else:
-            problems.append(f"{given}: no such file or directory")
-    if problems:
-        from provisioner.errors import UsageError
-
-        raise UsageError("\n".join(problems))
-    unique: dict[Path, str] = {}
-    for path, display in found:
-        unique.setdefault(path.resolve(), display)
-    return [(path, display) for path, display in unique.items()]
-
-
 def load_documents(paths: Sequence[str]) -> tuple[list[Document], list[Diagnostic]]:
     """Every manifest that loads, and the problems of those that do not. A path `-` is one
     manifest read from standard input, shown as <stdin>; its {file: ...} secrets are
     relative to the working directory."""
     documents: list[Document] = []
     diagnostics: list[Diagnostic] = []
+    from provisioner.manifests.discovery import discover
+
     for path, display in discover([p for p in paths if p != STDIN]):
         try:
             documents.append(load_file(path, display))
@@ -166,16 +141,29 @@ def _load_stdin() -> Document:
 
 def load_file(path: Path, display: str) -> Document:
     try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            message = f"larger than {MAX_FILE_BYTES // 2**20} MiB; split it into several manifests"
-            raise _error(display, 1, 1, "$", message)
-        text = path.read_text(encoding="utf-8")
+        text = _read_regular_file(path, display)
     except UnicodeDecodeError as error:
         message = f"not UTF-8 text ({error.reason}); save it as UTF-8"
         raise _error(display, 1, 1, "$", message) from None
     except OSError as error:
         raise _error(display, 1, 1, "$", f"cannot read: {error.strerror}") from None
     return load_text(text, display, path)
+
+
+def _read_regular_file(path: Path, display: str) -> str:
+    # Discovery refused links out of the tree and special files; opening without following
+    # a link and without blocking, then checking what was opened, keeps a file swapped in
+    # meanwhile (a FIFO would hang the run) from being read.
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NOCTTY", 0)
+    fd = os.open(path, flags)
+    with os.fdopen(fd, "rb") as handle:
+        status = os.fstat(fd)
+        if not stat.S_ISREG(status.st_mode):
+            raise _error(display, 1, 1, "$", "not a regular file; a manifest must be one")
+        if status.st_size > MAX_FILE_BYTES:
+            message = f"larger than {MAX_FILE_BYTES // 2**20} MiB; split it into several manifests"
+            raise _error(display, 1, 1, "$", message)
+        return handle.read(MAX_FILE_BYTES + 1).decode("utf-8")
 
 
 def load_text(text: str, display: str, path: Path | None = None) -> Document:
