@@ -3,12 +3,12 @@ a message that says what to write instead ("did you mean" for an unknown key).""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from provisioner import schemas
 from provisioner.errors import Diagnostic
+from provisioner.manifests.excerpt import describe, excerpt, name
 
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
@@ -42,7 +42,7 @@ def _diagnose(document: Document, error: ValidationError) -> Iterator[Diagnostic
             yield Diagnostic(
                 document.locate((*path, key), key=True),
                 format_path((*path, key)),
-                f"unknown key {key!r}; {advice}",
+                f"unknown key {name(key)}; {advice}",
             )
         return
     if error.validator in ("oneOf", "anyOf", "allOf"):
@@ -101,31 +101,49 @@ def _message(error: ValidationError) -> str:
         return "a secret reference is either {env: VARIABLE} or {file: PATH}, exactly one of them"
     if kind == "required":
         missing = [k for k in expected if k not in value]
-        return f"missing required key {missing[0]!r}" if missing else error.message
+        return f"missing required key {missing[0]!r}" if missing else _GENERIC
     if kind == "type":
         names = [expected] if isinstance(expected, str) else list(expected or [])
         wanted = " or ".join(_TYPE_NAMES.get(n, n) for n in names)
-        hint = ""
-        if "boolean" in names and isinstance(value, str):
-            hint = " (YAML words like yes/no/on/off are not booleans here; write true or false)"
         if value is None:
             return f"expected {wanted}, but the value is empty"
-        return f"expected {wanted}, got {json.dumps(value)}{hint}"
+        if "boolean" in names and isinstance(value, str) and value.lower() in _YAML_WORDS:
+            return (
+                f"expected {wanted}, got {excerpt(value)} (YAML words like yes/no/on/off are "
+                "not booleans here; write true or false)"
+            )
+        # Never the content: at `$` the value is a whole file, and whatever a string holds
+        # in the wrong place may be a secret pasted there.
+        got = describe(value) if isinstance(value, (str, list, dict)) else excerpt(value)
+        return f"expected {wanted}, got {got}"
+    # Enum, const and pattern fields (cloud, ssl, type, org, names) are never secret: a short
+    # value is shown, escaped; a long one only described.
     if kind == "enum":
         options = ", ".join(str(v) for v in expected)
-        return f"{json.dumps(value)} is not one of: {options}"
+        return f"{excerpt(value)} is not one of: {options}"
     if kind == "const":
-        return f"must be {json.dumps(expected)}, got {json.dumps(value)}"
+        return f"must be {excerpt(expected)}, got {excerpt(value)}"
     if kind == "pattern":
-        return f"{json.dumps(value)} is not valid: {schema.get('description', error.message)}"
+        return (
+            f"{excerpt(value)} is not valid: {schema.get('description', 'see `provision schema`')}"
+        )
     if kind == "oneOf":
         advice = _one_of_hint(schema.get("properties", {}).get("type", {}).get("const"))
         if advice:
             return advice
     if kind in ("minItems", "minLength") and not value:
         return "must not be empty"
+    if kind == "maxLength":
+        return f"longer than {expected} characters ({describe(value)}); shorten it"
     if kind == "uniqueItems":
         return "lists a value twice; list each once"
     if kind in ("minimum", "maximum"):
-        return f"{value} is out of range ({schema.get('minimum')}..{schema.get('maximum')})"
-    return error.message
+        return (
+            f"{excerpt(value)} is out of range ({schema.get('minimum')}..{schema.get('maximum')})"
+        )
+    # jsonschema's own messages quote the whole instance.
+    return _GENERIC
+
+
+_YAML_WORDS = frozenset({"yes", "no", "on", "off", "y", "n", "true", "false"})
+_GENERIC = "does not have the form the schema allows here; run `provision schema` for the format"

@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 
 from provisioner.errors import Diagnostic, Location, ManifestError
+from provisioner.manifests import excerpt
 
 try:  # The C parser is ~10x faster; fall back to pure Python where libyaml is missing.
     from yaml import CSafeLoader as _Loader
@@ -88,6 +89,9 @@ def format_path(path: Iterable[str | int]) -> str:
     for part in path:
         if isinstance(part, int):
             text += f"[{part}]"
+        elif len(part) > excerpt.SHORT:
+            # A path names where, not what: a long key is cut, never echoed whole.
+            text += "[" + _quote(f"{part[: excerpt.SHORT]}... ({len(part)} characters)") + "]"
         elif re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", part):
             text += f".{part}"
         else:
@@ -176,7 +180,8 @@ def load_text(text: str, display: str, path: Path | None = None) -> Document:
         problem = error.problem or error.context or "invalid YAML"
         if "but found another document" in str(error):
             problem = "holds several YAML documents; keep one manifest per file"
-        raise _error(display, line, column, "$", f"invalid YAML: {problem}") from None
+        message = f"invalid YAML: {excerpt.bounded(problem)}"
+        raise _error(display, line, column, "$", message) from None
     except yaml.reader.ReaderError as error:
         # A NUL, a BOM mid-file or another character YAML forbids; its str() spans lines.
         # libyaml counts the position in UTF-8 bytes.
@@ -186,7 +191,7 @@ def load_text(text: str, display: str, path: Path | None = None) -> Document:
         message = f"invalid YAML: {error.reason} #x{error.character:04x}; remove that character"
         raise _error(display, line, column, "$", message) from None
     except yaml.YAMLError as error:
-        message = " ".join(str(error).split())
+        message = excerpt.bounded(" ".join(str(error).split()))
         raise _error(display, 1, 1, "$", f"invalid YAML: {message}") from None
     finally:
         loader.dispose()
@@ -245,7 +250,11 @@ class _Builder:
             self._report(node, path, f"nested deeper than {MAX_DEPTH} levels")
             return None
         if not _standard_tag(node):
-            self._report(node, path, f"unsupported YAML tag {node.tag!r}; remove the tag")
+            self._report(
+                node,
+                path,
+                f"unsupported YAML tag {_shown_tag(node.tag)}; remove the tag",
+            )
             return None
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path, depth)
@@ -271,7 +280,7 @@ class _Builder:
                 self._report(
                     key_node,
                     (*path, key),
-                    f"duplicate key {key!r} (first defined "
+                    f"duplicate key {excerpt.name(key)} (first defined "
                     f"at line {first.start_mark.line + 1}); keep only one",
                 )
                 continue
@@ -299,6 +308,12 @@ class _Builder:
         if _FLOAT.fullmatch(value):
             return float(value)
         return value
+
+
+def _shown_tag(tag: str) -> str:
+    # A tag is a name, cut like any other; the standard prefix does not count against it.
+    standard = tag.startswith(_STANDARD_TAG)
+    return excerpt.name(tag, excerpt.SHORT + (len(_STANDARD_TAG) if standard else 0))
 
 
 def _standard_tag(node: yaml.Node) -> bool:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from provisioner import redact
 from provisioner.errors import Location, SecretError
+from provisioner.manifests import excerpt
 from provisioner.model import SecretRef
 
 # The tool's own credentials and settings: a manifest (from a pull request) that names
@@ -30,6 +31,12 @@ CI_CREDENTIALS = frozenset(
 )  # fmt: skip
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 MAX_SECRET_BYTES = 65_536
+# A reference names a variable or a path, never a secret: shown, but not at any length.
+MAX_NAME_SHOWN = 256
+
+
+def _shown(ref: SecretRef) -> str:
+    return excerpt.name(ref.name, MAX_NAME_SHOWN)
 
 
 def reference_problem(ref: SecretRef, secrets_dirs: Sequence[Path] = ()) -> str | None:
@@ -37,7 +44,7 @@ def reference_problem(ref: SecretRef, secrets_dirs: Sequence[Path] = ()) -> str 
     if ref.kind == "env":
         if not _ENV_NAME.fullmatch(ref.name):
             return (
-                f"{ref.name!r} is not an environment variable name "
+                f"{_shown(ref)} is not an environment variable name "
                 "(letters, digits and _, not starting with a digit)"
             )
         if ref.name.upper() in TOOL_VARIABLES or ref.name.upper().startswith("AEP_CLIENT"):
@@ -55,8 +62,8 @@ def reference_problem(ref: SecretRef, secrets_dirs: Sequence[Path] = ()) -> str 
         return "the file path contains a NUL character"
     if not _is_confined(ref.base_dir / ref.name, ref.base_dir, secrets_dirs, resolve=False):
         return (
-            f"{ref.name!r} lies outside the manifest's folder; move the file beside the "
-            "manifest or allow its folder with --secrets-dir"
+            f"{_shown(ref)} lies outside the manifest's folder; move the file "
+            "beside the manifest or allow its folder with --secrets-dir"
         )
     return None
 
@@ -123,7 +130,7 @@ class SecretResolver:
         # Checked again on the real path: a symlink inside the folder may point outside.
         if not _is_confined(path, ref.base_dir, self._secrets_dirs, resolve=True):
             raise SecretError(
-                f"{ref.location}: {ref.name!r} resolves outside the manifest's folder "
+                f"{ref.location}: {_shown(ref)} resolves outside the manifest's folder "
                 "(a symlink?); allow its folder with --secrets-dir"
             )
         try:
@@ -131,13 +138,13 @@ class SecretResolver:
                 data = handle.read(MAX_SECRET_BYTES + 1)
         except OSError as error:
             raise SecretError(
-                f"{ref.location}: cannot read secret file {ref.name!r}: {error.strerror}"
+                f"{ref.location}: cannot read secret file {_shown(ref)}: {error.strerror}"
             ) from None
         if len(data) > MAX_SECRET_BYTES:
-            raise SecretError(f"{ref.location}: secret file {ref.name!r} is too large")
+            raise SecretError(f"{ref.location}: secret file {_shown(ref)} is too large")
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
-            raise SecretError(f"{ref.location}: secret file {ref.name!r} is not UTF-8") from None
+            raise SecretError(f"{ref.location}: secret file {_shown(ref)} is not UTF-8") from None
         # Editors end files with a newline; it is never part of the secret.
         return text.removesuffix("\n").removesuffix("\r")

@@ -20,6 +20,8 @@ from jinja2 import nodes
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from provisioner.manifests.excerpt import bounded
+
 MAX_OUTPUT = 65_536  # characters in one rendered value or intermediate result
 MAX_INT_ARGUMENT = 100_000
 # Work one render may do, counted in loop iterations, calls, and the items and characters
@@ -67,7 +69,13 @@ def _printed_size(value: Any, limit: int = MAX_OUTPUT) -> int:
 
 
 class TemplateError(Exception):
-    """A template that does not render; the message says why, without a traceback."""
+    """A template that does not render; the message says why, without a traceback.
+
+    Jinja2's messages quote the template's tokens and Python's quote the values; each quote
+    is cut short, so a diagnostic never carries a long piece of the manifest."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(bounded(message))
 
 
 def _check_size(value: Any) -> Any:

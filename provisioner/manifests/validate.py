@@ -17,7 +17,7 @@ from typing import Any, cast
 
 from provisioner import connectors
 from provisioner.errors import Diagnostic, Location, ManifestError
-from provisioner.manifests import diagnose, secrets
+from provisioner.manifests import diagnose, excerpt, secrets
 from provisioner.manifests.load import Document, JsonPath, format_path
 from provisioner.model import Cloud, DesiredConnection, SecretRef
 
@@ -106,7 +106,7 @@ def _expand(
                 known = ", ".join(clouds)
                 out.add(
                     ("connections", i, "sandboxes", j),
-                    f"unknown sandbox {target!r}; this file defines: {known}",
+                    f"unknown sandbox {excerpt.name(target)}; this file defines: {known}",
                 )
                 continue
             renderer = _Renderer(
@@ -168,7 +168,7 @@ class _Renderer:
         if not _PORT.fullmatch(text) or int(text) > 65535:
             self.fail(
                 path,
-                f"port {text!r} is not a number from 1 to 65535 (write it without "
+                f"port {excerpt.name(text)} is not a number from 1 to 65535 (write it without "
                 "quotes or leading zeros, e.g. 5432)",
             )
             return 0

@@ -236,7 +236,7 @@ def test_an_invalid_cloud_is_not_echoed_by_the_cross_file_check(tmp_path: Path) 
     check(run)
     assert [line.split(": ", 2)[2] for line in located(run)] == [
         '"a\\nb" is not one of: azure, aws',
-        "[1] is not one of: azure, aws",
+        "a list (1 item) is not one of: azure, aws",
     ]
 
 
