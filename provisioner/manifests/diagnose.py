@@ -50,7 +50,7 @@ def _diagnose(document: Document, error: ValidationError) -> Iterator[Diagnostic
         if best is not None and error.validator != "oneOf":
             yield from _diagnose(document, best)
             return
-    yield Diagnostic(document.locate(path), format_path(path), _message(error))
+    yield Diagnostic(document.locate(path), format_path(path), schema_message(error))
 
 
 def _one_of_hint(auth_type: Any) -> str | None:
@@ -87,7 +87,8 @@ _TYPE_NAMES = {
 }
 
 
-def _message(error: ValidationError) -> str:
+def schema_message(error: ValidationError) -> str:
+    """One schema error in words, never quoting more than a short excerpt of the value."""
     schema = error.schema if isinstance(error.schema, dict) else {}
     value: Any = error.instance
     kind = error.validator

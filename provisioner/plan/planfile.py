@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 import hashlib
 import json
 import os
@@ -13,6 +15,9 @@ from typing import Any
 
 from provisioner.connectors import render_payload
 from provisioner.errors import PlanFileError
+from provisioner.manifests.diagnose import schema_message
+from provisioner.manifests.excerpt import excerpt
+from provisioner.manifests.load import format_path
 from provisioner.manifests.selection import Selection
 from provisioner.model import DesiredConnection
 from provisioner.plan.make import Action, Plan, PlanOptions
@@ -61,14 +66,26 @@ class SavedPlan:
         return str(self.document["manifests"]["digest"])
 
     @property
+    def version(self) -> int:
+        return int(self.document["format_version"])
+
+    @property
     def options(self) -> PlanOptions:
-        # A version-1 plan has no options: it was a create-only plan, and stays one.
-        options = self.document.get("options") or {}
+        # A version-1 plan was a create-only plan, and stays one whatever else the file
+        # holds: `options` (or `deletions`) written into it by hand change nothing.
+        if self.version == 1:
+            return PlanOptions(update=False, rotate=False, prune=False)
+        options = self.document["options"]
         return PlanOptions(
             update=options.get("update") is True,
             rotate=options.get("rotate_secrets") is True,
             prune=options.get("prune") is True,
         )
+
+    @property
+    def deletions(self) -> list[dict[str, Any]]:
+        # Version 1 deleted nothing (see `options`).
+        return [] if self.version == 1 else list(self.document["deletions"])
 
 
 def write(path: Path, document: dict[str, Any]) -> None:
@@ -83,22 +100,84 @@ def write(path: Path, document: dict[str, Any]) -> None:
 
 
 def read(path: Path) -> SavedPlan:
+    """The saved plan at `path`, checked against schemas/plan.schema.json before anything
+    reads it; or a PlanFileError saying in one line what is wrong."""
+    again = "make one with `provision plan ... --out FILE`"
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except OSError as error:
         raise PlanFileError(f"{path}: cannot read the plan file: {error.strerror}") from None
+    except RecursionError:
+        raise PlanFileError(f"{path}: not a plan file (nested too deeply); {again}") from None
     except (ValueError, UnicodeDecodeError):
-        raise PlanFileError(
-            f"{path}: not a plan file (invalid JSON); make one with `provision plan ... --out FILE`"
-        ) from None
+        raise PlanFileError(f"{path}: not a plan file (invalid JSON); {again}") from None
+    if _nested_deeper_than(document, MAX_DEPTH):
+        raise PlanFileError(f"{path}: not a plan file (nested too deeply); {again}")
     if not isinstance(document, dict) or document.get("format") != "provision-plan":
         raise PlanFileError(f"{path}: not a provision plan file")
-    if document.get("format_version") not in READABLE_VERSIONS:
+    version = document.get("format_version")
+    if type(version) is not int or version not in READABLE_VERSIONS:
+        shown = excerpt(version)
         raise PlanFileError(
-            f"{path}: plan format version {document.get('format_version')} is not supported "
+            f"{path}: plan format version {shown} is not supported "
             f"(this provision writes version {FORMAT_VERSION}); plan again"
         )
+    problem = schema_problem(document)
+    if problem:
+        raise PlanFileError(f"{path}: not a valid plan file: {problem}; plan again")
     return SavedPlan(path, document)
+
+
+# A plan is a few levels deep (connections, payload, params); json itself would go on to
+# ~1,000 and then raise RecursionError, which a later walk of the data could hit too.
+MAX_DEPTH = 32
+
+
+def _nested_deeper_than(value: Any, limit: int) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(item, dict):
+            stack.extend((child, depth + 1) for child in item.values())
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item)
+    return False
+
+
+def schema_problem(document: dict[str, Any]) -> str | None:
+    """What is wrong with a plan of a readable version, by its version's schema."""
+    from provisioner import schemas
+
+    if document["format_version"] == FORMAT_VERSION:
+        errors = list(schemas.errors(schemas.PLAN, document))
+    else:
+        errors = list(_version_1_validator().iter_errors(document))
+    if not errors:
+        return None
+    import jsonschema
+
+    error = jsonschema.exceptions.best_match(errors)
+    return f"{format_path(error.absolute_path)}: {schema_message(error)}"
+
+
+@functools.cache
+def _version_1_validator() -> Any:
+    """Version 1 is version 2 without `provision_version` (0.1 wrote none), `orgs`,
+    `options` and `deletions`: every version-1 field kept its name, type and meaning
+    (docs/versioning.md)."""
+    import jsonschema
+
+    from provisioner import schemas
+
+    schema = copy.deepcopy(schemas.load(schemas.PLAN))
+    schema["title"] = "provision plan, format version 1"
+    schema["properties"]["format_version"] = {"const": 1}
+    dropped = {"provision_version", "orgs", "options", "deletions"}
+    schema["required"] = [key for key in schema["required"] if key not in dropped]
+    cls = jsonschema.validators.validator_for(schema)
+    return cls(schema, format_checker=cls.FORMAT_CHECKER)
 
 
 def staleness(saved: SavedPlan, digest: str, current: Plan) -> list[str]:
@@ -138,7 +217,7 @@ def _moved(where: str, entry: dict[str, Any], action: Action, remote: Any) -> li
     if entry["action"] != action.value:
         return [f"{where} was planned as {entry['action']} and would now be {action.value}"]
     if action in (Action.UPDATE, Action.ROTATE):
-        before = entry["observed"][0]["etag"]
+        before = entry["observed"][0].get("etag")
         if before != remote[0].etag:
             return [
                 f"{where} changed since the plan was made (etag {before}, now {remote[0].etag})"
@@ -148,16 +227,16 @@ def _moved(where: str, entry: dict[str, Any], action: Action, remote: Any) -> li
 
 def deletion_staleness(saved: SavedPlan, current: Plan) -> list[str]:
     """Deletions must be exactly those reviewed: none added, none changed meanwhile."""
-    planned = {d["id"]: d for d in saved.document.get("deletions") or []}
+    planned = {d["id"]: d for d in saved.deletions}
     now = {d.remote.id: d for d in current.deletions}
     reasons: list[str] = []
     for conn_id, entry in planned.items():
         where = f"connection {entry['name']!r} ({conn_id}) in sandbox {entry['sandbox']!r}"
         if conn_id not in now:
             reasons.append(f"{where} was planned for deletion and no longer is")
-        elif now[conn_id].remote.etag != entry["etag"]:
+        elif now[conn_id].remote.etag != entry.get("etag"):
             reasons.append(
-                f"{where} changed since the plan was made (etag {entry['etag']}, now "
+                f"{where} changed since the plan was made (etag {entry.get('etag')}, now "
                 f"{now[conn_id].remote.etag}); it is not deleted unseen"
             )
     for conn_id, deletion in now.items():

@@ -19,7 +19,8 @@ if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
 
 MANIFEST = "manifest.schema.json"
-# The JSON plan's shape (report/jsonplan.py writes it), for its readers; not used to validate.
+# The JSON plan's shape (report/jsonplan.py writes it): for its readers, and checked by
+# `apply --plan` before it reads a saved plan (plan/planfile.py).
 PLAN = "plan.schema.json"
 # Every schema in this folder: these two and each connector's payload schemas
 # (connectors/<name>/spec.py names them).
