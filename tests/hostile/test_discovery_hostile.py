@@ -13,6 +13,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -202,3 +203,43 @@ def test_links_inside_the_tree_are_followed_once_and_loops_end(
     run = run_cli(["validate", "configs"])
     assert (run.code, run.err) == (0, ""), run.err
     assert "from 2 file(s)" in run.out
+
+
+def _denied(monkeypatch: pytest.MonkeyPatch, name: str, target: str) -> None:
+    """`os.NAME` refusing `target` as an unreadable path would (the suite runs as root in
+    CI containers, where permissions do not stop a read)."""
+    real = getattr(os, name)
+
+    def refuse(path: Any, *args: Any, **kwargs: Any) -> Any:
+        if os.fspath(path).endswith(target):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, name, refuse)
+
+
+def test_a_folder_that_cannot_be_listed_is_an_error_not_an_absence(
+    tree: Path, monkeypatch: pytest.MonkeyPatch, use_api: Callable[[Handler], Api]
+) -> None:
+    (tree / "team-b").mkdir()
+    (tree / "team-b" / "orders-b.yaml").write_text(MANIFEST, encoding="utf-8")
+    _denied(monkeypatch, "scandir", "team-b")
+    _refused(
+        use_api,
+        ["plan", "configs"],
+        "configs/team-b: cannot list the folder: Permission denied; make it readable or "
+        "leave it out of the paths given",
+    )
+
+
+def test_a_file_that_cannot_be_read_is_an_error_not_an_absence(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tree / "orders-b.YML").write_text(MANIFEST, encoding="utf-8")
+    _denied(monkeypatch, "open", "orders-b.YML")
+    run = run_cli(["validate", "configs"])
+    assert (run.code, run.out) == (1, "")
+    assert run.err == (
+        "configs/orders-b.YML:1:1: $: cannot read: Permission denied\n"
+        "1 problem found; nothing was done.\n"
+    )
