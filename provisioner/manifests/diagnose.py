@@ -87,8 +87,9 @@ _TYPE_NAMES = {
 }
 
 
-def schema_message(error: ValidationError) -> str:
-    """One schema error in words, never quoting more than a short excerpt of the value."""
+def schema_message(error: ValidationError, *, from_yaml: bool = True) -> str:
+    """One schema error in words, never quoting more than a short excerpt of the value
+    (`from_yaml`: the document was YAML, so YAML's pitfalls are worth a hint)."""
     schema = error.schema if isinstance(error.schema, dict) else {}
     value: Any = error.instance
     kind = error.validator
@@ -108,7 +109,8 @@ def schema_message(error: ValidationError) -> str:
         wanted = " or ".join(_TYPE_NAMES.get(n, n) for n in names)
         if value is None:
             return f"expected {wanted}, but the value is empty"
-        if "boolean" in names and isinstance(value, str) and value.lower() in _YAML_WORDS:
+        yaml_word = isinstance(value, str) and value.lower() in _YAML_WORDS
+        if from_yaml and "boolean" in names and yaml_word:
             return (
                 f"expected {wanted}, got {excerpt(value)} (YAML words like yes/no/on/off are "
                 "not booleans here; write true or false)"

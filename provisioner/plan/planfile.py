@@ -159,7 +159,7 @@ def schema_problem(document: dict[str, Any]) -> str | None:
     import jsonschema
 
     error = jsonschema.exceptions.best_match(errors)
-    return f"{format_path(error.absolute_path)}: {schema_message(error)}"
+    return f"{format_path(error.absolute_path)}: {schema_message(error, from_yaml=False)}"
 
 
 @functools.cache

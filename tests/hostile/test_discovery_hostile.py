@@ -117,7 +117,15 @@ def test_a_fifo_in_the_tree_is_refused_without_blocking(
     # In a child process: were the FIFO opened, the run would wait for a writer forever,
     # and the timeout (far beyond the run's second) turns that hang into a failure.
     os.mkfifo(tree / "pipe.yaml")
-    env = {**os.environ, "AEP_CLIENT_ID": "c", "AEP_CLIENT_SECRET": "s"}
+    # Were discovery to let it through, `plan` would still send nothing off this machine.
+    nowhere = "http://127.0.0.1:9"
+    env = {
+        **os.environ,
+        "AEP_CLIENT_ID": "c",
+        "AEP_CLIENT_SECRET": "s",
+        "AEP_IMS_URL": nowhere,
+        "AEP_PLATFORM_URL": nowhere,
+    }
     run = subprocess.run(
         [sys.executable, "-m", "provisioner", *command, "configs"],
         capture_output=True,

@@ -110,8 +110,8 @@ MALFORMED: dict[str, tuple[Callable[[dict[str, Any]], None], str]] = {
     ),
     "prune-a-string": (
         _set(("options", "prune"), "yes"),
-        'not a valid plan file: $.options.prune: expected true or false, got "yes" (YAML words '
-        "like yes/no/on/off are not booleans here; write true or false)" + AGAIN,
+        "not a valid plan file: $.options.prune: expected true or false, got a string (3 "
+        "characters)" + AGAIN,
     ),
     "unknown-option": (
         _set(("options", "delete_everything"), True),
