@@ -13,7 +13,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "provisioner"
 
-BASE = {"provisioner", "errors", "model", "redact"}
+BASE = {"provisioner", "errors", "model", "redact", "escape"}
 STAGES = {"schemas", "connectors", "manifests", "remote", "plan", "apply", "verify"}
 # Each part of the package, and the parts it may import besides itself. The core (the
 # stages) never imports report/, commands/ or cli/; nothing imports the emulator but the CLI.
@@ -21,6 +21,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "provisioner": set(),
     "errors": set(),
     "redact": set(),
+    "escape": set(),
     "model": {"errors"},
     "schemas": BASE,
     "connectors": BASE | {"schemas"},

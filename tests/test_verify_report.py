@@ -29,7 +29,7 @@ def test_markdown_escapes_names_and_reasons_from_pull_requests() -> None:
     )
     text = render_markdown(result)
     assert (
-        "| prod | a\\|b&lt;script&gt;'x' | unreachable | bad \\| &lt;b&gt;reason&lt;/b&gt; next |"
+        "| prod | a\\|b&lt;script&gt;'x' | unreachable | bad \\| &lt;b&gt;reason&lt;/b&gt;\\nnext |"
         in text
     )
     assert "<script>" not in text and "<b>" not in text

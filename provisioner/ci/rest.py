@@ -26,7 +26,7 @@ from typing import Any
 
 import httpx
 
-from provisioner import __version__, redact
+from provisioner import __version__, escape, redact
 from provisioner.ci.sticky import Forbidden, ForgeError
 
 USER_AGENT = f"provision/{__version__} (+ci)"
@@ -205,7 +205,7 @@ def origin(url: str) -> str:
 def printable(text: str, limit: int = 120) -> str:
     """Text from an answer, one line of printable ASCII, cut: it goes into an error message."""
     escaped = text.encode("ascii", "backslashreplace").decode("ascii")
-    escaped = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in escaped)
+    escaped = escape.line(escaped)  # control characters, and no CI log command
     return escaped if len(escaped) <= limit else escaped[: limit - 1] + "…"
 
 

@@ -33,7 +33,7 @@ from provisioner.cli.parser import (
 def _configure_logging(verbosity: int, quiet: bool) -> None:
     import logging
 
-    from provisioner import redact
+    from provisioner import escape, redact
 
     level = (
         logging.ERROR
@@ -42,6 +42,7 @@ def _configure_logging(verbosity: int, quiet: bool) -> None:
     )
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(redact.ScrubFilter())
+    handler.addFilter(escape.LineFilter())  # after scrubbing: a secret is cut as it was sent
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger("provisioner")
     root.handlers[:] = [handler]
@@ -238,20 +239,21 @@ def _run(argv: list[str], received: signals.Signals) -> int:
     except SystemExit:
         raise
     except _errors().ManifestError as error:
-        from provisioner import redact
+        from provisioner import escape, redact
 
         for diagnostic in error.diagnostics:
-            print(redact.scrub(str(diagnostic)), file=sys.stderr)
+            print(escape.line(redact.scrub(str(diagnostic))), file=sys.stderr)
         count = len(error.diagnostics)
         print(
             f"{count} problem{'s' if count != 1 else ''} found; nothing was done.", file=sys.stderr
         )
         return 1
     except _errors().ProvisionError as error:
-        from provisioner import redact
+        from provisioner import escape, redact
 
+        # Each line escaped: a message quoting the API cannot print a control character.
         for line in redact.scrub(str(error)).splitlines():
-            print(f"error: {line}", file=sys.stderr)
+            print(f"error: {escape.line(line)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         # Before any write (apply accounts for its own once it writes): plan, verify,
@@ -276,14 +278,14 @@ def _internal_error(error: BaseException) -> int:
     import tempfile  # only on a crash: start-up stays lean
     import traceback
 
-    from provisioner import redact
+    from provisioner import escape, redact
 
     details = redact.scrub("".join(traceback.format_exception(error)))
     with tempfile.NamedTemporaryFile(
         "w", prefix="provision-crash-", suffix=".log", delete=False
     ) as handle:
         handle.write(details)
-    summary = redact.scrub(f"{type(error).__name__}: {error}")
+    summary = escape.line(redact.scrub(f"{type(error).__name__}: {error}"))
     print(
         f"provision: internal error ({summary}); this is a bug, details in {handle.name}",
         file=sys.stderr,

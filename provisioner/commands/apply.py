@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
 
+from provisioner import escape
 from provisioner.apply.breaker import Breaker
 from provisioner.apply.change import apply_changes, not_started
 from provisioner.apply.create import ApplyResult, Outcome, Status, apply_plan, settle_ambiguous
@@ -305,10 +306,11 @@ def _verify_created(
     for check in checks:
         if check.status is not VerifyStatus.OK:
             c = check.desired
-            out.write(
+            problem = (
                 f"  ! {c.name} ({c.sandbox}): {check.status.value}: {check.reason} "
-                f"({c.source.file}:{c.source.line}); {_STAYS}\n"
+                f"({c.source.file}:{c.source.line}); {_STAYS}"
             )
+            out.write(escape.line(problem) + "\n")
     out.write(verification.summary() + "\n")
     return verification.passed
 
@@ -317,11 +319,12 @@ def _settle(client: FlowService, plan: Plan, options: RemoteOptions, out: TextIO
     settled = settle_ambiguous(client, plan, parallelism=options.parallelism)
     for before, after in zip(plan.connections, settled.connections, strict=True):
         if before.action is Action.AMBIGUOUS and after.action is not Action.AMBIGUOUS:
-            out.write(
+            settled_line = (
                 f"  {after.desired.name} ({after.desired.sandbox}): now a single connection "
                 f"({after.remote[0].id}); the duplicates were a concurrent apply's race, "
-                "since settled\n"
+                "since settled"
             )
+            out.write(escape.line(settled_line) + "\n")
     return settled
 
 

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -8,6 +7,7 @@ from typing import TextIO
 
 from provisioner.commands import load_manifests
 from provisioner.commands.session import RemoteOptions, open_session, unclaimed_prune
+from provisioner.escape import json_text, line
 from provisioner.manifests.selection import Selection
 from provisioner.plan import planfile
 from provisioner.plan.make import CREATE_ONLY, PlanOptions
@@ -52,8 +52,7 @@ def run(
         if out_file is not None:
             planfile.write(out_file, document)
         if output_format == "json":
-            json.dump(document, out, indent=2, ensure_ascii=False)
-            out.write("\n")
+            out.write(json_text(document) + "\n")
     if output_format == "markdown":
         hint = f"the full plan in {out_file}" if out_file else "`provision plan --format json`"
         out.write(render_markdown(plan, full_plan_hint=hint))
@@ -67,7 +66,7 @@ def run(
     # An org whose credential was refused (the others were planned): one line each, on
     # stderr, beside any format.
     for problem in plan.refused.values():
-        sys.stderr.write("".join(f"error: {line}\n" for line in scrub(problem).splitlines()))
+        sys.stderr.write("".join(f"error: {line(text)}\n" for text in scrub(problem).splitlines()))
     if plan.has_errors or plan.refused:
         return 1
     return 2 if detailed_exitcode and plan.has_changes else 0

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -9,6 +8,7 @@ from typing import Any, TextIO
 from provisioner import connectors
 from provisioner.commands import load_desired
 from provisioner.errors import UsageError
+from provisioner.escape import json_text
 from provisioner.manifests.secrets import SecretResolver
 from provisioner.manifests.selection import Selection
 from provisioner.redact import SENSITIVE
@@ -51,6 +51,5 @@ def run(
         }
         for c in desired
     ]
-    json.dump(rendered, out, indent=2, ensure_ascii=False)
-    out.write("\n")
+    out.write(json_text(rendered) + "\n")
     return 0

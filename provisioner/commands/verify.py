@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -32,6 +31,7 @@ def run(
     from provisioner.commands import load_manifests
     from provisioner.commands.session import open_session
     from provisioner.errors import UsageError
+    from provisioner.escape import json_text
     from provisioner.manifests.secrets import SecretResolver
     from provisioner.remote.client.notices import Notices
     from provisioner.report import verify as report
@@ -67,8 +67,7 @@ def run(
                 session.client, plan, explore=explore, parallelism=options.parallelism
             )
     if output_format == "json":
-        json.dump(report.document(result), out, indent=2, ensure_ascii=False)
-        out.write("\n")
+        out.write(json_text(report.document(result)) + "\n")
     elif output_format == "markdown":
         out.write(report.render_markdown(result))
     else:

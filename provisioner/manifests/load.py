@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from provisioner import escape
 from provisioner.errors import Diagnostic, Location, ManifestError
 from provisioner.manifests import excerpt
 
@@ -107,9 +108,7 @@ def printable(text: str) -> str:
     """`text` with line breaks, control and format characters escaped (`\\n`, `\\u202e`):
     one diagnostic stays one line, and a manifest cannot write escape sequences or
     right-to-left overrides to a reviewer's terminal."""
-    if text.isprintable():
-        return text
-    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+    return escape.line(text)
 
 
 def load_documents(paths: Sequence[str]) -> tuple[list[Document], list[Diagnostic]]:

@@ -18,6 +18,7 @@ from provisioner.errors import PlanFileError
 from provisioner.manifests.diagnose import schema_message
 from provisioner.manifests.excerpt import excerpt
 from provisioner.manifests.load import format_path
+from provisioner.escape import json_text
 from provisioner.manifests.selection import Selection
 from provisioner.model import DesiredConnection
 from provisioner.plan.make import Action, Plan, PlanOptions
@@ -94,8 +95,8 @@ def write(path: Path, document: dict[str, Any]) -> None:
     with tempfile.NamedTemporaryFile(
         "w", dir=folder, prefix=f".{path.name}.", delete=False, encoding="utf-8"
     ) as handle:
-        json.dump(document, handle, indent=2, ensure_ascii=False)
-        handle.write("\n")
+        # Escaped like every JSON output: `cat plan.json` in a CI log shows names as data.
+        handle.write(json_text(document) + "\n")
     os.replace(handle.name, path)
 
 

@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from provisioner import escape
 from provisioner.errors import ApiError, AuthError
 from provisioner.redact import register_secret, scrub
 
@@ -85,7 +86,7 @@ def _refusal(
     if isinstance(data, dict) and isinstance(data.get("error"), str):
         code, described = data["error"], data.get("error_description")
         detail = described if isinstance(described, str) else ""
-    detail = " ".join(scrub(detail).split())[:300]
+    detail = escape.line(" ".join(scrub(detail).split())[:300])  # IMS's text, shown as data
     message = where + (f" {code}" if code else "") + (f": {detail}" if detail else "")
     if not 400 <= status < 500:  # IMS itself failed: nothing for the user to check
         return ApiError(message, method=method, url=url, status=status, code=code)

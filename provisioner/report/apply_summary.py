@@ -1,7 +1,8 @@
 """What apply prints at the end: the problems that make it exit 1, and the per-sandbox tally.
 
 Shown under -q too: a run that exits 1 must say why. Every line names the connection and
-its sandbox.
+its sandbox. Names and API messages are someone else's text: each line goes through
+`escape.line`.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TextIO
 
+from provisioner import escape
 from provisioner.apply.change import ChangeOutcome
 from provisioner.apply.create import ApplyResult, Status
 from provisioner.plan.make import Action, Plan
@@ -18,20 +20,25 @@ from provisioner.redact import scrub
 def plan_problems(plan: Plan, out: TextIO, refused: Mapping[str, str] | None = None) -> None:
     # An org whose credential was refused: its one line, not one per sandbox.
     for problem in (refused or {}).values():
-        out.write("".join(f"  ? {line}\n" for line in scrub(problem).splitlines()))
+        out.write("".join(f"  ? {escape.line(line)}\n" for line in scrub(problem).splitlines()))
     for state in plan.sandboxes:
         if state.error and state.org not in (refused or {}):
-            out.write(f"  ? {state.sandbox}: cannot list connections: {state.error}\n")
+            out.write(
+                escape.line(f"  ? {state.sandbox}: cannot list connections: {state.error}") + "\n"
+            )
     for planned in plan.connections:
         where = f"{planned.desired.name} ({planned.desired.sandbox})"
         if planned.action is Action.AMBIGUOUS:
             ids = ", ".join(r.id for r in planned.remote)
             out.write(
-                f"  ! {where}: {len(planned.remote)} connections share this name ({ids}); "
-                "nothing is done for it until only one remains\n"
+                escape.line(
+                    f"  ! {where}: {len(planned.remote)} connections share this name ({ids}); "
+                    "nothing is done for it until only one remains"
+                )
+                + "\n"
             )
         elif planned.action is Action.REPLACE:
-            out.write(f"  ! {where}: {planned.reason}\n")
+            out.write(escape.line(f"  ! {where}: {planned.reason}") + "\n")
 
 
 def summarise(
@@ -66,7 +73,8 @@ def summarise(
     _failures(rows, out)
     for org, why in stopped.items():
         left = sum(1 for (o, _), _, s, _, _ in rows if o == org and s is Status.SKIPPED)
-        out.write(f"  ! org {org}: stopped writing there after {why}; {left} not started\n")
+        stop = f"  ! org {org}: stopped writing there after {why}; {left} not started"
+        out.write(escape.line(stop) + "\n")
     orgs = list(dict.fromkeys([*(org for org, _ in by_sandbox), *refused]))
     several = len(orgs) > 1
     for org in orgs:
@@ -121,12 +129,12 @@ def _failures(rows: Sequence[Row], out: TextIO) -> None:
             grouped.setdefault(cause, []).append(f"{name} ({sandbox})")
     for (_, sandbox), name, status, message, cause in rows:
         if status in (Status.FAILED, Status.IN_USE) and len(grouped.get(cause or "", ())) < 2:
-            out.write(f"  ! {name} ({sandbox}): {message}\n")
+            out.write(escape.line(f"  ! {name} ({sandbox}): {message}") + "\n")
     for cause, names in grouped.items():
         if len(names) > 1:
             shown = ", ".join(names[:SHOWN_NAMES])
             more = f" and {len(names) - SHOWN_NAMES} more" if len(names) > SHOWN_NAMES else ""
-            out.write(f"  ! {len(names)} connections: {cause}: {shown}{more}\n")
+            out.write(escape.line(f"  ! {len(names)} connections: {cause}: {shown}{more}") + "\n")
 
 
 def _tally(count: int, status: Status) -> str:

@@ -1,10 +1,15 @@
-"""The verify result as text for people, versioned JSON for machines, markdown for a PR."""
+"""The verify result as text for people, versioned JSON for machines, markdown for a PR.
+
+Reasons and table names come from the API or a database: every line is written through
+`escape.line` (the markdown `cell` escaping is a layer on top).
+"""
 
 from __future__ import annotations
 
 import html
 from typing import Any, TextIO
 
+from provisioner import escape
 from provisioner.report.markdown import GITHUB_COMMENT_LIMIT, cell
 from provisioner.verify.checks import Check, Status, Verification
 
@@ -35,19 +40,20 @@ def write_text(result: Verification, out: TextIO, *, colour: bool) -> None:
     out.write(f"Verifying {len(result.checks)} connection(s) {_HOW[result.mode]}\n")
     width = max((len(c.status.value) for c in result.checks), default=0)
     for (org, sandbox), checks in _sandboxes(result).items():
-        out.write(f"sandbox {sandbox} ({checks[0].desired.cloud}, {org})\n")
+        out.write(escape.line(f"sandbox {sandbox} ({checks[0].desired.cloud}, {org})") + "\n")
         for check in checks:
             line = f"  {check.status.value:<{width}}  {check.desired.name}"
             if check.reason:
                 line += f": {check.reason}"
             if check.status is not Status.OK:
                 line += f"  ({check.desired.source.file}:{check.desired.source.line})"
+            line = escape.line(line)
             if colour:
                 line = f"{_COLOURS[check.status]}{line}\033[0m"
             out.write(line + "\n")
             if check.tables is not None:
-                shown = ", ".join(check.tables) or "(no tables visible to this user)"
-                out.write(f"  {'':<{width}}    tables: {shown}\n")
+                tables = ", ".join(check.tables) or "(no tables visible to this user)"
+                out.write(escape.line(f"  {'':<{width}}    tables: {tables}") + "\n")
     out.write(result.summary() + "\n")
 
 
@@ -109,7 +115,7 @@ def render_markdown(result: Verification) -> str:
         block = (
             f"\n<details><summary>{cell(check.desired.name)} ({cell(check.desired.sandbox)}): "
             f"{len(check.tables or ())} table(s)</summary>\n\n<pre>\n"
-            + "".join(html.escape(t, quote=False) + "\n" for t in check.tables or ())
+            + "".join(html.escape(escape.line(t), quote=False) + "\n" for t in check.tables or ())
             + "</pre>\n</details>\n"
         )
         if len(text) + len(block) > _BUDGET:

@@ -2,7 +2,8 @@
 
 Adobe answers errors in two shapes (the gateway's ``error_code``/``message`` and the Flow
 Service's problem document with a ``FLOW-...`` type); both are read here. Every text that
-reaches a message has secrets cut first, then is shortened.
+reaches a message has secrets cut first, then is shortened; every message is one escaped
+line (names and API text are someone else's: no control character, no CI log command).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Literal
 
 import httpx
 
-from provisioner import connectors
+from provisioner import connectors, escape
 from provisioner.errors import ApiError
 from provisioner.redact import scrub
 from provisioner.remote import decode
@@ -79,7 +80,7 @@ def clean(text: str, secrets: tuple[str, ...]) -> str:
     for secret in secrets:  # before truncating, which could leave half a secret
         if secret:
             text = text.replace(secret, "(sensitive)")
-    text = " ".join(scrub(text).split())
+    text = escape.line(" ".join(scrub(text).split()))
     return text if len(text) <= _MAX_DETAIL else text[: _MAX_DETAIL - 3] + "..."
 
 
@@ -120,7 +121,7 @@ def failure(
     status = response.status_code if response is not None else None
     code = error_body(response)[0] if response is not None else ""
     return ApiError(
-        f"{call.what} failed: {_where(call, text)}",
+        escape.line(f"{call.what} failed: {_where(call, text)}"),
         method=call.method,
         url=call.url,
         status=status,
@@ -131,8 +132,10 @@ def failure(
 
 def unknown_outcome(call: Call, text: str, status: int | None = None) -> CreateOutcomeUnknown:
     return CreateOutcomeUnknown(
-        f"{call.what} may have succeeded: {_where(call, text)}; "
-        "list the sandbox before creating it again",
+        escape.line(
+            f"{call.what} may have succeeded: {_where(call, text)}; "
+            "list the sandbox before creating it again"
+        ),
         method=call.method,
         url=call.url,
         status=status,
@@ -143,7 +146,7 @@ def unknown_outcome(call: Call, text: str, status: int | None = None) -> CreateO
 def malformed(call: Call, problem: str) -> ApiError:
     """A success whose body we cannot read: the request is named, the problem said."""
     return ApiError(
-        f"{call.what} failed: {call.method} {call.url}: {problem}",
+        escape.line(f"{call.what} failed: {call.method} {call.url}: {problem}"),
         method=call.method,
         url=call.url,
     )
