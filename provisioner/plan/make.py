@@ -27,6 +27,7 @@ from provisioner.plan.diff import (
     rotate_ops,
     update_ops,
 )
+from provisioner.plan.lookalike import LookAlike, find_lookalikes
 
 __all__ = ["Drift", "drift_between", "make_plan", "readable_fields"]
 
@@ -146,6 +147,8 @@ class Plan:
     options: PlanOptions = PlanOptions()
     # org -> why nothing was planned there (its credential was refused): one line each.
     refused: Mapping[str, str] = field(default_factory=dict)
+    # Remote names that read like a declared one but are not it (plan/lookalike.py).
+    lookalikes: tuple[LookAlike, ...] = ()
 
     def by_sandbox(self) -> dict[SandboxKey, list[PlannedConnection]]:
         """The connections of each sandbox, in plan order: one pass, for the reports (a
@@ -227,6 +230,7 @@ def make_plan(
         managed_names.setdefault((org, sandbox), set()).add(name)
     planned: list[PlannedConnection] = []
     deletions: list[PlannedDeletion] = []
+    lookalikes: list[LookAlike] = []
     states: list[SandboxState] = []
     for key, cloud in clouds.items():
         wanted = by_sandbox.get(key, [])
@@ -246,6 +250,7 @@ def make_plan(
             )
         )
         states.append(SandboxState(key[0], key[1], cloud, len(others), unmanaged_names=others))
+        lookalikes += find_lookalikes(*key, remote, wanted_names)
         planned.extend(plan_one(c, tuple(by_name.get(c.name, ())), options) for c in wanted)
         if options.prune:
             for name, items in by_name.items():
@@ -258,7 +263,8 @@ def make_plan(
                         PlannedDeletion(r, *key, *claim, users.get(r.id, ())) for r in items
                     )
     counts = Counter(c.action for c in planned)
-    return Plan(tuple(planned), tuple(states), dict(counts), tuple(deletions), options)
+    plan = Plan(tuple(planned), tuple(states), dict(counts), tuple(deletions), options)
+    return replace(plan, lookalikes=tuple(lookalikes))
 
 
 def plan_one(
@@ -320,4 +326,5 @@ def plan_of_org(plan: Plan, org: str) -> Plan:
         counts=dict(Counter(p.action for p in connections)),
         deletions=tuple(d for d in plan.deletions if d.org == org),
         refused={o: why for o, why in plan.refused.items() if o == org},
+        lookalikes=tuple(a for a in plan.lookalikes if a.org == org),
     )

@@ -20,6 +20,7 @@ from typing import Any
 
 from provisioner import __version__
 from provisioner.manifests.selection import Selection
+from provisioner.plan.lookalike import LookAlike
 from provisioner.plan.make import Plan, PlannedConnection, PlannedDeletion, plan_of_org
 from provisioner.plan.planfile import FORMAT_VERSION, masked_payload
 from provisioner.redact import SENSITIVE
@@ -61,6 +62,18 @@ def _deletion(deletion: PlannedDeletion) -> dict[str, Any]:
         "etag": r.etag,
         "createdAt": r.created_at,
         "rule": {"source": f"{where.file}:{where.line}", "pattern": deletion.pattern},
+    }
+
+
+def _lookalike(found: LookAlike) -> dict[str, Any]:
+    return {
+        "org": found.org,
+        "sandbox": found.sandbox,
+        "name": found.remote.name,
+        "id": found.remote.id,
+        "declared": found.declared,
+        "differences": list(found.differences),
+        "text": found.sentence(),
     }
 
 
@@ -110,4 +123,6 @@ def plan_document(
         ],
         "connections": [_entry(p) for p in plan.connections],
         "deletions": [_deletion(d) for d in plan.deletions],
+        # Remote names that read like a declared one (plan/lookalike.py): a warning.
+        "lookalikes": [_lookalike(found) for found in plan.lookalikes],
     }

@@ -2,13 +2,15 @@
 
 GitHub refuses comments over 65,536 characters; past a budget the details are cut and the
 comment points at the full JSON plan instead. Names come from pull requests, so every
-value is escaped: a connection name cannot inject HTML, links or table cells.
+value is escaped: a connection name cannot inject HTML, links or table cells, and (through
+`escape.line`, under the markdown escaping) no control or invisible character reaches it.
 """
 
 from __future__ import annotations
 
 import html
 
+from provisioner import escape
 from provisioner.plan.make import (
     DELETE_SYMBOL,
     SYMBOLS,
@@ -23,11 +25,13 @@ from provisioner.report.text import describe, describe_deletion
 
 GITHUB_COMMENT_LIMIT = 65_536
 _BUDGET = GITHUB_COMMENT_LIMIT - 2_000  # room for the table, the footer and the cut notice
+_LOOKALIKES_SHOWN = 10  # each is a long line; the JSON plan lists them all
 
 
 def cell(text: str) -> str:
     """Text safe in a table cell or summary: no HTML, no cell break, no code span, one line."""
-    return html.escape(text, quote=False).replace("|", "\\|").replace("`", "'").replace("\n", " ")
+    text = html.escape(escape.line(text), quote=False)
+    return text.replace("|", "\\|").replace("`", "'").replace("\n", " ")
 
 
 def _detail(planned: PlannedConnection) -> str:
@@ -50,12 +54,12 @@ def _detail(planned: PlannedConnection) -> str:
             text += ": " + ", ".join(
                 f"{d.field} {d.observed!r} -> {d.desired!r}" for d in planned.drift
             )
-    return html.escape(text, quote=False)
+    return html.escape(escape.line(text), quote=False)
 
 
 def _deletion(deletion: PlannedDeletion) -> str:
     text = f"{DELETE_SYMBOL} {deletion.remote.name}   # {describe_deletion(deletion)}"
-    return html.escape(text, quote=False)
+    return html.escape(escape.line(text), quote=False)
 
 
 def render_markdown(plan: Plan, *, full_plan_hint: str = "the JSON plan") -> str:
@@ -93,12 +97,19 @@ def render_markdown(plan: Plan, *, full_plan_hint: str = "the JSON plan") -> str
             continue
         body = [_detail(p) for p in changes] + [_deletion(d) for d in deletions]
         if state.error:
-            body.insert(0, html.escape(f"? cannot list connections: {state.error}", quote=False))
+            problem = escape.line(f"? cannot list connections: {state.error}")
+            body.insert(0, html.escape(problem, quote=False))
         summary = f"{cell(state.sandbox)}: {len(changes) + len(deletions)} change(s) or problem(s)"
         sections.append((summary, body))
     text = "\n".join(head) + "\n"
     if n.get(Action.AMBIGUOUS):
         text += "\n> [!WARNING]\n> Some names match several remote connections; apply skips them.\n"
+    if plan.lookalikes:
+        text += "\n> [!WARNING]\n> Names that read alike but are not the same:\n"
+        text += "".join(f"> - {cell(a.sentence())}\n" for a in plan.lookalikes[:_LOOKALIKES_SHOWN])
+        if len(plan.lookalikes) > _LOOKALIKES_SHOWN:
+            more = len(plan.lookalikes) - _LOOKALIKES_SHOWN
+            text += f"> - and {more} more: see {html.escape(full_plan_hint, quote=False)}\n"
     if plan.deletions:
         text += (
             f"\n> [!CAUTION]\n> `apply --prune` deletes {len(plan.deletions)} connection(s) "

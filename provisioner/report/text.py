@@ -1,10 +1,17 @@
-"""The plan for people: Terraform-like symbols, one line per change, a closing summary."""
+"""The plan for people: Terraform-like symbols, one line per change, a closing summary.
+
+Names, ids and errors come from manifests and the API: every line is written through
+`escape.line` (before its colour), so none can break a line, paint the terminal or speak to
+the CI runner.
+"""
 
 from __future__ import annotations
 
 from typing import TextIO
 
+from provisioner import escape
 from provisioner.manifests.load import printable
+from provisioner.plan.lookalike import LookAlike
 from provisioner.plan.make import (
     DELETE_SYMBOL,
     SYMBOLS,
@@ -27,6 +34,7 @@ _COLOURS = {
     Action.UNKNOWN: "\033[31m",
 }
 _DELETE_COLOUR = "\033[31m"
+_WARNING_COLOUR = "\033[33m"
 _RESET = "\033[0m"
 
 
@@ -96,6 +104,9 @@ def write_text(plan: Plan, out: TextIO, *, colour: bool, verbose: bool = False) 
 
     orgs = list(dict.fromkeys(s.org for s in plan.sandboxes))
     grouped, deleted = plan.by_sandbox(), plan.deletions_by_sandbox()
+    alike: dict[tuple[str, str], list[LookAlike]] = {}
+    for found in plan.lookalikes:
+        alike.setdefault(found.key, []).append(found)
     # Several orgs: their sandboxes together, and a summary line per org before the total.
     for state in sorted(plan.sandboxes, key=lambda s: orgs.index(s.org)):
         key = (state.org, state.sandbox)
@@ -107,27 +118,29 @@ def write_text(plan: Plan, out: TextIO, *, colour: bool, verbose: bool = False) 
         notes = [f"{unchanged} unchanged"] if unchanged else []
         if state.unmanaged - len(deletions) > 0:
             notes.append(f"{state.unmanaged - len(deletions)} unmanaged, left alone")
-        out.write(header + (f": {', '.join(notes)}" if notes else "") + "\n")
+        out.write(escape.line(header + (f": {', '.join(notes)}" if notes else "")) + "\n")
         if state.error:
-            out.write(
-                paint(_COLOURS[Action.UNKNOWN], f"  ? cannot list connections: {state.error}")
-                + "\n"
-            )
+            problem = escape.line(f"  ? cannot list connections: {state.error}")
+            out.write(paint(_COLOURS[Action.UNKNOWN], problem) + "\n")
             continue
         for planned in shown:
             line = f"  {_label(planned)}"
             detail = describe(planned)
             line += f"  {detail}" if detail else ""
-            out.write(paint(_COLOURS.get(planned.action), line) + "\n")
+            out.write(paint(_COLOURS.get(planned.action), escape.line(line)) + "\n")
             for drift in planned.drift:
-                out.write(f"      {drift.field}: {drift.observed!r} -> {drift.desired!r}\n")
+                changed = f"      {drift.field}: {drift.observed!r} -> {drift.desired!r}"
+                out.write(escape.line(changed) + "\n")
         for deletion in deletions:
             line = f"  {DELETE_SYMBOL} {deletion.remote.name}  {describe_deletion(deletion)}"
-            out.write(paint(_DELETE_COLOUR, line) + "\n")
+            out.write(paint(_DELETE_COLOUR, escape.line(line)) + "\n")
         if verbose:
             out.write(
                 "".join(f"    {name}  unmanaged, left alone\n" for name in _left(state, deletions))
             )
+        for found in alike.get(key, []):
+            warning = escape.line(f"  ! warning: {found.sentence()}")
+            out.write(paint(_WARNING_COLOUR, warning) + "\n")
     if len(orgs) > 1:
         out.write("".join(f"org {org}: {plan_of_org(plan, org).summary()}\n" for org in orgs))
     out.write(plan.summary() + "\n")

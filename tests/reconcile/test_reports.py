@@ -247,6 +247,7 @@ def test_json_plan_document() -> None:
             },
         ],
         "deletions": [],
+        "lookalikes": [],
     }
 
 
