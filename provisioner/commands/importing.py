@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
 
+from provisioner import escape
 from provisioner.commands.session import RemoteOptions, open_session
 from provisioner.errors import ApiError, ManifestError, ProvisionError, UsageError
 from provisioner.manifests.from_remote import build_manifest, clouds_of
@@ -61,6 +62,11 @@ def run(
     unknown = sorted(set(clouds) - set(wanted))
     if unknown:
         raise UsageError(f"--cloud names {', '.join(unknown)}, which no --sandbox selects")
+    if out_file.is_dir():
+        raise UsageError(
+            f"--out {out_file} is a folder; nothing was written: give a file name, e.g. "
+            f"--out {out_file / 'imported.yaml'}"
+        )
     if out_file.exists() and not force:
         raise UsageError(
             f"{out_file} exists; nothing was written: pass --force to overwrite it, or choose "
@@ -104,7 +110,7 @@ def run(
         )
     _write_checked(out_file, result.text)
     for reason in result.skipped:
-        out.write(f"  skipped {reason}\n")
+        out.write(escape.line(f"  skipped {reason}") + "\n")
     empty = [s for s in wanted if not remote[s]]
     if empty:
         out.write(f"  no PostgreSQL connection in: {', '.join(empty)}\n")
@@ -137,10 +143,16 @@ def _write_checked(path: Path, text: str) -> None:
     try:
         documents, problems = load_documents([handle.name])
         desired_connections(documents, (), problems)
+        os.replace(handle.name, path)
     except ManifestError as error:
-        os.unlink(handle.name)
         raise ProvisionError(
             "the imported manifest does not validate, so nothing was written; this is a bug "
             "in provision import, please report it:\n" + str(error)
         ) from None
-    os.replace(handle.name, path)
+    except OSError as error:  # --out turned into a folder meanwhile, a read-only file...
+        raise ProvisionError(
+            f"--out {path}: cannot write it ({error.strerror}); nothing was written"
+        ) from None
+    finally:
+        if os.path.lexists(handle.name):  # never leave the temporary file behind
+            os.unlink(handle.name)

@@ -26,9 +26,15 @@ import yaml
 
 from provisioner import connectors
 from provisioner.connectors import Adopted
+from provisioner.escape import quoted, shown_as_is
 from provisioner.model import Cloud, RemoteConnection
 
 _HOLE = "\x00"  # where the sandbox name was, while grouping
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# What validate.py refuses in a rendered name (its _CONTROL): C0 only. A description may hold
+# anything; YAML's double-quoted escapes carry every character but a lone surrogate.
+_NAME_CONTROL = re.compile("[\x00-\x1f]")
+_MAX_NAME, _MAX_DESCRIPTION = 256, 4096  # the manifest schema's maxLength
 _JINJA = ("{{", "{%", "{#", "}}", "%}", "#}")
 _SANDBOX_ENV = "{{ sandbox.name | upper | replace('-', '_') }}"
 
@@ -63,17 +69,35 @@ def _hollow(value: str, sandbox: str) -> str:
 
 def _template(value: str) -> str:
     """A hollowed value as manifest text: holes become `{{ sandbox.name }}`, and literal
-    text that Jinja would read is quoted as a Jinja string."""
+    text that Jinja would read or change is quoted as a Jinja string."""
     parts = value.split(_HOLE)
-    if not any(d in part for part in parts for d in _JINJA):
+    if not _needs_quoting(parts):
         return "{{ sandbox.name }}".join(parts)
     pieces = []
     for i, part in enumerate(parts):
         if i:
             pieces.append("sandbox.name")
         if part:
-            pieces.append(json.dumps(part, ensure_ascii=False))
+            pieces.append(_jinja_string(part))
     return "{{ " + " ~ ".join(pieces) + " }}"
+
+
+def _needs_quoting(parts: list[str]) -> bool:
+    if any(d in part for part in parts for d in _JINJA):
+        return True
+    # A `{` before a hole would open `{{{ sandbox.name }}`; Jinja turns `\r\n` into `\n`
+    # and drops a final line break in a template's text; YAML cannot hold a lone surrogate.
+    if any(part.endswith("{") for part in parts[:-1]):
+        return True
+    if len(parts) > 1 and any("\r" in part or "\n" in part for part in parts):
+        return True
+    return any(_SURROGATE.search(part) for part in parts)
+
+
+def _jinja_string(text: str) -> str:
+    # A Jinja string literal decodes Python escapes: a lone surrogate travels as `\udc80`.
+    literal = json.dumps(text, ensure_ascii=False)
+    return _SURROGATE.sub(lambda found: f"\\u{ord(found.group()):04x}", literal)
 
 
 def _env_key(name: str) -> str:
@@ -85,24 +109,22 @@ def _shape(
     item: RemoteConnection, sandbox: str, cloud: Cloud
 ) -> tuple[dict[str, Any], Adopted] | str:
     """The manifest entry of one connection with its sandbox hollowed out, or why not."""
-    if not item.name.strip() or len(item.name) > 256 or _control(item.name):
-        return "the name is empty, too long or holds a control character"
+    if not item.name.strip():
+        return "the name is empty; a manifest cannot declare that"
+    if len(item.name) > _MAX_NAME:
+        return f"the name is longer than {_MAX_NAME} characters; a manifest cannot declare that"
+    if _NAME_CONTROL.search(item.name):
+        return "the name holds a control character (U+0000-U+001F); a manifest cannot declare that"
     shape: dict[str, Any] = {"name": _hollow(item.name, sandbox)}
     if item.description:
-        if len(item.description) > 4096 or _control(item.description):
-            return "the description is longer than 4096 characters or holds a control character"
+        if len(item.description) > _MAX_DESCRIPTION:
+            return f"the description is longer than {_MAX_DESCRIPTION} characters"
         shape["description"] = _hollow(item.description, sandbox)
     adopted = connectors.of_remote(item).adopt(item, cloud, lambda text: _hollow(text, sandbox))
     if isinstance(adopted, str):
         return adopted
     shape["auth"] = adopted.auth
     return shape, adopted
-
-
-def _control(text: str) -> bool:
-    # C0, DEL, C1 and the Unicode line separators: YAML reads NEL, LS and PS as line breaks,
-    # so such a value would not come back from the manifest as it went in.
-    return any(ord(ch) < 32 or 127 <= ord(ch) < 160 or ch in "\u2028\u2029" for ch in text)
 
 
 def build_manifest(
@@ -135,7 +157,7 @@ def build_manifest(
         "sandboxes": [{"name": s, "cloud": c} for s, c in clouds.items() if remote.get(s)],
         "connections": entries,
     }
-    body = yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100_000)
+    body = _dump(document)
     text = _header(org, list(clouds), variables) + body
     return Imported(text, count, len(entries), variables, skipped)
 
@@ -197,11 +219,41 @@ def _header(org: str, sandboxes: list[str], variables: list[tuple[str, str, str]
         "# password or connection string is an {env: NAME} reference. Before `provision apply`",
         "# set these variables from your secret store (`provision plan` needs none of them):",
     ]
-    # ascii(): a remote name may hold anything; a comment must stay one line.
-    lines += [f"#   {env}  for {name!a} in {sandbox}" for env, sandbox, name in variables]
+    # quoted(): a remote name may hold anything; a comment must stay one line of data.
+    lines += [f"#   {env}  for {quoted(name)} in {sandbox}" for env, sandbox, name in variables]
     lines += [
         "# `provision plan` on this file should show 0 to add and 0 drifted. Add a",
         "# `prune: {names: [...]}` block only once you mean `apply --prune` to delete.",
         "",
     ]
     return "\n".join(lines)
+
+
+class _Dumper(yaml.SafeDumper):
+    """Text with a character that does not print as itself (a line break, a control or
+    invisible character) is written double-quoted, where YAML escapes it."""
+
+
+def _represent_text(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
+    style = None if all(shown_as_is(ch) for ch in text) else '"'
+    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
+
+
+_Dumper.add_representer(str, _represent_text)
+_UNSHOWN = re.compile(r"[^\x20-\x7e\n]")
+
+
+def _dump(document: dict[str, Any]) -> str:
+    text = yaml.dump(document, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100_000)
+    # PyYAML leaves bidi controls and zero-width characters raw even in double quotes, where
+    # they would make the file read differently than it parses: they are escaped too. Only
+    # double-quoted text can hold them (the representer above), so an escape is valid there.
+    return _UNSHOWN.sub(_yaml_escape, text)
+
+
+def _yaml_escape(found: re.Match[str]) -> str:
+    ch = found.group()
+    if shown_as_is(ch):
+        return ch
+    code = ord(ch)
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
