@@ -15,6 +15,7 @@ reason, never guessed.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections import Counter
@@ -29,14 +30,19 @@ from provisioner.connectors import Adopted
 from provisioner.escape import quoted, shown_as_is
 from provisioner.model import Cloud, RemoteConnection
 
-_HOLE = "\x00"  # where the sandbox name was, while grouping
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # What validate.py refuses in a rendered name (its _CONTROL): C0 only. A description may hold
 # anything; YAML's double-quoted escapes carry every character but a lone surrogate.
 _NAME_CONTROL = re.compile("[\x00-\x1f]")
-_MAX_NAME, _MAX_DESCRIPTION = 256, 4096  # the manifest schema's maxLength
+_MAX_NAME, _MAX_DESCRIPTION = 256, 4096  # the manifest schema's maxLength (auth texts: 4096)
+_MAX_KEY = 128  # of a secret variable's KEY part; the whole name may hold 256
 _JINJA = ("{{", "{%", "{#", "}}", "%}", "#}")
 _SANDBOX_ENV = "{{ sandbox.name | upper | replace('-', '_') }}"
+
+
+# One manifest entry in the making: its hollowed shape, the connector's adoption, and the
+# (sandbox, name) of each connection it declares.
+_Group = tuple[dict[str, Any], Adopted, list[tuple[str, str]]]
 
 
 @dataclass(frozen=True)
@@ -62,15 +68,27 @@ def clouds_of(remote: Mapping[str, Sequence[RemoteConnection]]) -> dict[str, Clo
     return found
 
 
-def _hollow(value: str, sandbox: str) -> str:
+def _free_hole(remote: Mapping[str, Sequence[RemoteConnection]]) -> str:
+    """Where the sandbox name was, while grouping: a private-use character that no text of
+    the listing holds (any character can come back from the API, NUL included)."""
+    used: set[str] = set()
+    for items in remote.values():
+        for item in items:
+            used.update(item.name, item.description or "")
+            used.update(*(v for v in item.params.values() if isinstance(v, str)))
+    candidates = itertools.chain(range(0xE000, 0xF900), range(0xF0000, 0x10FFFE))
+    return next(chr(code) for code in candidates if chr(code) not in used)
+
+
+def _hollow(value: str, sandbox: str, hole: str) -> str:
     # Only whole words: "dev" in "orders-dev" is the sandbox, in "devices" it is not.
-    return re.sub(rf"(?<![a-z0-9]){re.escape(sandbox)}(?![a-z0-9])", _HOLE, value)
+    return re.sub(rf"(?<![a-z0-9]){re.escape(sandbox)}(?![a-z0-9])", hole, value)
 
 
-def _template(value: str) -> str:
+def _template(value: str, hole: str) -> str:
     """A hollowed value as manifest text: holes become `{{ sandbox.name }}`, and literal
     text that Jinja would read or change is quoted as a Jinja string."""
-    parts = value.split(_HOLE)
+    parts = value.split(hole)
     if not _needs_quoting(parts):
         return "{{ sandbox.name }}".join(parts)
     pieces = []
@@ -100,13 +118,49 @@ def _jinja_string(text: str) -> str:
     return _SURROGATE.sub(lambda found: f"\\u{ord(found.group()):04x}", literal)
 
 
-def _env_key(name: str) -> str:
-    key = re.sub(r"[^A-Z0-9]+", "_", name.replace(_HOLE, "").upper()).strip("_")
-    return key or "CONNECTION"
+def _env_key(name: str, hole: str) -> str:
+    key = re.sub(r"[^A-Z0-9]+", "_", name.replace(hole, "").upper()).strip("_")
+    # Cut so the variable name stays within the schema's 256 (a taken key gets `_2`).
+    return key[:_MAX_KEY].rstrip("_") or "CONNECTION"
+
+
+def _written(value: str, only: str | None, hole: str) -> str:
+    """A hollowed value as the manifest says it: templated for a group of sandboxes, the
+    sandbox's own text for a single one."""
+    return _template(value if only is None else value.replace(hole, only), hole)
+
+
+def _fits(shape: Mapping[str, Any], only: str | None, hole: str) -> bool:
+    texts = [(shape["name"], _MAX_NAME)]
+    if "description" in shape:
+        texts.append((shape["description"], _MAX_DESCRIPTION))
+    texts += [(v, _MAX_DESCRIPTION) for v in shape["auth"].values() if isinstance(v, str)]
+    return all(len(_written(value, only, hole)) <= limit for value, limit in texts)
+
+
+def _fitted(groups: Mapping[str, _Group], hole: str) -> tuple[dict[str, _Group], list[str]]:
+    """The groups as the schema's lengths allow: a group whose templated text would be too
+    long becomes one entry per sandbox; a connection whose own text is too long once quoted
+    for Jinja (a name near 256 characters holding `{{`) is left out with its reason."""
+    kept: dict[str, _Group] = {}
+    skipped: list[str] = []
+    for key, (shape, adopted, members) in groups.items():
+        if _fits(shape, None if len(members) > 1 else members[0][0], hole):
+            kept[key] = (shape, adopted, members)
+            continue
+        for i, (sandbox, name) in enumerate(members):
+            if len(members) > 1 and _fits(shape, sandbox, hole):
+                kept[f"{key}/{i}"] = (shape, adopted, [(sandbox, name)])
+            else:
+                skipped.append(
+                    f"connection {name!r} in sandbox {sandbox!r}: a text of it, written for the "
+                    "manifest (quoted for Jinja), would be longer than the manifest allows"
+                )
+    return kept, skipped
 
 
 def _shape(
-    item: RemoteConnection, sandbox: str, cloud: Cloud
+    item: RemoteConnection, sandbox: str, cloud: Cloud, hole: str
 ) -> tuple[dict[str, Any], Adopted] | str:
     """The manifest entry of one connection with its sandbox hollowed out, or why not."""
     if not item.name.strip():
@@ -115,12 +169,14 @@ def _shape(
         return f"the name is longer than {_MAX_NAME} characters; a manifest cannot declare that"
     if _NAME_CONTROL.search(item.name):
         return "the name holds a control character (U+0000-U+001F); a manifest cannot declare that"
-    shape: dict[str, Any] = {"name": _hollow(item.name, sandbox)}
+    shape: dict[str, Any] = {"name": _hollow(item.name, sandbox, hole)}
     if item.description:
         if len(item.description) > _MAX_DESCRIPTION:
             return f"the description is longer than {_MAX_DESCRIPTION} characters"
-        shape["description"] = _hollow(item.description, sandbox)
-    adopted = connectors.of_remote(item).adopt(item, cloud, lambda text: _hollow(text, sandbox))
+        shape["description"] = _hollow(item.description, sandbox, hole)
+    adopted = connectors.of_remote(item).adopt(
+        item, cloud, lambda text: _hollow(text, sandbox, hole)
+    )
     if isinstance(adopted, str):
         return adopted
     shape["auth"] = adopted.auth
@@ -133,8 +189,9 @@ def build_manifest(
     remote: Mapping[str, Sequence[RemoteConnection]],
 ) -> Imported:
     skipped: list[str] = []
-    groups: dict[str, tuple[dict[str, Any], Adopted, list[tuple[str, str]]]] = {}
+    groups: dict[str, _Group] = {}
     count = 0
+    hole = _free_hole(remote)
     for sandbox in clouds:
         # Counted once per sandbox: list.count per connection is quadratic in its size.
         names = Counter(item.name for item in remote.get(sandbox, ()))
@@ -143,14 +200,17 @@ def build_manifest(
             if names[item.name] > 1:
                 skipped.append(f"{where}: {names[item.name]} connections share this name")
                 continue
-            shape = _shape(item, sandbox, clouds[sandbox])
+            shape = _shape(item, sandbox, clouds[sandbox], hole)
             if isinstance(shape, str):
                 skipped.append(f"{where}: {shape}")
                 continue
             key = json.dumps(shape[0], sort_keys=True)
             groups.setdefault(key, (*shape, []))[2].append((sandbox, item.name))
             count += 1
-    entries, variables = _entries(groups)
+    groups, unfit = _fitted(groups, hole)
+    skipped += unfit
+    count -= len(unfit)
+    entries, variables = _entries(groups, hole)
     document = {
         "version": 1,
         "org": org,
@@ -163,7 +223,7 @@ def build_manifest(
 
 
 def _entries(
-    groups: Mapping[str, tuple[dict[str, Any], Adopted, list[tuple[str, str]]]],
+    groups: Mapping[str, _Group], hole: str
 ) -> tuple[list[dict[str, Any]], list[tuple[str, str, str]]]:
     taken: set[tuple[str, str]] = set()
     entries: list[dict[str, Any]] = []
@@ -176,7 +236,7 @@ def _entries(
         only = sandboxes[0] if len(members) == 1 else None
 
         def text(value: str, only: str | None = only) -> str:
-            return _template(value if only is None else value.replace(_HOLE, only))
+            return _written(value, only, hole)
 
         entry: dict[str, Any] = {"name": text(shape["name"])}
         if "description" in shape:
@@ -185,7 +245,7 @@ def _entries(
         # Every text of the block is templated: its fixed words (type, ssl) hold no sandbox
         # name and no Jinja, so they come out as they went in.
         auth = {k: text(v) if isinstance(v, str) else v for k, v in shape["auth"].items()}
-        base, n = _env_key(shape["name"]), 1
+        base, n = _env_key(shape["name"], hole), 1
         while any((s, _suffixed(base, n)) in taken for s in sandboxes):
             n += 1
         key = _suffixed(base, n)

@@ -38,7 +38,8 @@ PIECES = [*HOSTILE_STRINGS, *TEMPLATES, "prod", "dev", "-prod", "prod-", "yes", 
 # the sandbox part (`a{ta`/`a{tb` -> `a{{{ sandbox.name }}`), lone surrogates, line breaks
 # (descriptions written by hand hold them), and characters YAML or Jinja would change.
 AWKWARD = ["{", "}", "{{", "}}", "{%", "\ud800", "\udfff", "\n", "\r\n", "\r", "\n\n",
-           "\u2028", "\x85", "\x7f", "\u200b", "\u202e", "\ufeff", "\\", '"', "'"]  # fmt: skip
+           "\u2028", "\x85", "\x7f", "\u200b", "\u202e", "\ufeff", "\\", '"', "'",
+           "n" * 240]  # near the 256 a name may hold: templated or quoted, still within  # fmt: skip
 text = st.lists(st.sampled_from(PIECES + AWKWARD) | st.text(max_size=8), max_size=5).map("".join)
 
 # What the remote holds for a password or connection string. The API masks it as `********`,
