@@ -5,17 +5,30 @@ the CI runner and a terminal would read it."""
 
 from __future__ import annotations
 
+import io
 import json
 import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
+from provisioner.connectors.postgres.auth import BasicAuth
 from provisioner.emulator import Emulator, EmulatorConfig, serve
+from provisioner.errors import Location
+from provisioner.escape import json_text
+from provisioner.model import DesiredConnection, SecretRef
+from provisioner.report.verify import document, render_markdown, write_text
+from provisioner.verify.checks import Check, Verification
+from provisioner.verify.checks import Status as VerifyStatus
 from tests.reconcile.recon_helpers import ORG, basic, create_remote, names, point_at
 
 from .hostile import Run, check, run_cli
+from .test_lifecycle_hostile import MANIFEST as LIFECYCLE_MANIFEST
+from .test_lifecycle_hostile import fake_api
+
+HERE = Location("m.yaml", 7, 5)
 
 NFC = unicodedata.normalize("NFC", "café-orders")
 NFD = unicodedata.normalize("NFD", "café-orders")
@@ -132,3 +145,49 @@ def test_lookalike_names_are_flagged_in_every_format(emulator: Emulator) -> None
     } == {(name, NFC, (why,)) for name, why in LOOKALIKES.items()}
     # The JSON keeps every name exact for machines, and shows none raw to people.
     assert {d["name"] for d in document["deletions"]} == {*HOSTILE, *LOOKALIKES}
+
+
+COMMAND = "no\n::error title=Security::Approved, safe to merge\x1b[2J ##[add-mask]x"
+
+
+def test_api_error_text_is_data_in_the_summary_and_the_logs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The API refuses the update and the delete, quoting hostile text in its message.
+    refusal = {"type": "https://ns.adobe.com/aep/errors/FLOW-1415-400", "detail": COMMAND}
+    fake_api(
+        monkeypatch,
+        lambda request: httpx.Response(400, json=refusal),
+        lambda request: httpx.Response(200, json={"items": []}),
+    )
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text(LIFECYCLE_MANIFEST, encoding="utf-8")
+    run = run_cli(["apply", str(manifest), "--auto-approve", "--prune", "-vv"])
+    assert run.code == 1 and "Traceback" not in run.err and "internal error" not in run.err
+    read_as_ci_and_terminal(run)
+    failures = [line for line in run.out.splitlines() if line.startswith("  ! ")]
+    assert len(failures) == 2
+    for line in failures:  # the message stays on its line, the escape and commands shown
+        assert line.endswith(
+            "returned 400 FLOW-1415-400: no ::error title=Security::Approved, safe to merge"
+            "\\x1b[2J \\x23#[add-mask]x"
+        ), line
+    assert "DEBUG provisioner" in run.err  # -vv logged, and read line by line above
+
+
+def test_verify_reasons_and_tables_are_data() -> None:
+    auth = BasicAuth("pg", 5432, "orders", "reader", SecretRef("env", "PW", Path("."), HERE), "")
+    connection = DesiredConnection(ORG, "prod", "azure", NFD, None, auth, HERE)
+    checks = (
+        Check(connection, VerifyStatus.UNREACHABLE, COMMAND),
+        Check(connection, VerifyStatus.OK, "", "c-1", tables=("public.\x1b[31morders", COMMAND)),
+    )
+    result = Verification("api", checks)
+    out = io.StringIO()
+    write_text(result, out, colour=False)
+    markdown = render_markdown(result)
+    machine = json_text(document(result))
+    for text in (out.getvalue(), markdown, machine):
+        read_as_ci_and_terminal(Run(0, text, ""))
+    assert f"unreachable  {NFD}: no\\n::error title=Security::Approved" in out.getvalue()
+    assert json.loads(machine)["connections"][0]["reason"] == COMMAND
