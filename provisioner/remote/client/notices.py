@@ -13,6 +13,8 @@ import threading
 import time
 from collections.abc import Callable
 
+from provisioner import escape
+
 # A couple of seconds: quicker retries go unsaid (the summary counts them), longer waits
 # are explained before a user reaches for Ctrl-C.
 AFTER = 2.0
@@ -46,8 +48,10 @@ class Notices:
                 return
             self._said.add((target, why))
         self.write(
-            f"provision: waiting for {target}: {detail}; retrying "
-            f"(attempt {attempt + 1} in {delay:.1f} s)"
+            escape.line(
+                f"provision: waiting for {target}: {detail}; retrying "
+                f"(attempt {attempt + 1} in {delay:.1f} s)"
+            )
         )
 
     def now(self) -> float:
@@ -64,7 +68,7 @@ class Notices:
             if last is not None and now - last < self._after:
                 return
             self._progress_at[key] = now
-        self.write(f"provision: {text}")
+        self.write(escape.line(f"provision: {text}"))
 
     def done(self, key: str) -> None:
         with self._lock:
