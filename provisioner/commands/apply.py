@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -85,8 +84,7 @@ def run(
             err=err,
             applied=applied,
         )
-        json.dump(apply_document(applied, code), out, indent=2, ensure_ascii=False)
-        out.write("\n")
+        out.write(escape.json_text(apply_document(applied, code)) + "\n")
         return code
     applied = Applied() if applied is None else applied
     saved = None

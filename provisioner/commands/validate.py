@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
 from provisioner.commands import load_desired
 from provisioner.errors import ManifestError
+from provisioner.escape import json_text
 from provisioner.manifests.selection import Selection
 
 
@@ -28,8 +28,7 @@ def run(
             document = validate_document(load_desired(paths, selection, secrets_dirs))
         except ManifestError as error:
             document = validate_document([], error.diagnostics)
-        json.dump(document, out, indent=2, ensure_ascii=False)
-        out.write("\n")
+        out.write(json_text(document) + "\n")
         return 0 if document["valid"] else 1
     desired = load_desired(paths, selection, secrets_dirs)
     if quiet:

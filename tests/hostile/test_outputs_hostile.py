@@ -191,3 +191,14 @@ def test_verify_reasons_and_tables_are_data() -> None:
         read_as_ci_and_terminal(Run(0, text, ""))
     assert f"unreachable  {NFD}: no\\n::error title=Security::Approved" in out.getvalue()
     assert json.loads(machine)["connections"][0]["reason"] == COMMAND
+
+
+def test_validate_json_shows_manifest_names_as_data(tmp_path: Path) -> None:
+    # A pull request's own names: anything but C0 passes validation.
+    hostile = "orders\u202e ##[error]Approved\x85::add-mask::x\u200b"
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text(MANIFEST.replace(f"name: {NFC}", f"name: {json.dumps(hostile)}"))
+    run = run_cli(["validate", str(manifest), "--format", "json"])
+    check(run)
+    read_as_ci_and_terminal(run)
+    assert run.code == 0 and hostile in json.dumps(json.loads(run.out), ensure_ascii=False)
