@@ -15,10 +15,10 @@ from typing import Any
 
 from provisioner.connectors import render_payload
 from provisioner.errors import PlanFileError
+from provisioner.escape import json_text
 from provisioner.manifests.diagnose import schema_message
 from provisioner.manifests.excerpt import excerpt
 from provisioner.manifests.load import format_path
-from provisioner.escape import json_text
 from provisioner.manifests.selection import Selection
 from provisioner.model import DesiredConnection
 from provisioner.plan.make import Action, Plan, PlanOptions
