@@ -34,7 +34,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "commands": BASE | STAGES | {"report", "emulator"},
     "cli": BASE | STAGES | {"commands", "emulator"},
     "__main__": {"cli"},
-    "ci": BASE,
+    "ci": BASE | {"remote"},  # the pure retry rules (Retry-After), never the client
     "emulator": set(),
 }
 

@@ -20,14 +20,13 @@ import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
 
 from provisioner import __version__, escape, redact
 from provisioner.ci.sticky import Forbidden, ForgeError
+from provisioner.remote.retry import parse_retry_after
 
 USER_AGENT = f"provision/{__version__} (+ci)"
 TRANSIENT = frozenset({502, 503, 504})
@@ -174,22 +173,6 @@ def rate_limit_wait(response: httpx.Response, now: float) -> float | None:
     if response.status_code == 429 or "rate limit" in _message(response).lower():
         return RATE_LIMIT_WAIT
     return None
-
-
-def parse_retry_after(header: str | None, now: float) -> float | None:
-    """Seconds from a Retry-After value, delta-seconds or an HTTP-date (a past one is 0);
-    None when absent or unreadable. (The Flow Service client has its own: `ci/` imports
-    nothing of the core, docs/architecture.md.)"""
-    value = (header or "").strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:  # "-0000" parses naive; HTTP dates are always GMT
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, when.timestamp() - now)
 
 
 def origin(url: str) -> str:
