@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
 
+from provisioner import ownermark
 from provisioner.errors import Location
 
 Cloud = Literal["azure", "aws"]
@@ -47,10 +48,17 @@ class DesiredConnection:
     description: str | None
     auth: Auth
     source: Location
+    # The `prune: {owner: ...}` of its file: marked on the remote connection (ownermark.py).
+    owner: str | None = None
 
     @property
     def identity(self) -> Identity:
         return (self.org, self.sandbox, self.name)
+
+    @property
+    def remote_description(self) -> str | None:
+        """The description as sent: the manifest's text and the owner mark."""
+        return ownermark.compose(self.description, self.owner)
 
     @property
     def secrets(self) -> tuple[SecretRef, ...]:
@@ -84,8 +92,9 @@ class CreatedConnection:
 class PruneRule:
     """A manifest's claim on remote names in one of its sandboxes (its `prune:` block).
 
-    `apply --prune` may delete a remote connection only inside such a claim, and only when
-    no manifest declares it: a connection nobody claims is never touched.
+    `apply --prune` may delete a remote connection only inside such a claim, only when it
+    carries the claim's owner mark, and only when no manifest declares it: a connection
+    nobody claims, or another owner's, is never touched.
     """
 
     org: str
@@ -93,6 +102,7 @@ class PruneRule:
     cloud: Cloud
     patterns: tuple[str, ...]
     source: Location
+    owner: str = ""  # validation requires one; an empty owner matches no mark
 
     def owns(self, name: str) -> str | None:
         """The first pattern that matches `name`, or None."""

@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from functools import partial
 
+from provisioner import ownermark
 from provisioner.apply.breaker import Breaker, server_cause
 from provisioner.apply.create import Status
 from provisioner.apply.progress import Progress
@@ -81,7 +82,7 @@ def patch_one(
             )
             return ChangeOutcome(sandbox, name, Status.FAILED, remote.id, message)
         entry = plan_one(desired, (fresh,), options)
-        if entry.action is Action.REPLACE:
+        if entry.action in (Action.REPLACE, Action.FOREIGN):
             return ChangeOutcome(sandbox, name, Status.FAILED, remote.id, entry.reason)
         if not entry.patches:
             return ChangeOutcome(sandbox, name, Status.CURRENT, remote.id)
@@ -91,6 +92,16 @@ def patch_one(
 def delete_one(client: FlowService, deletion: PlannedDeletion) -> ChangeOutcome:
     remote = deletion.remote
     try:
+        # Read it once more: a mark changed since the plan (another owner adopted it, a
+        # person cleared it) withdraws the permission to delete. The DELETE has no If-Match.
+        fresh = client.get_connection(deletion.org, deletion.sandbox, remote.id)
+        mark = ownermark.owner_of(fresh.description)
+        if mark != deletion.owner:
+            message = (
+                f"not deleted: its owner mark changed since the plan ({ownermark.shown(mark)},"
+                f" was owner={deletion.owner}); it is no longer this owner's to delete"
+            )
+            return ChangeOutcome(deletion.sandbox, remote.name, Status.FAILED, remote.id, message)
         client.delete_connection(deletion.org, deletion.sandbox, remote.id, name=remote.name)
     except ApiError as error:
         if error.status == 404:  # someone deleted it already: what we wanted

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from provisioner.manifests.load import Document
     from provisioner.manifests.selection import Selection
     from provisioner.model import DesiredConnection, Identity, PruneRule
+    from provisioner.plan.make import Reading
 
 
 def load_desired(
@@ -38,9 +39,10 @@ def _load(
 class Manifests(NamedTuple):
     desired: list[DesiredConnection]  # the selected connections
     # Every connection any manifest names: a remote connection outside the selection is not
-    # "unmanaged" when a manifest names it.
+    # "unmanaged" when a manifest names it. With --prune, every manifest of the repository.
     managed: frozenset[Identity]
     rules: list[PruneRule]  # the selected sandboxes' prune claims
+    reading: Reading | None = None  # how many files were read, for the plan's header
 
 
 def load_manifests(
@@ -48,12 +50,36 @@ def load_manifests(
 ) -> Manifests:
     """What plan and apply work on: the selection, every declared identity, the claims."""
     from provisioner.manifests import ownership
+    from provisioner.plan.make import Reading
 
     documents, everything = _load(paths, secrets_dirs)
+    declared, more = everything, 0
+    if prune:
+        declared, more = _whole_set(paths, documents, everything, secrets_dirs)
     rules = ownership.prune_rules(documents)
     chosen = selection.apply(
         everything, more_sandboxes=[r.sandbox for r in rules] if prune else (), pruning=prune
     )
     return Manifests(
-        chosen, frozenset(c.identity for c in everything), ownership.selected(rules, selection)
+        chosen,
+        frozenset(c.identity for c in declared),
+        ownership.selected(rules, selection),
+        Reading(len(documents), tuple(paths), more),
     )
+
+
+def _whole_set(
+    paths: Sequence[str],
+    documents: list[Document],
+    everything: list[DesiredConnection],
+    secrets_dirs: Sequence[Path],
+) -> tuple[list[DesiredConnection], int]:
+    """What every manifest of the repository declares (ManifestError if one cannot be read),
+    and how many manifests beyond the paths given that took."""
+    from provisioner.manifests.validate import desired_connections
+    from provisioner.manifests.whole_set import repository_documents
+
+    more, problems = repository_documents(paths, documents)
+    if not more and not problems:
+        return everything, 0
+    return desired_connections([*documents, *more], secrets_dirs, problems), len(more)

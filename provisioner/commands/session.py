@@ -70,7 +70,7 @@ class Session:
         connection_globs: Sequence[str] = (),
     ) -> Plan:
         """The plan for the loaded manifests (`lifecycle`: what may change besides creates)."""
-        return plan_for(
+        made = plan_for(
             self.client,
             manifests.desired,
             self.options.parallelism,
@@ -80,6 +80,7 @@ class Session:
             connection_globs=connection_globs,
             notices=self.notices,
         )
+        return replace(made, reading=manifests.reading)
 
     def observe(self, keys: Sequence[SandboxKey], named_by: str) -> Observed:
         """The listing of each (org, sandbox), or why it failed (`named_by`: what chose the

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, cast
 
-from provisioner import connectors
+from provisioner import connectors, ownermark
 from provisioner.errors import Diagnostic, Location, ManifestError
-from provisioner.manifests import diagnose, excerpt, secrets
+from provisioner.manifests import diagnose, excerpt, ownership, secrets
 from provisioner.manifests.load import Document, JsonPath, format_path
 from provisioner.model import Cloud, DesiredConnection, SecretRef
 
@@ -63,15 +63,18 @@ def desired_connections(
     (including `load_problems`, those of files that did not load)."""
     diagnostics: list[Diagnostic] = list(load_problems)
     desired: list[DesiredConnection] = []
+    invalid: set[int] = set()  # ids of the documents the schema refused
     for document in documents:
         collector = _Collector(document)
         schema_problems = list(diagnose.manifest_diagnostics(document))
         if schema_problems:
             diagnostics.extend(schema_problems)
+            invalid.add(id(document))
             continue
         desired.extend(_expand(document, collector, secrets_dirs))
         diagnostics.extend(collector.diagnostics)
     diagnostics.extend(_cross_file_problems(documents, desired))
+    diagnostics.extend(ownership.claim_problems([d for d in documents if id(d) not in invalid]))
     if diagnostics:
         raise ManifestError(diagnostics)
     return desired
@@ -98,6 +101,7 @@ def _expand(
             "org": org,
         }
     base_dir = document.path.parent
+    owner = ownership.file_owner(document)
     result: list[DesiredConnection] = []
     for i, entry in enumerate(data["connections"]):
         targets = entry.get("sandboxes") or list(clouds)
@@ -114,7 +118,7 @@ def _expand(
             )
             connection = renderer.connection(entry, org, clouds[target])
             if connection is not None:
-                result.append(connection)
+                result.append(replace(connection, owner=owner))
     return result
 
 
@@ -197,6 +201,13 @@ class _Renderer:
         description = entry.get("description")
         if description is not None:
             description = self.text(description, ("description",)) or None
+            if ownermark.owner_of(description) is not None:
+                # It would read back as an owner mark: a manifest would forge ownership.
+                self.fail(
+                    ("description",),
+                    f"ends with an owner mark ({ownermark.TRAILER}...); provision writes "
+                    "that line itself from prune: owner, remove it from the description",
+                )
         auth = connectors.of_entry(entry).auth(entry["auth"], cloud, self)
         if self.failed or auth is None:
             return None

@@ -14,11 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from provisioner import connectors
+from provisioner import connectors, ownermark
 from provisioner.model import DesiredConnection, RemoteConnection
 
 PatchOp = dict[str, Any]
 AUTH_TYPE = "auth type"  # the drift field of the auth kind, which PATCH cannot change
+OWNER = "owner"  # the drift field of the owner mark, a trailer of the description
 
 
 @dataclass(frozen=True)
@@ -34,14 +35,21 @@ def readable_fields(desired: DesiredConnection) -> dict[str, str | None]:
 
 
 def drift_between(desired: DesiredConnection, remote: RemoteConnection) -> list[Drift]:
+    # The owner mark is compared on its own, never as part of the description text.
+    text, mark = ownermark.split(remote.description)
     observed: dict[str, str | None] = {
-        "description": remote.description or None,
+        "description": text,
         **connectors.of(desired).observed_fields(remote),
     }
+    wanted_fields = readable_fields(desired)
+    if mark is not None:  # the text before a mark reads back without trailing spaces
+        wanted_fields["description"] = (desired.description or "").rstrip() or None
     drifts = []
-    for name, wanted in readable_fields(desired).items():
+    for name, wanted in wanted_fields.items():
         if (wanted or None) != (observed.get(name) or None):
             drifts.append(Drift(name, wanted, observed.get(name)))
+    if desired.owner is not None and mark != desired.owner:
+        drifts.append(Drift(OWNER, desired.owner, mark))
     return drifts
 
 
@@ -69,16 +77,31 @@ def not_in_place(
     )
 
 
-def update_ops(drift: tuple[Drift, ...]) -> list[PatchOp]:
-    """JSON Patch operations for the readable fields that differ (no secret in them)."""
+def update_ops(
+    drift: tuple[Drift, ...], desired: DesiredConnection, remote: RemoteConnection
+) -> list[PatchOp]:
+    """JSON Patch operations for the readable fields that differ (no secret in them).
+
+    The description is written whole, text and owner mark together: the desired owner's,
+    else the mark it already carries, which an update never drops."""
     ops: list[PatchOp] = []
+    if any(d.field in ("description", OWNER) for d in drift):
+        mark = ownermark.owner_of(remote.description)
+        value = ownermark.compose(desired.description, desired.owner or mark)
+        if value is None:
+            ops.append({"op": "remove", "path": "/description"})
+        else:
+            ops.append(
+                {
+                    "op": "replace" if remote.description else "add",
+                    "path": "/description",
+                    "value": value,
+                }
+            )
     for d in drift:
-        if d.field == "description":
-            path = "/description"
-        elif d.field == AUTH_TYPE:
-            continue  # not_in_place() reports it
-        else:  # every other readable field is an auth param
-            path = f"/auth/params/{d.field}"
+        if d.field in ("description", OWNER, AUTH_TYPE):
+            continue  # the description above, mark included; the auth type: not_in_place()
+        path = f"/auth/params/{d.field}"  # every other readable field is an auth param
         if d.desired is None:
             ops.append({"op": "remove", "path": path})
         else:

@@ -14,9 +14,9 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
-from provisioner import connectors
+from provisioner import connectors, ownermark
 from provisioner.connectors import SecretLookup, render_payload
-from provisioner.manifests.ownership import owner
+from provisioner.manifests.ownership import claim
 from provisioner.model import DesiredConnection, Identity, PruneRule, RemoteConnection
 from provisioner.plan.diff import (
     Drift,
@@ -42,6 +42,8 @@ class Action(StrEnum):
     DRIFT = "drift"  # differs, reported only (--no-update)
     REPLACE = "replace"  # differs in what PATCH cannot change: the user must act
     AMBIGUOUS = "ambiguous"
+    # Declared here, but carrying another owner's mark: never updated, never re-marked.
+    FOREIGN = "owned-elsewhere"
     UNKNOWN = "unknown"  # the sandbox could not be listed
 
 
@@ -53,11 +55,12 @@ SYMBOLS = {
     Action.DRIFT: "~",
     Action.REPLACE: "!",
     Action.AMBIGUOUS: "!",
+    Action.FOREIGN: "!",
     Action.UNKNOWN: "?",
 }
 DELETE_SYMBOL = "-"
 CHANGES = (Action.CREATE, Action.UPDATE, Action.ROTATE)
-PROBLEMS = (Action.AMBIGUOUS, Action.UNKNOWN, Action.REPLACE)
+PROBLEMS = (Action.AMBIGUOUS, Action.UNKNOWN, Action.REPLACE, Action.FOREIGN)
 
 
 @dataclass(frozen=True)
@@ -102,7 +105,11 @@ class PlannedConnection:
 
     def patch_ops(self, lookup: SecretLookup) -> list[PatchOp]:
         """The JSON Patch apply sends; `lookup` gives the secrets (the marker in a plan)."""
-        ops = update_ops(self.drift) if self.action is Action.UPDATE else []
+        ops = (
+            update_ops(self.drift, self.desired, self.remote[0])
+            if self.action is Action.UPDATE
+            else []
+        )
         if self.rotate and self.remote:
             params = render_payload(self.desired, lookup)["auth"]["params"]
             ops += rotate_ops(self.desired, self.remote[0], params)
@@ -111,7 +118,8 @@ class PlannedConnection:
 
 @dataclass(frozen=True)
 class PlannedDeletion:
-    """A remote connection no manifest declares, inside a `prune:` claim (`apply --prune`)."""
+    """A remote connection no manifest declares, inside a `prune:` claim, carrying that
+    claim's owner mark (`apply --prune`)."""
 
     remote: RemoteConnection
     org: str
@@ -126,6 +134,22 @@ class PlannedDeletion:
     def key(self) -> SandboxKey:
         return (self.org, self.sandbox)
 
+    @property
+    def owner(self) -> str:
+        return self.rule.owner
+
+
+@dataclass(frozen=True)
+class KeptClaim:
+    """A connection a claim matches that prune leaves alone: it carries no mark (hand-made,
+    made by 0.2, or a file without an owner) or another owner's. Shown to reviewers, and the
+    reason a saved plan's deletion is refused when its mark changed."""
+
+    remote: RemoteConnection
+    rule: PruneRule
+    pattern: str
+    mark: str | None
+
 
 @dataclass(frozen=True)
 class SandboxState:
@@ -136,6 +160,18 @@ class SandboxState:
     error: str | None = None
     # The unmanaged connections' names, for `plan -v` (the pruned among them included).
     unmanaged_names: tuple[str, ...] = ()
+    kept: tuple[KeptClaim, ...] = ()  # claimed but not this owner's, left alone
+
+
+@dataclass(frozen=True)
+class Reading:
+    """Which manifests the plan was made from, for a reviewer to see a narrower run."""
+
+    files: int  # manifest files read from the paths given
+    paths: tuple[str, ...]
+    # Further manifests of the same repository, read only for what they declare (--prune):
+    # a narrower run must not turn another file's connection into a deletion.
+    whole_set: int = 0
 
 
 @dataclass(frozen=True)
@@ -149,6 +185,7 @@ class Plan:
     refused: Mapping[str, str] = field(default_factory=dict)
     # Remote names that read like a declared one but are not it (plan/lookalike.py).
     lookalikes: tuple[LookAlike, ...] = ()
+    reading: Reading | None = None
 
     def by_sandbox(self) -> dict[SandboxKey, list[PlannedConnection]]:
         """The connections of each sandbox, in plan order: one pass, for the reports (a
@@ -249,19 +286,29 @@ def make_plan(
                 name for name, items in by_name.items() if name not in wanted_names for _ in items
             )
         )
-        states.append(SandboxState(key[0], key[1], cloud, len(others), unmanaged_names=others))
         lookalikes += find_lookalikes(*key, remote, wanted_names)
         planned.extend(plan_one(c, tuple(by_name.get(c.name, ())), options) for c in wanted)
+        kept: list[KeptClaim] = []
         if options.prune:
+            users = (usage or {}).get(key, {})
             for name, items in by_name.items():
-                claim = (
-                    None if name in wanted_names else owner(rules, (*key, name), connection_globs)
+                found = (
+                    None if name in wanted_names else claim(rules, (*key, name), connection_globs)
                 )
-                if claim is not None:
-                    users = (usage or {}).get(key, {})
-                    deletions.extend(
-                        PlannedDeletion(r, *key, *claim, users.get(r.id, ())) for r in items
-                    )
+                if found is None:
+                    continue
+                rule, pattern = found
+                for item in items:
+                    mark = ownermark.owner_of(item.description)
+                    if mark == rule.owner:
+                        deletions.append(
+                            PlannedDeletion(item, *key, rule, pattern, users.get(item.id, ()))
+                        )
+                    else:
+                        kept.append(KeptClaim(item, rule, pattern, mark))
+        states.append(
+            SandboxState(*key, cloud, len(others), unmanaged_names=others, kept=tuple(kept))
+        )
     counts = Counter(c.action for c in planned)
     plan = Plan(tuple(planned), tuple(states), dict(counts), tuple(deletions), options)
     return replace(plan, lookalikes=tuple(lookalikes))
@@ -276,6 +323,15 @@ def plan_one(
         return PlannedConnection(desired, Action.CREATE)
     if len(remote) > 1:
         return PlannedConnection(desired, Action.AMBIGUOUS, remote)
+    mark = ownermark.owner_of(remote[0].description)
+    if desired.owner is not None and mark not in (None, desired.owner):
+        reason = (
+            f"marked {ownermark.shown(mark)}, not owner={desired.owner}: another owner's "
+            "manifests manage it, and its mark is never overwritten; remove it from this "
+            "manifest, or, if the ownership really moves, edit the last line of its "
+            "description in Adobe's UI"
+        )
+        return PlannedConnection(desired, Action.FOREIGN, remote, reason=reason)
     drift = tuple(drift_between(desired, remote[0]))
     blocked = not_in_place(drift, remote[0], desired)
     if blocked and (options.update or options.rotate):

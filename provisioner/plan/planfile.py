@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from provisioner import ownermark
 from provisioner.connectors import render_payload
 from provisioner.errors import PlanFileError
 from provisioner.escape import json_text
@@ -230,10 +231,23 @@ def deletion_staleness(saved: SavedPlan, current: Plan) -> list[str]:
     """Deletions must be exactly those reviewed: none added, none changed meanwhile."""
     planned = {d["id"]: d for d in saved.deletions}
     now = {d.remote.id: d for d in current.deletions}
+    kept = {k.remote.id: k for state in current.sandboxes for k in state.kept}
     reasons: list[str] = []
     for conn_id, entry in planned.items():
         where = f"connection {entry['name']!r} ({conn_id}) in sandbox {entry['sandbox']!r}"
-        if conn_id not in now:
+        # A plan written before owner marks has none: what it deletes was never checked.
+        reviewed = entry.get("owner")
+        if reviewed is None:
+            reasons.append(
+                f"{where} was planned for deletion by a provision without owner marks; plan again"
+            )
+        elif conn_id in kept or (conn_id in now and now[conn_id].owner != reviewed):
+            mark = kept[conn_id].mark if conn_id in kept else now[conn_id].owner
+            reasons.append(
+                f"{where}: its owner mark changed since the plan was made "
+                f"({ownermark.shown(reviewed)}, now {ownermark.shown(mark)}); it is not deleted"
+            )
+        elif conn_id not in now:
             reasons.append(f"{where} was planned for deletion and no longer is")
         elif now[conn_id].remote.etag != entry.get("etag"):
             reasons.append(

@@ -9,8 +9,10 @@ Format versions (docs/lifecycle.md has the field list):
   1  create-only: actions create, unchanged, drift, ambiguous, unknown.
   2  adds `options` (update, rotate_secrets, prune), the actions update, rotate and
      replace with each entry's `patch` (secret values masked) and `reason`, and a
-     `deletions` list. Every version-1 field keeps its meaning; a version-1 file is still
-     applied, as the create-only plan it was.
+     `deletions` list. Later additions within 2: owner marks (`owner` on entries, observed
+     connections, deletions and rules; `kept` per sandbox), the action `owned-elsewhere`,
+     and how many manifest files were read. Every version-1 field keeps its meaning; a
+     version-1 file is still applied, as the create-only plan it was.
 """
 
 from __future__ import annotations
@@ -18,10 +20,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from provisioner import __version__
+from provisioner import __version__, ownermark
 from provisioner.manifests.selection import Selection
 from provisioner.plan.lookalike import LookAlike
-from provisioner.plan.make import Plan, PlannedConnection, PlannedDeletion, plan_of_org
+from provisioner.plan.make import KeptClaim, Plan, PlannedConnection, PlannedDeletion, plan_of_org
 from provisioner.plan.planfile import FORMAT_VERSION, masked_payload
 from provisioner.redact import SENSITIVE
 
@@ -35,8 +37,15 @@ def _entry(planned: PlannedConnection) -> dict[str, Any]:
         "cloud": c.cloud,
         "name": c.name,
         "source": f"{c.source.file}:{c.source.line}",
+        "owner": c.owner,
         "observed": [
-            {"id": r.id, "etag": r.etag, "createdAt": r.created_at} for r in planned.remote
+            {
+                "id": r.id,
+                "etag": r.etag,
+                "createdAt": r.created_at,
+                "owner": ownermark.owner_of(r.description),
+            }
+            for r in planned.remote
         ],
         "drift": [
             {"field": d.field, "desired": d.desired, "observed": d.observed} for d in planned.drift
@@ -61,7 +70,26 @@ def _deletion(deletion: PlannedDeletion) -> dict[str, Any]:
         "id": r.id,
         "etag": r.etag,
         "createdAt": r.created_at,
-        "rule": {"source": f"{where.file}:{where.line}", "pattern": deletion.pattern},
+        "owner": deletion.owner,
+        "rule": {
+            "source": f"{where.file}:{where.line}",
+            "pattern": deletion.pattern,
+            "owner": deletion.rule.owner,
+        },
+    }
+
+
+def _kept(kept: KeptClaim) -> dict[str, Any]:
+    r, where = kept.remote, kept.rule.source
+    return {
+        "name": r.name,
+        "id": r.id,
+        "owner": kept.mark,
+        "rule": {
+            "source": f"{where.file}:{where.line}",
+            "pattern": kept.pattern,
+            "owner": kept.rule.owner,
+        },
     }
 
 
@@ -92,6 +120,8 @@ def plan_document(
         "provision_version": __version__,
         "manifests": {
             "paths": list(paths),
+            "files": plan.reading.files if plan.reading else None,
+            "whole_set": plan.reading.whole_set if plan.reading else None,
             "sandboxes": list(selection.sandboxes),
             "connections": list(selection.connections),
             "digest": digest,
@@ -118,6 +148,7 @@ def plan_document(
                 # Undeclared connections apply leaves alone (those it deletes are listed).
                 "unmanaged": s.unmanaged - len(deleted.get((s.org, s.sandbox), [])),
                 "error": s.error,
+                "kept": [_kept(k) for k in s.kept],
             }
             for s in plan.sandboxes
         ],

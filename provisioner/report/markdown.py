@@ -21,7 +21,7 @@ from provisioner.plan.make import (
     destination,
     plan_of_org,
 )
-from provisioner.report.text import describe, describe_deletion
+from provisioner.report.text import describe, describe_deletion, kept_line, reading
 
 GITHUB_COMMENT_LIMIT = 65_536
 _BUDGET = GITHUB_COMMENT_LIMIT - 2_000  # room for the table, the footer and the cut notice
@@ -67,6 +67,8 @@ def render_markdown(plan: Plan, *, full_plan_hint: str = "the JSON plan") -> str
     orgs = list(dict.fromkeys(s.org for s in plan.sandboxes))
     several = len(orgs) > 1
     head = ["### provision plan", "", f"**{cell(plan.summary())}**", ""]
+    if plan.reading is not None:  # a reviewer sees a narrower run at once
+        head += [cell(reading(plan.reading)), ""]
     if several:  # one line per org, and an org column: reviewers see which org changes
         head += [f"- org `{cell(o)}`: {cell(plan_of_org(plan, o).summary())}" for o in orgs]
         head.append("")
@@ -93,9 +95,10 @@ def render_markdown(plan: Plan, *, full_plan_hint: str = "the JSON plan") -> str
             f"{state.unmanaged - len(deletions)} |"
         )
         changes = [p for p in entries if p.action is not Action.UNCHANGED]
-        if not changes and not deletions and not state.error:
+        if not changes and not deletions and not state.error and not state.kept:
             continue
         body = [_detail(p) for p in changes] + [_deletion(d) for d in deletions]
+        body += [html.escape(f"  {kept_line(k)}", quote=False) for k in state.kept]
         if state.error:
             problem = escape.line(f"? cannot list connections: {state.error}")
             body.insert(0, html.escape(problem, quote=False))
@@ -113,7 +116,8 @@ def render_markdown(plan: Plan, *, full_plan_hint: str = "the JSON plan") -> str
     if plan.deletions:
         text += (
             f"\n> [!CAUTION]\n> `apply --prune` deletes {len(plan.deletions)} connection(s) "
-            "no manifest declares (the `-` lines).\n"
+            "no manifest declares (the `-` lines), each marked by the owner whose claim "
+            "allows it.\n"
         )
     left_out = 0
     for summary, body in sections:

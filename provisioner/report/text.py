@@ -11,14 +11,17 @@ from typing import TextIO
 
 from provisioner import escape
 from provisioner.manifests.load import printable
+from provisioner.ownermark import shown
 from provisioner.plan.lookalike import LookAlike
 from provisioner.plan.make import (
     DELETE_SYMBOL,
     SYMBOLS,
     Action,
+    KeptClaim,
     Plan,
     PlannedConnection,
     PlannedDeletion,
+    Reading,
     SandboxState,
     destination,
     plan_of_org,
@@ -31,6 +34,7 @@ _COLOURS = {
     Action.DRIFT: "\033[33m",
     Action.REPLACE: "\033[31m",
     Action.AMBIGUOUS: "\033[31m",
+    Action.FOREIGN: "\033[31m",
     Action.UNKNOWN: "\033[31m",
 }
 _DELETE_COLOUR = "\033[31m"
@@ -65,16 +69,35 @@ def describe(planned: PlannedConnection) -> str:
         return text + ("; the drift below is not changed (--no-update)" if planned.drift else "")
     if action is Action.DRIFT:
         return f"({remote_id}) drifted, not changed by apply"
-    if action is Action.REPLACE:
+    if action in (Action.REPLACE, Action.FOREIGN):
         return f"({remote_id}) ERROR: {planned.reason}"
     return ""
 
 
+def reading(read: Reading) -> str:
+    """How many manifests the plan was made from: a narrower run shows at a glance."""
+    paths = ", ".join(printable(p) for p in read.paths[:3])
+    if len(read.paths) > 3:
+        paths += f" and {len(read.paths) - 3} more path(s)"
+    text = f"Read {read.files} manifest file(s) from {paths}"
+    if read.whole_set:
+        text += (
+            f", and {read.whole_set} more of the repository for what they declare "
+            "(never deleted by --prune)"
+        )
+    return text + "."
+
+
+def claim_of(deletion: PlannedDeletion | KeptClaim) -> str:
+    rule = deletion.rule
+    where = f"{rule.source.file}:{rule.source.line}"
+    return f"prune {deletion.pattern!r} of owner {rule.owner} ({where})"
+
+
 def describe_deletion(deletion: PlannedDeletion) -> str:
-    where = deletion.rule.source
     text = (
-        f"({deletion.remote.id}) will delete: no manifest declares it, and prune "
-        f"{deletion.pattern!r} claims it ({where.file}:{where.line})"
+        f"({deletion.remote.id}) will delete: marked {shown(deletion.owner)}, no manifest "
+        f"declares it, and {claim_of(deletion)} claims it"
     )
     if deletion.used_by:
         text += (
@@ -82,6 +105,26 @@ def describe_deletion(deletion: PlannedDeletion) -> str:
             "so the API will refuse until they are deleted or repointed"
         )
     return text
+
+
+def kept_line(kept: KeptClaim) -> str:
+    r = kept.remote
+    return (
+        f"{printable(r.name)} ({r.id}) left alone: {claim_of(kept)} matches it, but it carries "
+        f"{shown(kept.mark)}"
+    )
+
+
+def unmanaged_notes(state: SandboxState, deleted: int) -> list[str]:
+    """The sandbox's undeclared connections that stay, and how many a claim matches that
+    are not its owner's (hand-made, made by 0.2, or another owner's: never deleted)."""
+    left = state.unmanaged - deleted
+    if left <= 0:
+        return []
+    note = f"{left} unmanaged, left alone"
+    if state.kept:
+        note += f" ({len(state.kept)} claimed by prune but not marked by the claim's owner)"
+    return [note]
 
 
 def _label(planned: PlannedConnection) -> str:
@@ -107,6 +150,8 @@ def write_text(plan: Plan, out: TextIO, *, colour: bool, verbose: bool = False) 
     alike: dict[tuple[str, str], list[LookAlike]] = {}
     for found in plan.lookalikes:
         alike.setdefault(found.key, []).append(found)
+    if plan.reading is not None:
+        out.write(reading(plan.reading) + "\n")
     # Several orgs: their sandboxes together, and a summary line per org before the total.
     for state in sorted(plan.sandboxes, key=lambda s: orgs.index(s.org)):
         key = (state.org, state.sandbox)
@@ -116,8 +161,7 @@ def write_text(plan: Plan, out: TextIO, *, colour: bool, verbose: bool = False) 
         unchanged = sum(1 for p in entries if p.action is Action.UNCHANGED)
         header = f"sandbox {state.sandbox} ({state.cloud}, {state.org})"
         notes = [f"{unchanged} unchanged"] if unchanged else []
-        if state.unmanaged - len(deletions) > 0:
-            notes.append(f"{state.unmanaged - len(deletions)} unmanaged, left alone")
+        notes += unmanaged_notes(state, len(deletions))
         out.write(escape.line(header + (f": {', '.join(notes)}" if notes else "")) + "\n")
         if state.error:
             problem = escape.line(f"  ? cannot list connections: {state.error}")
@@ -135,9 +179,15 @@ def write_text(plan: Plan, out: TextIO, *, colour: bool, verbose: bool = False) 
             line = f"  {DELETE_SYMBOL} {deletion.remote.name}  {describe_deletion(deletion)}"
             out.write(paint(_DELETE_COLOUR, escape.line(line)) + "\n")
         if verbose:
+            kept = {printable(k.remote.name) for k in state.kept}  # shown below, claimed
             out.write(
-                "".join(f"    {name}  unmanaged, left alone\n" for name in _left(state, deletions))
+                "".join(
+                    f"    {name}  unmanaged, left alone\n"
+                    for name in _left(state, deletions)
+                    if name not in kept
+                )
             )
+            out.writelines(escape.line(f"  . {kept_line(k)}") + "\n" for k in state.kept)
         for found in alike.get(key, []):
             warning = escape.line(f"  ! warning: {found.sentence()}")
             out.write(paint(_WARNING_COLOUR, warning) + "\n")

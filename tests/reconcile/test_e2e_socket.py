@@ -33,6 +33,7 @@ pytestmark = pytest.mark.usefixtures("aep_env")
 
 M = "manifests/connections.yaml"
 ALL_CREATES = f"""\
+Read 1 manifest file(s) from {M}.
 sandbox prod (azure, {ORG})
   + orders-prod  aep_reader@pg-orders.db.example.test:5432/orders ssl=verify-full  ({M}:13)
   + inventory  aep_inventory@pg-inventory.db.example.test:6432/inventory ssl=disable  ({M}:23)
@@ -46,6 +47,7 @@ sandbox prod-aws (aws, {ORG})
 Plan: 7 to add, 0 unchanged, 0 drifted.
 """
 ALL_UNCHANGED = f"""\
+Read 1 manifest file(s) from {M}.
 sandbox prod (azure, {ORG}): 3 unchanged
 sandbox dev (azure, {ORG}): 2 unchanged
 sandbox prod-aws (aws, {ORG}): 2 unchanged
@@ -104,6 +106,7 @@ def test_existing_duplicate_and_unmanaged_connections(
     before = {r["id"]: r for r in stored(emulator)}
 
     expected_plan = f"""\
+Read 1 manifest file(s) from {M}.
 sandbox prod (azure, {ORG}): 1 unchanged, 1 unmanaged, left alone
   + inventory  aep_inventory@pg-inventory.db.example.test:6432/inventory ssl=disable  ({M}:23)
   + billing  connection string from {{env: RECON_BILLING_DSN}}  ({M}:33)
@@ -161,6 +164,7 @@ def test_drift_is_reported_and_left_alone_with_no_update(
     assert (
         plan.out
         == f"""\
+Read 1 manifest file(s) from {M}.
 sandbox dev (azure, {ORG})
   ~ orders-dev  ({drifted}) drifted, not changed by apply
       description: 'Old orders' -> 'Orders (dev)'

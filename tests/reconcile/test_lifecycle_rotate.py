@@ -58,6 +58,7 @@ def test_rotation_is_planned_without_secrets_and_stores_the_new_values_unseen(
     assert (plan.code, plan.err) == (2, "")
     ids = {r["name"]: r["id"] for r in stored(emulator, "prod")}
     assert plan.out == (
+        f"Read 1 manifest file(s) from {manifest}.\n"
         f"sandbox prod (azure, {ORG})\n"
         f"  ~ rotate orders-prod  ({ids['orders-prod']}) will re-send its secret from "
         "{env: RECON_ORDERS_PASSWORD}\n"
@@ -141,6 +142,7 @@ def test_zero_downtime_rotation_switches_user_and_password_in_one_patch(
     plan = run_cli(capsys, ["plan", str(manifest), *select, "--sandbox", "dev"])
     (dev_id,) = [r["id"] for r in stored(emulator, "dev") if r["name"] == "orders-dev"]
     assert plan.out == (
+        f"Read 1 manifest file(s) from {manifest}.\n"
         f"sandbox dev (azure, {ORG})\n"
         f"  ~ orders-dev  ({dev_id}) will update and re-send its secret from "
         "{env: RECON_ORDERS_PASSWORD_GREEN}\n"

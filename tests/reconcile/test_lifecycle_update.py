@@ -115,6 +115,7 @@ def test_drift_is_planned_as_an_update_and_patched_in_place(
     plan = run_cli(capsys, ["plan", str(manifest), *SELECT, "--detailed-exitcode"])
     assert (plan.code, plan.err) == (2, "")
     assert plan.out == (
+        f"Read 1 manifest file(s) from {manifest}.\n"
         f"sandbox dev (azure, {ORG})\n"
         f"  ~ orders-dev  ({conn_id}) will update\n"
         "      description: 'Old orders' -> 'Orders (dev)'\n"

@@ -128,7 +128,10 @@ def test_no_desired_connections_is_an_empty_plan() -> None:
 # --- the lifecycle options: update, rotate, prune ----------------------------------------
 
 UPDATE = PlanOptions(update=True)
-RULE = PruneRule(ORG, "prod", "azure", ("orders-*", "legacy"), Location("team/orders.yaml", 3, 1))
+RULE = PruneRule(
+    ORG, "prod", "azure", ("orders-*", "legacy"), Location("team/orders.yaml", 3, 1), "team-a"
+)
+OURS = "Orders\nmanaged-by: provision owner=team-a"  # the description team-a's apply writes
 
 
 def test_updates_rotations_and_what_patch_cannot_change() -> None:
@@ -189,14 +192,17 @@ def test_prune_deletes_claimed_undeclared_names_only_when_asked() -> None:
     observed = {
         (ORG, "prod"): [
             remote("orders", "o-1"),
-            remote("orders-old", "o-2"),
-            remote("orders-old", "o-3"),  # duplicates of a retired name go together
-            remote("legacy", "l-1"),
-            remote("legacy-2", "l-2"),  # "legacy" claims only that exact name
-            remote("orders-other-team", "x-1"),  # declared by another file: managed
-            remote("crm", "c-1"),
+            remote("orders-old", "o-2", description=OURS),
+            remote("orders-old", "o-3", description=OURS),  # a retired name's duplicates go too
+            remote("legacy", "l-1", description=OURS),
+            remote("legacy-2", "l-2", description=OURS),  # "legacy" claims only that name
+            remote("orders-other-team", "x-1", description=OURS),  # declared elsewhere
+            remote("crm", "c-1", description=OURS),
+            # Claimed, but not team-a's: hand-made or made by 0.2 (no mark), or team-b's.
+            remote("orders-by-hand", "h-1", description="Orders"),
+            remote("orders-b", "b-1", description="B\nmanaged-by: provision owner=team-b"),
         ],
-        (ORG, "dev"): [remote("orders-dev-old", "d-1")],  # no rule for dev
+        (ORG, "dev"): [remote("orders-dev-old", "d-1", description=OURS)],  # no rule for dev
     }
     wanted = [desired("orders"), desired("orders", "dev")]
     managed = {(ORG, "prod", "orders-other-team")}
@@ -216,6 +222,11 @@ def test_prune_deletes_claimed_undeclared_names_only_when_asked() -> None:
     ]
     assert plan.summary() == "Plan: 1 to add, 3 to delete, 1 unchanged, 0 drifted."
     assert plan.has_changes
+    (prod, _) = plan.sandboxes
+    assert [(k.remote.id, k.pattern, k.mark) for k in prod.kept] == [
+        ("h-1", "orders-*", None),
+        ("b-1", "orders-*", "team-b"),
+    ]
     narrowed = make_plan(
         wanted,
         observed,
@@ -228,10 +239,12 @@ def test_prune_deletes_claimed_undeclared_names_only_when_asked() -> None:
 
 
 def test_a_sandbox_only_a_rule_names_is_listed_and_pruned() -> None:
-    stage = PruneRule(ORG, "stage", "aws", ("orders-*",), Location("team/orders.yaml", 3, 1))
+    stage = PruneRule(
+        ORG, "stage", "aws", ("orders-*",), Location("team/orders.yaml", 3, 1), "team-a"
+    )
     plan = make_plan(
         [],
-        {(ORG, "stage"): [remote("orders-gone", "g-1")]},
+        {(ORG, "stage"): [remote("orders-gone", "g-1", description=OURS)]},
         options=PlanOptions(prune=True),
         rules=[stage],
     )

@@ -188,6 +188,8 @@ def test_json_plan_document() -> None:
             "sandboxes": ["prod"],
             "connections": ["*"],
             "digest": "sha256:d",
+            "files": None,
+            "whole_set": None,
         },
         "options": {"update": False, "rotate_secrets": False, "prune": False},
         "summary": {
@@ -199,13 +201,14 @@ def test_json_plan_document() -> None:
             "text": "Plan: 2 to add, 0 unchanged, 1 drifted.",
         },
         "orgs": [{"org": ORG, "add": 2, "text": "Plan: 2 to add, 0 unchanged, 1 drifted."}],
-        "sandboxes": [{**common, "unmanaged": 0, "error": None}],
+        "sandboxes": [{**common, "unmanaged": 0, "error": None, "kept": []}],
         "connections": [
             {
                 "action": "create",
                 **common,
                 "name": "orders",
                 "source": "team/orders.yaml:10",
+                "owner": None,
                 "observed": [],
                 "drift": [],
                 "payload": {
@@ -220,6 +223,7 @@ def test_json_plan_document() -> None:
                 **common,
                 "name": "billing",
                 "source": "team/orders.yaml:30",
+                "owner": None,
                 "observed": [],
                 "drift": [],
                 "payload": {
@@ -236,7 +240,10 @@ def test_json_plan_document() -> None:
                 **common,
                 "name": "inv",
                 "source": "team/orders.yaml:40",
-                "observed": [{"id": "i-1", "etag": '"etag-i-1"', "createdAt": 1700000000123}],
+                "owner": None,
+                "observed": [
+                    {"id": "i-1", "etag": '"etag-i-1"', "createdAt": 1700000000123, "owner": None}
+                ],
                 "drift": [{"field": "port", "desired": "5432", "observed": "6432"}],
                 "payload": {
                     "name": "inv",
@@ -267,7 +274,7 @@ def test_digest_follows_what_would_be_sent_not_where_it_is_written() -> None:
 
 
 def test_lifecycle_actions_in_every_report() -> None:
-    rule = PruneRule(ORG, "prod", "azure", ("old-*",), Location("team/orders.yaml", 3, 1))
+    rule = PruneRule(ORG, "prod", "azure", ("old-*",), Location("team/orders.yaml", 3, 1), "team-a")
     plan = make_plan(
         [desired("inv", line=40), desired_dsn("billing")],
         {
@@ -279,7 +286,8 @@ def test_lifecycle_actions_in_every_report() -> None:
                     description=None,
                     spec_name="Connection String Based Authentication",
                 ),
-                remote("old-crm", "x-1"),
+                remote("old-crm", "x-1", description="CRM\nmanaged-by: provision owner=team-a"),
+                remote("old-by-hand", "h-1"),  # claimed, but not team-a's: left alone
             ]
         },
         options=PlanOptions(update=True, rotate=True, prune=True),
@@ -289,17 +297,25 @@ def test_lifecycle_actions_in_every_report() -> None:
     out = io.StringIO()
     write_text(plan, out, colour=False)
     assert out.getvalue() == (
-        f"sandbox prod (azure, {ORG})\n"
+        f"sandbox prod (azure, {ORG}): 1 unmanaged, left alone (1 claimed by prune but not "
+        "marked by the claim's owner)\n"
         "  ~ inv  (i-1) will update and re-send its secret from {env: ORDERS_PW}\n"
         "      port: '6432' -> '5432'\n"
         "  ~ rotate billing  (b-1) will re-send its secret from {env: DSN}\n"
-        "  - old-crm  (x-1) will delete: no manifest declares it, and prune 'old-*' claims it "
-        "(team/orders.yaml:3); but dataflow(s) 'nightly' still use it, so the API will refuse "
-        "until they are deleted or repointed\n"
+        "  - old-crm  (x-1) will delete: marked owner=team-a, no manifest declares it, and "
+        "prune 'old-*' of owner team-a (team/orders.yaml:3) claims it; but dataflow(s) "
+        "'nightly' still use it, so the API will refuse until they are deleted or repointed\n"
+        "Plan: 0 to add, 1 to update, 1 to rotate, 1 to delete, 0 unchanged, 0 drifted.\n"
+    )
+    verbose = io.StringIO()
+    write_text(plan, verbose, colour=False, verbose=True)
+    assert verbose.getvalue().endswith(
+        "  . old-by-hand (h-1) left alone: prune 'old-*' of owner team-a (team/orders.yaml:3) "
+        "matches it, but it carries no owner mark\n"
         "Plan: 0 to add, 1 to update, 1 to rotate, 1 to delete, 0 unchanged, 0 drifted.\n"
     )
     comment = render_markdown(plan)
-    assert "| prod | azure | 0 | 2 | 1 | 0 | 0 | 0 | 0 |\n" in comment
+    assert "| prod | azure | 0 | 2 | 1 | 0 | 0 | 0 | 1 |\n" in comment
     assert "~ rotate billing   # (b-1) will re-send its secret from {env: DSN}\n" in comment
     assert "> [!CAUTION]\n> `apply --prune` deletes 1 connection(s)" in comment
     document = plan_document(plan, paths=["team/"], selection=Selection(), digest="sha256:d")
@@ -322,7 +338,16 @@ def test_lifecycle_actions_in_every_report() -> None:
             "id": "x-1",
             "etag": '"etag-x-1"',
             "createdAt": 1_700_000_000_000,
-            "rule": {"source": "team/orders.yaml:3", "pattern": "old-*"},
+            "owner": "team-a",
+            "rule": {"source": "team/orders.yaml:3", "pattern": "old-*", "owner": "team-a"},
         }
     ]
-    assert document["summary"]["delete"] == 1 and document["summary"]["unmanaged"] == 0
+    assert document["sandboxes"][0]["kept"] == [
+        {
+            "name": "old-by-hand",
+            "id": "h-1",
+            "owner": None,
+            "rule": {"source": "team/orders.yaml:3", "pattern": "old-*", "owner": "team-a"},
+        }
+    ]
+    assert document["summary"]["delete"] == 1 and document["summary"]["unmanaged"] == 1

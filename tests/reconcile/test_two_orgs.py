@@ -76,6 +76,7 @@ def manifests(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, server: RunningSe
 
 
 CREATES = f"""\
+Read 2 manifest file(s) from aep.
 sandbox dev (azure, {NONPROD})
   + orders-dev  aep_reader@pg-orders.db.example.test:5432/orders ssl=require  (aep/nonprod.yaml:7)
 sandbox stage (azure, {NONPROD})
@@ -202,6 +203,7 @@ def test_the_markdown_plan_is_grouped_by_org(
     head = run.out.split("\n<details>", 1)[0]
     assert head == (
         "### provision plan\n\n**Plan: 3 to add, 0 unchanged, 0 drifted.**\n\n"
+        "Read 2 manifest file(s) from aep.\n\n"
         f"- org `{NONPROD}`: Plan: 2 to add, 0 unchanged, 0 drifted.\n"
         f"- org `{PROD}`: Plan: 1 to add, 0 unchanged, 0 drifted.\n\n"
         "| org | sandbox | cloud | to add | to change | to delete | unchanged | drifted | errors "

@@ -53,7 +53,7 @@ def render_payload(connection: DesiredConnection, secret: SecretLookup) -> Paylo
     auth = auth_of(connection)
     values: dict[str, Any] = {
         "name": connection.name,
-        "description": connection.description,
+        "description": connection.remote_description,
         "spec_id": SPEC_ID,
         "spec_version": SPEC_VERSION,
     }
