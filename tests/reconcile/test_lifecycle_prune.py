@@ -1,5 +1,6 @@
-"""Safe removal end to end over a socket: `apply --prune` deletes only connections that no
-manifest declares and that a manifest's `prune:` claims; in-use and unclaimed ones survive."""
+"""Safe removal end to end over a socket: `apply --prune` deletes only connections that carry
+the claim's owner mark, that no manifest declares and that a manifest's `prune:` claims;
+in-use, unclaimed, unmarked (hand-made, 0.2-made) and other owners' ones survive."""
 
 from __future__ import annotations
 
@@ -23,8 +24,9 @@ from .recon_helpers import (
 pytestmark = pytest.mark.usefixtures("aep_env")
 
 PRUNING = MANIFEST.replace(
-    "sandboxes:\n", 'prune:\n  names: ["orders-*", "legacy-*"]\nsandboxes:\n', 1
+    "sandboxes:\n", 'prune:\n  owner: team-a\n  names: ["orders-*", "legacy-*"]\nsandboxes:\n', 1
 )
+MARK = "\nmanaged-by: provision owner=team-a"  # what team-a's apply wrote on its connections
 M = "manifests/connections.yaml"
 PRUNE_LINE = 5
 
@@ -35,8 +37,10 @@ def pruning(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return write_manifest(tmp_path / "manifests", PRUNING).relative_to(tmp_path)
 
 
-def old(name: str, sandbox: str = "prod") -> dict[str, object]:
-    return orders(sandbox, "Verify Full") | {"name": name}
+def old(name: str, sandbox: str = "prod", mark: str = MARK) -> dict[str, object]:
+    """A connection an earlier apply of team-a's made (`mark=""`: made by hand, or by 0.2)."""
+    made = orders(sandbox, "Verify Full")
+    return made | {"name": name, "description": f"{made['description']}{mark}"}
 
 
 def test_prune_deletes_only_claimed_undeclared_connections(
@@ -46,14 +50,16 @@ def test_prune_deletes_only_claimed_undeclared_connections(
     retired = create_remote(emulator, "prod", old("orders-retired"))
     in_use = create_remote(emulator, "prod", old("legacy-crm"))
     emulator.add_dataflow(ORG, "prod", in_use, "crm nightly")
-    hand_made = create_remote(emulator, "prod", old("crm-by-hand"))
+    hand_made = create_remote(emulator, "prod", old("crm-by-hand", mark=""))
     archive = create_remote(emulator, "dev", old("orders-archive", "dev"))
+    made_by_02 = create_remote(emulator, "dev", old("orders-2019", "dev", mark=""))
+    theirs = create_remote(emulator, "dev", old("orders-b", "dev", mark=MARK[:-1] + "b"))
     before = {r["id"] for r in stored(emulator)}
 
     # Without --prune nothing is deleted, and the plan does not pretend otherwise.
     plain = run_cli(capsys, ["plan", str(pruning), "--detailed-exitcode"])
     assert plain.code == 0 and " - " not in plain.out
-    assert "sandbox prod (azure, " + ORG + "): 3 unchanged, 3 unmanaged, left alone\n" in plain.out
+    assert f"sandbox prod (azure, {ORG}): 3 unchanged, 3 unmanaged, left alone\n" in plain.out
     assert run_cli(capsys, ["apply", str(pruning), "--auto-approve"]).code == 0
     assert {r["id"] for r in stored(emulator)} == before
 
@@ -61,17 +67,19 @@ def test_prune_deletes_only_claimed_undeclared_connections(
         capsys, ["plan", str(pruning), "--prune", "--detailed-exitcode", "--out", "p.json"]
     )
     assert (plan.code, plan.err) == (2, "")
-    claim = f"({M}:{PRUNE_LINE})"
+    claim = f"of owner team-a ({M}:{PRUNE_LINE})"
     assert plan.out == (
+        f"Read 1 manifest file(s) from {M}.\n"
         f"sandbox prod (azure, {ORG}): 3 unchanged, 1 unmanaged, left alone\n"
-        f"  - orders-retired  ({retired}) will delete: no manifest declares it, and prune "
-        f"'orders-*' claims it {claim}\n"
-        f"  - legacy-crm  ({in_use}) will delete: no manifest declares it, and prune "
-        f"'legacy-*' claims it {claim}; but dataflow(s) 'crm nightly' still use it, so the "
-        "API will refuse until they are deleted or repointed\n"
-        f"sandbox dev (azure, {ORG}): 2 unchanged\n"
-        f"  - orders-archive  ({archive}) will delete: no manifest declares it, and prune "
-        f"'orders-*' claims it {claim}\n"
+        f"  - orders-retired  ({retired}) will delete: marked owner=team-a, no manifest "
+        f"declares it, and prune 'orders-*' {claim} claims it\n"
+        f"  - legacy-crm  ({in_use}) will delete: marked owner=team-a, no manifest declares "
+        f"it, and prune 'legacy-*' {claim} claims it; but dataflow(s) 'crm nightly' still "
+        "use it, so the API will refuse until they are deleted or repointed\n"
+        f"sandbox dev (azure, {ORG}): 2 unchanged, 2 unmanaged, left alone (2 claimed by "
+        "prune but not marked by the claim's owner)\n"
+        f"  - orders-archive  ({archive}) will delete: marked owner=team-a, no manifest "
+        f"declares it, and prune 'orders-*' {claim} claims it\n"
         f"sandbox prod-aws (aws, {ORG}): 2 unchanged\n"
         "Plan: 0 to add, 3 to delete, 7 unchanged, 0 drifted.\n"
         "Saved the plan to p.json; apply it with `provision apply --plan p.json`.\n"
@@ -95,8 +103,8 @@ def test_prune_deletes_only_claimed_undeclared_connections(
         "legacy-crm",
         "orders-prod",
     ]
-    assert names(emulator, "dev") == ["orders-dev", "payments"]
-    assert hand_made in {r["id"] for r in stored(emulator)}
+    assert names(emulator, "dev") == ["orders-2019", "orders-b", "orders-dev", "payments"]
+    assert {hand_made, made_by_02, theirs} <= {r["id"] for r in stored(emulator)}
 
 
 def test_prune_follows_the_selection_and_spares_names_other_files_declare(
