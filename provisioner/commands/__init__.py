@@ -46,15 +46,22 @@ class Manifests(NamedTuple):
 
 
 def load_manifests(
-    paths: Sequence[str], selection: Selection, secrets_dirs: Sequence[Path], *, prune: bool
+    paths: Sequence[str],
+    selection: Selection,
+    secrets_dirs: Sequence[Path],
+    *,
+    prune: bool,
+    whole_set: bool | None = None,
 ) -> Manifests:
-    """What plan and apply work on: the selection, every declared identity, the claims."""
+    """What plan and apply work on: the selection, every declared identity, the claims.
+    `whole_set` (default: with `prune`): read every manifest of the repository for what it
+    declares, so a narrower run never turns another file's connection into a deletion."""
     from provisioner.manifests import ownership
     from provisioner.plan.make import Reading
 
     documents, everything = _load(paths, secrets_dirs)
     declared, more = everything, 0
-    if prune:
+    if prune if whole_set is None else whole_set:
         declared, more = _whole_set(paths, documents, everything, secrets_dirs)
     rules = ownership.prune_rules(documents)
     chosen = selection.apply(

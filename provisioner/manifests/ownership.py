@@ -29,14 +29,6 @@ def _block(document: Document) -> dict[str, Any] | None:
     return block if isinstance(block, dict) else None
 
 
-def file_owner(document: Document) -> str | None:
-    """The owner a file's connections are marked with: its `prune:` block's, or none (a file
-    without `prune:` creates unmarked connections, as 0.2 did: nobody's prune deletes them)."""
-    block = _block(document)
-    owner = block.get("owner") if block else None
-    return owner if isinstance(owner, str) else None
-
-
 def prune_rules(documents: Sequence[Document]) -> list[PruneRule]:
     """The rules of schema-valid documents (validation has run before), in file order."""
     rules: list[PruneRule] = []

@@ -17,7 +17,7 @@ from typing import Any, cast
 
 from provisioner import connectors, ownermark
 from provisioner.errors import Diagnostic, Location, ManifestError
-from provisioner.manifests import diagnose, excerpt, ownership, secrets
+from provisioner.manifests import diagnose, excerpt, secrets
 from provisioner.manifests.load import Document, JsonPath, format_path
 from provisioner.model import Cloud, DesiredConnection, SecretRef
 
@@ -74,10 +74,19 @@ def desired_connections(
         desired.extend(_expand(document, collector, secrets_dirs))
         diagnostics.extend(collector.diagnostics)
     diagnostics.extend(_cross_file_problems(documents, desired))
-    diagnostics.extend(ownership.claim_problems([d for d in documents if id(d) not in invalid]))
+    claiming = [d for d in documents if id(d) not in invalid and _prune_block(d) is not None]
+    if claiming:  # only then: validate of a file without prune: stays on the fast path
+        from provisioner.manifests.ownership import claim_problems
+
+        diagnostics.extend(claim_problems(claiming))
     if diagnostics:
         raise ManifestError(diagnostics)
     return desired
+
+
+def _prune_block(document: Document) -> dict[str, Any] | None:
+    block = document.data.get("prune") if isinstance(document.data, dict) else None
+    return block if isinstance(block, dict) else None
 
 
 def _expand(
@@ -101,7 +110,8 @@ def _expand(
             "org": org,
         }
     base_dir = document.path.parent
-    owner = ownership.file_owner(document)
+    block = _prune_block(document)
+    owner = block.get("owner") if block else None  # marked on what this file creates
     result: list[DesiredConnection] = []
     for i, entry in enumerate(data["connections"]):
         targets = entry.get("sandboxes") or list(clouds)

@@ -6,8 +6,10 @@ a run was given: `plan configs/team-a/ --prune` must not offer to delete what
 that repository (tracked, or new and not ignored: `git ls-files`) is read for what it
 declares. A file counts as a manifest when it is a `*.yaml`/`*.yml` (any case) with
 top-level `version:` and `connections:` keys; one that cannot be read or does not
-validate is an error, never an absence. Outside a git repository the paths given are the
-whole set.
+validate is an error, never an absence. A file that looks like a manifest but is none
+(a test fixture, a deliberately broken example) is left out in `.gitattributes`, reviewed
+like everything else: `tests/examples/** -provision`. Outside a git repository the paths
+given are the whole set.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from provisioner.manifests.load import MAX_FILE_BYTES, Document, load_file, prin
 _MANIFEST_KEYS = (re.compile(rb"^version\s*:", re.M), re.compile(rb"^connections\s*:", re.M))
 _SUFFIXES = (".yaml", ".yml")
 _LS_FILES = ("ls-files", "-z", "--cached", "--others", "--exclude-standard")
+_CHECK_ATTR = ("check-attr", "-z", "--stdin", "provision")
 
 
 def repository_root(path: Path) -> Path | None:
@@ -35,19 +38,11 @@ def repository_root(path: Path) -> Path | None:
     return None
 
 
-def _listing(root: Path) -> list[Path]:
+def _git(root: Path, args: Sequence[str], given: bytes = b"") -> list[str]:
     try:
         done = subprocess.run(
-            [
-                "git",
-                "-C",
-                str(root),
-                "ls-files",
-                "-z",
-                "--cached",
-                "--others",
-                "--exclude-standard",
-            ],
+            ["git", "-C", str(root), *args],
+            input=given,
             capture_output=True,
             check=False,
             timeout=120,
@@ -57,8 +52,17 @@ def _listing(root: Path) -> list[Path]:
     if done.returncode != 0:
         lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
         raise _unlisted(root, lines[0][:300] if lines else f"exit {done.returncode}")
-    names = done.stdout.decode("utf-8", "surrogateescape").split("\0")
-    return sorted({root / n for n in names if n and n.lower().endswith(_SUFFIXES)})
+    return done.stdout.decode("utf-8", "surrogateescape").split("\0")
+
+
+def _listing(root: Path) -> list[Path]:
+    names = sorted({n for n in _git(root, _LS_FILES) if n.lower().endswith(_SUFFIXES)})
+    if not names:
+        return []
+    # `<path> NUL provision NUL <unset|set|unspecified|value> NUL` per path.
+    answer = _git(root, _CHECK_ATTR, "\0".join(names).encode("utf-8", "surrogateescape"))
+    left_out = {answer[i] for i in range(0, len(answer) - 2, 3) if answer[i + 2] == "unset"}
+    return [root / n for n in names if n not in left_out]
 
 
 def _unlisted(root: Path, why: str) -> ManifestError:

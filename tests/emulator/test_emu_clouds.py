@@ -122,7 +122,7 @@ def test_a_sandbox_only_a_prune_claim_names_is_served(tmp_path: Path) -> None:
         "org: 0123456789ABCDEF01234567@AdobeOrg\n"
         "sandboxes:\n"
         "  - {name: legacy, cloud: aws}\n"
-        "prune: {names: ['orders-*']}\n"
+        "prune: {owner: team-a, names: ['orders-*']}\n"
         "connections: []\n",
         encoding="utf-8",
     )

@@ -18,7 +18,7 @@ ORG = "0123456789ABCDEF01234567@AdobeOrg"
 MANIFEST = f"""\
 version: 1
 org: {ORG}
-prune: {{names: ["old-*"]}}
+prune: {{owner: team-a, names: ["old-*"]}}
 sandboxes:
   - {{name: prod, cloud: azure}}
 connections:
@@ -47,7 +47,13 @@ ITEMS = [
             },
         },
     },
-    {"id": "x-1", "name": "old-crm", "etag": '"e2"', "auth": {"specName": "Basic Authentication"}},
+    {
+        "id": "x-1",
+        "name": "old-crm",
+        "etag": '"e2"',
+        "description": "managed-by: provision owner=team-a",  # team-a made it: prunable
+        "auth": {"specName": "Basic Authentication"},
+    },
 ]
 Handler = Callable[[httpx.Request], httpx.Response]
 
@@ -65,6 +71,9 @@ def fake_api(
             return httpx.Response(200, json={"items": [{}]})
         if request.method == "GET" and request.url.path.endswith("/connections"):
             return httpx.Response(200, json={"items": ITEMS})
+        if request.method == "GET" and request.url.path.endswith("/connections/x-1"):
+            # Apply reads a connection once more before deleting it (its owner mark).
+            return httpx.Response(200, json={"items": ITEMS[1:]})
         if request.url.path.endswith(("/flows", "/sourceConnections")):
             return (flows or answer)(request)
         return answer(request)
