@@ -1,6 +1,7 @@
 """docs/lifecycle.md's rehearsal, run as written by a shell against the emulator on a socket:
 the hand-made connections by curl, then import, plan (no change), rotate through a saved
-plan, add a prune claim, prune."""
+plan, name an owner (apply marks what it declares), adopt a retired hand-made connection,
+retire it, prune."""
 
 from __future__ import annotations
 
@@ -52,8 +53,13 @@ def test_the_rehearsal_runs_as_written(tmp_path: Path) -> None:
     emulator.close()
     assert "Plan: 0 to add, 2 unchanged, 0 drifted." in run.stdout  # import, then plan
     assert "Apply complete: 0 created, 2 secrets rotated.\n" in run.stdout
+    assert "Apply complete: 0 created, 2 updated.\n" in run.stdout  # the owner marks
+    assert "Apply complete: 0 created, 1 updated.\n" in run.stdout  # orders-legacy adopted
+    assert "marked owner=team-orders, no manifest declares it" in run.stdout
     assert "Apply complete: 0 created, 1 deleted.\n" in run.stdout
     assert sorted(records) == ["orders-dev", "orders-prod"]
+    for record in records.values():
+        assert record["description"] == "Orders\nmanaged-by: provision owner=team-orders"
     assert records["orders-prod"]["auth"]["params"]["password"] == "rotated-prod-pw"
     assert records["orders-dev"]["auth"]["params"]["password"] == "rotated-dev-pw"
     assert "rotated-prod-pw" not in run.stdout + run.stderr
