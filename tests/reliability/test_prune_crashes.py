@@ -35,6 +35,7 @@ MARK = "managed-by: provision owner=team-a"
 KILLS = 4 if FULL else 2
 LATENCY = Faults(latency_ms=15.0, latency_jitter_ms=40.0)
 SECRET = {"CRASH_PG_PASSWORD": "crash-pw-51ac"}
+FLAGS = ("--prune", "--auto-approve", "--parallelism", "4", "-q")
 
 
 def manifest() -> str:
@@ -116,8 +117,7 @@ def start(server: RunningServer, emulator: Emulator, path: Path, logs: Path, n: 
     err = logs / f"run{n}.err"
     with err.open("wb") as stderr:
         process = subprocess.Popen(
-            [sys.executable, "-m", "provisioner", "apply", str(path), "--prune"]
-            + ["--auto-approve", "--parallelism", "4", "-q"],
+            [sys.executable, "-m", "provisioner", "apply", str(path), *FLAGS],
             cwd=path.parent,
             env=cli_env(server.url, emulator, **SECRET),
             stdin=subprocess.DEVNULL,
