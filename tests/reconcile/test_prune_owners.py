@@ -129,10 +129,20 @@ def test_a_symlinked_folder_and_a_case_variant_suffix_still_declare(
         assert run_cli(capsys, ["apply", path, "--auto-approve"]).code == 0
     assert names(emulator, "prod") == ["orders-a", "orders-b", "orders-c", "orders-old"]
 
-    apply = run_cli(capsys, ["apply", "configs", "--prune", "--auto-approve"])
+    plan = run_cli(capsys, ["plan", "configs/team-a", "--prune"])
+    assert plan.out.startswith(
+        "Read 1 manifest file(s) from configs/team-a, and 2 more of the repository for what "
+        "they declare (never deleted by --prune).\n"
+    )
+    apply = run_cli(capsys, ["apply", "configs/team-a", "--prune", "--auto-approve"])
     assert apply.code == 0, apply.out + apply.err
     assert f"- {stale}  " in apply.out and "- orders-b" not in apply.out
     assert "- orders-c" not in apply.out
+    assert names(emulator, "prod") == ["orders-a", "orders-b", "orders-c"]
+    # The run over the folder holding the link: the link's files are declared (read
+    # through the link, or through the repository) or the link is refused; never a deletion.
+    whole = run_cli(capsys, ["apply", "configs", "--prune", "--auto-approve"])
+    assert whole.code == 0 or "configs/team-b" in whole.err, whole.out + whole.err
     assert names(emulator, "prod") == ["orders-a", "orders-b", "orders-c"]
 
 
