@@ -25,7 +25,7 @@ from typing import Any
 
 import yaml
 
-from provisioner import connectors
+from provisioner import connectors, ownermark
 from provisioner.connectors import Adopted
 from provisioner.escape import quoted, shown_as_is
 from provisioner.model import Cloud, RemoteConnection
@@ -170,10 +170,13 @@ def _shape(
     if _NAME_CONTROL.search(item.name):
         return "the name holds a control character (U+0000-U+001F); a manifest cannot declare that"
     shape: dict[str, Any] = {"name": _hollow(item.name, sandbox, hole)}
-    if item.description:
-        if len(item.description) > _MAX_DESCRIPTION:
+    # The owner mark is provision's own line, never the manifest's (validate refuses it):
+    # the manifest declares the text above it, and its `prune: owner` writes the mark.
+    description = ownermark.split(item.description)[0]
+    if description:
+        if len(description) > _MAX_DESCRIPTION:
             return f"the description is longer than {_MAX_DESCRIPTION} characters"
-        shape["description"] = _hollow(item.description, sandbox, hole)
+        shape["description"] = _hollow(description, sandbox, hole)
     adopted = connectors.of_remote(item).adopt(
         item, cloud, lambda text: _hollow(text, sandbox, hole)
     )

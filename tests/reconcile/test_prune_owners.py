@@ -302,3 +302,32 @@ def test_without_git_the_paths_given_are_the_whole_set(
     assert plan.code == 0, plan.out  # orders-b is team-b's: not team-a's to delete
     assert plan.out.startswith("Read 1 manifest file(s) from configs/team-a.\n")
     assert os.path.exists("configs/team-b/orders-b.yaml")
+
+
+def test_import_of_a_marked_connection_leaves_the_mark_to_prune_owner(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, emulator: Emulator, capsys
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    by_hand(emulator, "orders-a", "orders-a db\nmanaged-by: provision owner=team-a")
+    run = run_cli(
+        capsys,
+        [
+            "import",
+            "--org",
+            ORG,
+            "--sandbox",
+            "prod",
+            "--connection",
+            "orders-a",
+            "--out",
+            "a.yaml",
+        ],
+    )
+    assert run.code == 0, run.err
+    text = Path("a.yaml").read_text(encoding="utf-8")
+    assert "description: orders-a db\n" in text and "managed-by" not in text
+    with Path("a.yaml").open("a", encoding="utf-8") as handle:
+        handle.write(A_CLAIM)
+    monkeypatch.setenv("PG_PROD_ORDERS_A_PASSWORD", "unused")
+    plan = run_cli(capsys, ["plan", "a.yaml", "--prune", "--detailed-exitcode"])
+    assert (plan.code, plan.err) == (0, ""), plan.out  # declared, already team-a's: unchanged
