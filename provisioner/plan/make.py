@@ -16,7 +16,6 @@ from enum import StrEnum
 
 from provisioner import connectors, ownermark
 from provisioner.connectors import SecretLookup, render_payload
-from provisioner.manifests.ownership import claim
 from provisioner.model import DesiredConnection, Identity, PruneRule, RemoteConnection
 from provisioner.plan.diff import (
     Drift,
@@ -28,10 +27,17 @@ from provisioner.plan.diff import (
     update_ops,
 )
 from provisioner.plan.lookalike import LookAlike, find_lookalikes
+from provisioner.plan.prune import KeptClaim, PlannedDeletion, SandboxKey, prune_sandbox
 
-__all__ = ["Drift", "drift_between", "make_plan", "readable_fields"]
-
-SandboxKey = tuple[str, str]  # (org, sandbox)
+__all__ = [
+    "Drift",
+    "KeptClaim",
+    "PlannedDeletion",
+    "SandboxKey",
+    "drift_between",
+    "make_plan",
+    "readable_fields",
+]
 
 
 class Action(StrEnum):
@@ -114,41 +120,6 @@ class PlannedConnection:
             params = render_payload(self.desired, lookup)["auth"]["params"]
             ops += rotate_ops(self.desired, self.remote[0], params)
         return ops
-
-
-@dataclass(frozen=True)
-class PlannedDeletion:
-    """A remote connection no manifest declares, inside a `prune:` claim, carrying that
-    claim's owner mark (`apply --prune`)."""
-
-    remote: RemoteConnection
-    org: str
-    sandbox: str
-    rule: PruneRule
-    pattern: str
-    # Dataflows reading through it, as listed when planning: the API will refuse the delete
-    # (FLOW-1418-400) until they are gone. Apply still asks: they may be gone by then.
-    used_by: tuple[str, ...] = ()
-
-    @property
-    def key(self) -> SandboxKey:
-        return (self.org, self.sandbox)
-
-    @property
-    def owner(self) -> str:
-        return self.rule.owner
-
-
-@dataclass(frozen=True)
-class KeptClaim:
-    """A connection a claim matches that prune leaves alone: it carries no mark (hand-made,
-    made by 0.2, or a file without an owner) or another owner's. Shown to reviewers, and the
-    reason a saved plan's deletion is refused when its mark changed."""
-
-    remote: RemoteConnection
-    rule: PruneRule
-    pattern: str
-    mark: str | None
 
 
 @dataclass(frozen=True)
@@ -291,21 +262,9 @@ def make_plan(
         kept: list[KeptClaim] = []
         if options.prune:
             users = (usage or {}).get(key, {})
-            for name, items in by_name.items():
-                found = (
-                    None if name in wanted_names else claim(rules, (*key, name), connection_globs)
-                )
-                if found is None:
-                    continue
-                rule, pattern = found
-                for item in items:
-                    mark = ownermark.owner_of(item.description)
-                    if mark == rule.owner:
-                        deletions.append(
-                            PlannedDeletion(item, *key, rule, pattern, users.get(item.id, ()))
-                        )
-                    else:
-                        kept.append(KeptClaim(item, rule, pattern, mark))
+            found = prune_sandbox(key, by_name, wanted_names, rules, connection_globs, users)
+            deletions += found[0]
+            kept += found[1]
         states.append(
             SandboxState(*key, cloud, len(others), unmanaged_names=others, kept=tuple(kept))
         )
