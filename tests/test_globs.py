@@ -36,7 +36,7 @@ def test_examples(first: str, second: str, expected: str | None) -> None:
 
 
 def test_every_short_pair_agrees_with_fnmatch() -> None:
-    for first, second in itertools.combinations_with_replacement(GLOBS[:400], 2):
+    for first, second in itertools.combinations_with_replacement(GLOBS[:120], 2):
         found = common_name(first, second)
         if found is not None:
             assert both(found, first, second), (first, second, found)
