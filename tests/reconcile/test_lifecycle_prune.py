@@ -174,10 +174,13 @@ def test_plan_v_lists_the_unmanaged_connections_it_leaves_alone(
     plan = run_cli(capsys, ["plan", str(pruning), "--prune", "-v", "--sandbox", "prod"])
     assert plan.code == 0
     lines = plan.out.splitlines()
-    assert lines[0] == f"sandbox prod (azure, {ORG}): 3 unchanged, 2 unmanaged, left alone"
+    assert lines[:2] == [
+        f"Read 1 manifest file(s) from {M}.",
+        f"sandbox prod (azure, {ORG}): 3 unchanged, 2 unmanaged, left alone",
+    ]
     assert lines[-4:] == [
-        f"  - orders-retired  ({retired}) will delete: no manifest declares it, and prune "
-        f"'orders-*' claims it ({M}:{PRUNE_LINE})",
+        f"  - orders-retired  ({retired}) will delete: marked owner=team-a, no manifest "
+        f"declares it, and prune 'orders-*' of owner team-a ({M}:{PRUNE_LINE}) claims it",
         "    crm-\\x1b[31mred  unmanaged, left alone",
         "    crm-by-hand  unmanaged, left alone",
         "Plan: 0 to add, 1 to delete, 3 unchanged, 0 drifted.",
