@@ -46,6 +46,7 @@ def test_plan_names_the_missing_sandbox_plainly(
     run = run_cli(capsys, ["plan", str(typo)])
     assert run.code == 1
     assert run.out == (
+        f"Read 1 manifest file(s) from {typo}.\n"
         f"sandbox prdo (azure, {ORG})\n"
         f"  ? cannot list connections: {MISSING}\n"
         "Plan: 0 to add, 0 unchanged, 0 drifted. 1 in error.\n"
@@ -59,6 +60,7 @@ def test_apply_never_says_nothing_to_change_when_a_sandbox_failed(
     run = run_cli(capsys, ["apply", str(typo), "--auto-approve"])
     assert run.code == 1
     assert run.out == (
+        f"Read 1 manifest file(s) from {typo}.\n"
         f"sandbox prdo (azure, {ORG})\n"
         f"  ? cannot list connections: {MISSING}\n"
         "Plan: 0 to add, 0 unchanged, 0 drifted. 1 in error.\n"
