@@ -35,7 +35,7 @@ NFD = unicodedata.normalize("NFD", "café-orders")
 MANIFEST = f"""\
 version: 1
 org: {ORG}
-prune: {{names: ["*"]}}
+prune: {{owner: team-a, names: ["*"]}}
 sandboxes:
   - {{name: prod, cloud: azure}}
 connections:
@@ -63,8 +63,10 @@ LOOKALIKES = {
 
 
 def remote(name: str) -> dict[str, object]:
+    """A connection team-a's apply made earlier: it carries team-a's owner mark."""
     return basic(
         name,
+        description="managed-by: provision owner=team-a",
         server="pg.example.test",
         port="5432",
         database="orders",

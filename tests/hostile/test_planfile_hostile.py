@@ -31,7 +31,9 @@ from tests.reconcile.recon_helpers import (
 from .hostile import check
 from .hostile import run_cli as run_hostile
 
-PRUNING = MANIFEST.replace("sandboxes:\n", 'prune:\n  names: ["orders-*"]\nsandboxes:\n', 1)
+PRUNING = MANIFEST.replace(
+    "sandboxes:\n", 'prune:\n  owner: team-a\n  names: ["orders-*"]\nsandboxes:\n', 1
+)
 
 
 @pytest.fixture
@@ -56,6 +58,7 @@ def pruned_plan(
         point_at(monkeypatch, server, emulator)
         assert run_cli(capsys, ["apply", "manifests", "--auto-approve"]).code == 0
         stale = orders("prod", "Verify Full") | {"name": "orders-retired"}
+        stale["description"] += "\nmanaged-by: provision owner=team-a"  # team-a made it
         retired = create_remote(emulator, "prod", stale)
         plan = run_cli(capsys, ["plan", "manifests", "--prune", "--out", "plan.json"])
         assert (plan.code, plan.err) == (0, "")
