@@ -6,7 +6,12 @@ binaries: ``$PG_BINDIR``, then ``initdb`` on PATH, then ``/usr/lib/postgresql/*/
 
 PostgreSQL refuses to run as root, so under root the server runs as ``nobody`` in a data
 dir that user owns; as a normal user it runs as that user. TLS servers get a self-signed
-certificate made with the ``openssl`` CLI at start-up (CN and SAN ``localhost``/127.0.0.1).
+certificate made with the ``openssl`` CLI at start-up (CN and SAN ``localhost``/127.0.0.1),
+or, with ``names``, one signed by a private CA (``ca_file``) that names only those hosts.
+
+Every server has a ``pg_hba.conf`` ``reject`` line for the user ``REJECTED_USER``; with
+``admit`` its other lines admit only those databases (any other has no entry at all): the
+refusals a DBA configures.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ import psycopg
 
 DATABASE = "orders"
 USER = "aep_reader"
+REJECTED_USER = "aep_rejected"
 # What the reader sees, schema-qualified as Adobe's explore lists it; `private.payroll` exists
 # but is not granted, so it must not be listed.
 TABLES_SQL = """
@@ -171,26 +177,76 @@ def _make_certificate(root: Path) -> tuple[Path, Path]:
     return cert, key
 
 
-def start(*, tls: bool, password: str | None = None, bindir: Path | None = None) -> PgServer:
+def _make_ca_signed(root: Path, names: Sequence[str]) -> tuple[Path, Path, Path]:
+    """A private CA, and a server certificate it signs that names only ``names``."""
+    ca_key, ca_cert = root / "ca.key", root / "ca.crt"
+    cert, key, request = root / "server.crt", root / "server.key", root / "server.csr"
+    _run(
+        [
+            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+            "-keyout", str(ca_key), "-out", str(ca_cert), "-subj", "/CN=provision test CA",
+        ],
+        None,
+    )  # fmt: skip
+    _run(
+        [
+            "openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key),
+            "-out", str(request), "-subj", f"/CN={names[0]}",
+        ],
+        None,
+    )  # fmt: skip
+    (root / "san.ext").write_text("subjectAltName=" + ",".join(f"DNS:{n}" for n in names) + "\n")
+    _run(
+        [
+            "openssl", "x509", "-req", "-in", str(request), "-CA", str(ca_cert),
+            "-CAkey", str(ca_key), "-CAcreateserial", "-days", "2", "-out", str(cert),
+            "-extfile", str(root / "san.ext"),
+        ],
+        None,
+    )  # fmt: skip
+    return cert, key, ca_cert
+
+
+def start(
+    *,
+    tls: bool,
+    password: str | None = None,
+    bindir: Path | None = None,
+    names: Sequence[str] = (),
+    admit: str = "all",
+) -> PgServer:
     bindir = bindir or find_bindir()
     runas = _runas()
     root = Path(tempfile.mkdtemp(prefix="provision-pg-"))
     try:
-        return _start(root, bindir, runas, tls=tls, password=password)
+        return _start(
+            root, bindir, runas, tls=tls or bool(names), password=password, names=names, admit=admit
+        )
     except BaseException:
         shutil.rmtree(root, ignore_errors=True)
         raise
 
 
 def _start(
-    root: Path, bindir: Path, runas: tuple[int, int] | None, *, tls: bool, password: str | None
+    root: Path,
+    bindir: Path,
+    runas: tuple[int, int] | None,
+    *,
+    tls: bool,
+    password: str | None,
+    names: Sequence[str],
+    admit: str,
 ) -> PgServer:
     admin_password = secrets.token_hex(16)
     (root / "pwfile").write_text(admin_password + "\n")
     data = root / "data"
-    cert = key = None
-    if tls:
+    cert = key = ca = None
+    if names:
+        cert, key, ca = _make_ca_signed(root, names)
+        key.chmod(0o600)
+    elif tls:
         cert, key = _make_certificate(root)
+        ca = cert
         key.chmod(0o600)  # the server refuses a key others can read
     if runas is not None:
         for path in (root, *root.iterdir()):
@@ -205,9 +261,11 @@ def _start(
     )  # fmt: skip
     # The TLS server takes only TLS connections over TCP, like a cloud database that
     # requires encryption; the plain one offers no TLS at all.
+    # REJECTED_USER is refused outright; a database `admit` does not list has no entry.
     kind = "hostssl" if tls else "host"
     (data / "pg_hba.conf").write_text(
-        f"{kind} all all 127.0.0.1/32 scram-sha-256\n{kind} all all ::1/128 scram-sha-256\n"
+        f"host all {REJECTED_USER} 127.0.0.1/32 reject\n"
+        f"{kind} {admit} all 127.0.0.1/32 scram-sha-256\n{kind} {admit} all ::1/128 scram-sha-256\n"
     )
     settings = {
         "listen_addresses": "127.0.0.1",
@@ -241,7 +299,7 @@ def _start(
             **extra,
         )  # type: ignore[call-overload]
         log.close()
-        server = PgServer("127.0.0.1", port, DATABASE, USER, password, tls, root, cert, process)
+        server = PgServer("127.0.0.1", port, DATABASE, USER, password, tls, root, ca, process)
         if _wait_ready(server, admin_password):
             break
         server.process = None
@@ -290,14 +348,21 @@ def _create_fixtures(server: PgServer, admin_password: str) -> None:
                 psycopg.sql.Identifier(server.user), psycopg.sql.Literal(server.password)
             )
         )
+        conn.execute(
+            psycopg.sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(
+                psycopg.sql.Identifier(REJECTED_USER), psycopg.sql.Literal(server.password)
+            )
+        )
         conn.execute(f"CREATE DATABASE {server.database}")
     with _admin(server, admin_password, server.database) as conn:
         conn.execute(TABLES_SQL.format(user=server.user))  # type: ignore[arg-type]
 
 
 @contextmanager
-def running(*, tls: bool, password: str | None = None) -> Iterator[PgServer]:
-    server = start(tls=tls, password=password)
+def running(
+    *, tls: bool, password: str | None = None, names: Sequence[str] = (), admit: str = "all"
+) -> Iterator[PgServer]:
+    server = start(tls=tls, password=password, names=names, admit=admit)
     try:
         yield server
     finally:

@@ -96,4 +96,8 @@ def test_require_only_encrypts_even_when_libpq_would_find_a_root_file(
         [target("require"), target("verify-full")], parallelism=2, timeout=5.0
     )
     assert require == ProbeResult(True)
-    assert verify.reason.startswith("TLS certificate: SSL error: certificate verify failed")
+    bundle = ssl.get_default_verify_paths().cafile
+    assert verify.reason == (
+        "TLS certificate: the server's certificate is self-signed and not in "
+        f"$PGSSLROOTCERT ({bundle}); give the server's CA with --ca-file"
+    )

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import math
-import os
-import re
 import socket
 import ssl
 import sys
@@ -24,7 +23,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from provisioner import DISTRIBUTION, redact
+from provisioner import DISTRIBUTION
+from provisioner.connectors.postgres import certificates, reasons
+from provisioner.connectors.postgres.certificates import CaSource, ca_source, check_ca_file
 from provisioner.connectors.postgres.targets import Target, TargetProblem, target_for
 from provisioner.errors import UsageError
 from provisioner.model import DesiredConnection
@@ -32,15 +33,19 @@ from provisioner.model import DesiredConnection
 if TYPE_CHECKING:
     from provisioner.connectors import DirectOptions
 
+# What the user can SELECT (a column grant counts), as PostgreSQL quotes names (`"x.y".z`):
+# tables, views, materialized views, foreign tables and partitioned tables, whose partitions
+# are read through their parent and so are not listed beside it.
 TABLES_QUERY = """
-SELECT table_schema, table_name FROM information_schema.tables
-WHERE table_schema NOT IN ('pg_catalog', 'information_schema')
-  AND table_type IN ('BASE TABLE', 'VIEW', 'FOREIGN')
-ORDER BY table_schema, table_name
+SELECT format('%I.%I', n.nspname, c.relname)
+FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'v', 'm', 'f', 'p') AND NOT c.relispartition
+  AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+  AND has_schema_privilege(n.oid, 'USAGE') AND has_any_column_privilege(c.oid, 'SELECT')
+ORDER BY n.nspname, c.relname
 """
 # A path no one can create (procfs): libpq finds no root file and verifies nothing.
 NO_ROOT_FILE = "/proc/self/no-root-certificate"
-_PREFIX = re.compile(r'^connection failed: connection to server at "[^"]*", port \d+ failed: ')
 
 
 @dataclass(frozen=True)
@@ -69,13 +74,6 @@ def install_hint(prefix: str) -> str:
     return f"pip install '{DISTRIBUTION}[postgres]'"
 
 
-def default_ca_file() -> str | None:
-    """What verify-ca/verify-full trust: $PGSSLROOTCERT (libpq reads it), else the system's."""
-    if os.environ.get("PGSSLROOTCERT"):
-        return None
-    return ssl.get_default_verify_paths().cafile or "system"
-
-
 def probe_all(
     targets: Sequence[Target],
     *,
@@ -85,7 +83,10 @@ def probe_all(
     ca_file: str | None = None,
 ) -> list[ProbeResult]:
     psycopg = driver()
-    roots = ca_file or default_ca_file()
+    quiet_driver()
+    if ca_file:
+        check_ca_file(ca_file)
+    roots = ca_source(ca_file)
 
     async def everything() -> list[ProbeResult]:
         gate = asyncio.Semaphore(max(1, parallelism))
@@ -99,15 +100,24 @@ def probe_all(
     return asyncio.run(everything())
 
 
-async def _probe(
-    psycopg: Any, target: Target, timeout: float, explore: bool, roots: str | None
-) -> ProbeResult:
-    resolved = False
+def quiet_driver() -> None:
+    """psycopg logs its own warnings ("query cancellation failed ...") through `logging`,
+    which with no handler configured prints them on stderr: the reasons say it all."""
+    logger = logging.getLogger("psycopg")
+    logger.propagate = False
+    if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
+        logger.addHandler(logging.NullHandler())
 
-    async def attempt() -> tuple[str, ...] | None:
-        nonlocal resolved
+
+async def _probe(
+    psycopg: Any, target: Target, timeout: float, explore: bool, roots: CaSource
+) -> ProbeResult:
+    resolved: list[str] = []
+    opened: list[Any] = []
+
+    async def attempt() -> ProbeResult:
         addresses = await resolve(target.host, target.port)
-        resolved = True
+        resolved.extend(addresses)
         params: dict[str, Any] = {
             # Resolved here, so libpq and psycopg look nothing up; `host` stays for TLS.
             "host": ",".join([target.host] * len(addresses)),
@@ -121,36 +131,55 @@ async def _probe(
             "connect_timeout": max(2, math.ceil(timeout)),
             "application_name": "provision-verify",
         }
-        if target.sslmode in ("verify-ca", "verify-full"):
-            if roots:
-                params["sslrootcert"] = roots
-        else:
-            # libpq verifies `require` too whenever a root file exists ($PGSSLROOTCERT,
-            # ~/.postgresql/root.crt); the platform's Require only encrypts.
-            params["sslrootcert"] = NO_ROOT_FILE
-        conn = await psycopg.AsyncConnection.connect(**params)
-        async with conn:
+        verifying = target.sslmode in ("verify-ca", "verify-full")
+        # libpq verifies `require` too whenever a root file exists ($PGSSLROOTCERT,
+        # ~/.postgresql/root.crt); the platform's Require only encrypts.
+        params["sslrootcert"] = roots.path if verifying else NO_ROOT_FILE
+        try:
+            conn = await psycopg.AsyncConnection.connect(**params)
+        except psycopg.Error as error:
+            return ProbeResult(False, await explain(str(error), target, timeout, roots, addresses))
+        opened.append(conn)
+        try:
             await conn.execute("SELECT 1")
             if not explore:
-                return None
-            rows = await (await conn.execute(TABLES_QUERY)).fetchall()
-            return tuple(f"{schema}.{name}" for schema, name in rows)
+                return ProbeResult(True)
+            return ProbeResult(True, tables=await visible_tables(conn))
+        except psycopg.Error as error:
+            return ProbeResult(False, await explain(str(error), target, timeout, roots, addresses))
+        finally:
+            await conn.close()
 
+    task = asyncio.ensure_future(attempt())
     try:
-        tables = await asyncio.wait_for(attempt(), timeout)
-    except TimeoutError:
-        if not resolved:
-            return ProbeResult(
-                False,
-                f"DNS: no answer for {target.host!r} within {timeout:g} s; "
-                "check this machine's DNS",
-            )
-        return ProbeResult(False, _timed_out(target, timeout))
-    except OSError:  # from resolve(): the name does not resolve
-        return ProbeResult(False, reason("failed to resolve host", target, timeout))
-    except psycopg.Error as error:
-        return ProbeResult(False, reason(str(error), target, timeout))
-    return ProbeResult(True, tables=tables)
+        done, _ = await asyncio.wait({task}, timeout=timeout)
+    except BaseException:
+        task.cancel()
+        raise
+    if task in done:
+        try:
+            return task.result()
+        except OSError:  # from resolve(): the name does not resolve
+            return ProbeResult(False, reason("failed to resolve host", target, timeout))
+    # The deadline. Cancelling would make psycopg send the server a cancel request and wait
+    # for it (seconds more, on a server that stalls); closing the socket ends it now.
+    for conn in opened:
+        conn.pgconn.finish()
+    task.cancel()
+    with contextlib.suppress(BaseException):
+        await task
+    if not resolved:
+        return ProbeResult(
+            False,
+            f"DNS: no answer for {target.shown_host} within {timeout:g} s; "
+            "check this machine's DNS",
+        )
+    return ProbeResult(False, _timed_out(target, timeout))
+
+
+async def visible_tables(conn: Any) -> tuple[str, ...]:
+    rows = await (await conn.execute(TABLES_QUERY)).fetchall()
+    return tuple(str(name) for (name,) in rows)
 
 
 async def resolve(host: str, port: int) -> list[str]:
@@ -184,42 +213,76 @@ async def resolve(host: str, port: int) -> list[str]:
 
 def _timed_out(target: Target, timeout: float) -> str:
     return (
-        f"timeout: no answer from {target.host}:{target.port} within {timeout:g} s; "
-        "a firewall dropping packets, or not a PostgreSQL port"
+        f"timeout: no answer from {target.shown_address} within {timeout:g} s; "
+        "a firewall dropping packets, a server that stalls, or not a PostgreSQL port"
     )
 
 
-def reason(message: str, target: Target, timeout: float) -> str:
+async def explain(
+    message: str, target: Target, timeout: float, roots: CaSource, addresses: Sequence[str]
+) -> str:
+    """The reason, and for a certificate or a handshake that broke, the server's own answer
+    to a TLS handshake of ours (what libpq does not say)."""
+    found = reasons.attempts(message, target)
+    main = reasons.verdict(found)
+    if main.kind in ("certificate", "tls", "not-postgres") and addresses:
+        verify = target.sslmode in ("verify-ca", "verify-full")
+        with contextlib.suppress(OSError, ssl.SSLError, EOFError):
+            told = await certificates.diagnose(target, addresses[-1], roots, verify)
+            if told:
+                return told
+    return reason(message, target, timeout, found, roots)
+
+
+def reason(
+    message: str,
+    target: Target,
+    timeout: float,
+    found: Sequence[reasons.Attempt] | None = None,
+    roots: CaSource | None = None,
+) -> str:
     """libpq's message as a reason a user acts on; no secret survives it."""
-    if len(target.password) >= 4:  # shorter ones would mangle the text, hiding nothing
-        message = message.replace(target.password, redact.SENSITIVE)
-    text = _PREFIX.sub("", " ".join(redact.scrub(message).split())).removeprefix("FATAL: ")
-    low = text.lower()
-    where = f"{target.host}:{target.port}"
-    if "password authentication failed" in low or "authentication failed" in low:
-        return f'authentication failed for user "{target.user}"; check the password secret'
-    if "failed to resolve host" in low or "could not translate host name" in low:
-        return f"DNS: cannot resolve host {target.host!r}; check server and this machine's DNS"
-    if "connection refused" in low:
-        return f"connection refused by {where}: nothing listens there (check server and port)"
-    if "timeout expired" in low:
+    found = found or reasons.attempts(message, target)
+    main = reasons.verdict(found)
+    text = main.text
+    if main.kind == "auth":
+        return f"authentication failed for user {target.shown_user}; check the password secret"
+    if main.kind == "hba":
+        return reasons.hba_reason(found, target)
+    if main.kind == "database":
+        return f"unknown database {target.shown_database}; check database in the manifest"
+    if main.kind == "dns":
+        return f"DNS: cannot resolve host {target.shown_host}; check server and this machine's DNS"
+    if main.kind == "refused":
+        return (
+            f"connection refused by {target.shown_address}: nothing listens there "
+            "(check server and port)"
+        )
+    if main.kind == "timeout":
         return _timed_out(target, timeout)
-    if "does not support ssl" in low:
+    if main.kind == "no-tls":
         return (
             f"TLS: the server offers no TLS but sslmode {target.sslmode} requires it; "
-            "enable TLS on the server or lower ssl"
+            f"enable TLS on the server or lower {target.tls_setting}"
         )
-    if "no encryption" in low and "pg_hba" in low:
-        return "TLS: the server refuses connections without TLS; set ssl: require or stricter"
-    if "certificate" in low or "ssl error" in low:
-        return f"TLS certificate: {text}; give the server's CA with --ca-file"
-    if re.search(r'database ".*" does not exist', low):
-        return f'unknown database "{target.database}"; check database in the manifest'
-    if "expected authentication request" in low or "invalid response to ssl negotiation" in low:
-        return f"{where} answered, but not as PostgreSQL: check the port ({text})"
-    if "no pg_hba.conf entry" in low:
-        return f"refused by the server's pg_hba.conf: {text}"
-    return text[:300]
+    if main.kind == "certificate":
+        trusted = f" (trusting {roots.label})" if roots else ""
+        return f"TLS certificate: {text}{trusted}; give the server's CA with --ca-file"
+    if main.kind in ("not-postgres", "tls"):
+        return f"{target.shown_address} answered, but not as PostgreSQL: check the port ({text})"
+    return _scrubbed(text, target) if target.from_secret else text
+
+
+def _scrubbed(text: str, target: Target) -> str:
+    """The server's words without a value read out of a connection-string secret."""
+    for value, name in (
+        (target.user, "UID="),
+        (target.database, "Database="),
+        (target.host, "Server="),
+    ):
+        if len(value) >= 2:
+            text = text.replace(f'"{value}"', name).replace(value, name)
+    return text
 
 
 def verify_direct(
