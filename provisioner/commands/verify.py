@@ -30,7 +30,6 @@ def run(
     # should not pay for the HTTP client.
     from provisioner.commands import load_manifests
     from provisioner.commands.session import open_session
-    from provisioner.errors import UsageError
     from provisioner.escape import json_text
     from provisioner.manifests.secrets import SecretResolver
     from provisioner.remote.client.notices import Notices
@@ -39,8 +38,8 @@ def run(
 
     # Looked up per call, not bound at import: main() may run under another sys.stdout.
     out = sys.stdout if out is None else out
-    if ca_file is not None and not Path(ca_file).is_file():
-        raise UsageError(f"--ca-file {ca_file}: no such file; give a PEM file of CA certificates")
+    if ca_file is not None:
+        _check_ca_file(ca_file)
     manifests = load_manifests(paths, selection, secrets_dirs, prune=False)
     desired = manifests.desired
     result: Verification
@@ -73,3 +72,23 @@ def run(
     else:
         report.write_text(result, out, colour=colour)
     return 0 if result.passed else 1
+
+
+def _check_ca_file(path: str) -> None:
+    """Once, up front: a file that holds no CA certificate (a key, say) would otherwise fail
+    every connection's handshake, one by one."""
+    import ssl
+
+    from provisioner.errors import UsageError
+
+    if not Path(path).is_file():
+        raise UsageError(f"--ca-file {path}: no such file; give a PEM file of CA certificates")
+    try:
+        ssl.create_default_context(cafile=path)
+    except (ssl.SSLError, OSError, ValueError):
+        text = Path(path).read_text(errors="replace")
+        held = " (it holds a private key)" if "PRIVATE KEY" in text else ""
+        raise UsageError(
+            f"--ca-file {path}: no CA certificate in it{held}; give a PEM file of CA "
+            "certificates (-----BEGIN CERTIFICATE-----)"
+        ) from None

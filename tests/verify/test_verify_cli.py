@@ -272,7 +272,7 @@ def test_direct_reasons_for_refused_timeout_database_and_tls(
         "unknown-db": untrusted,
         # The server's pg_hba.conf has hostssl lines only; whether TLS would be admitted is
         # the DBA's to say, so the advice is conditional (issue 21: "needs TLS" only when sure).
-        "no-tls": "refused by the server's pg_hba.conf: no line admits host \"127.0.0.1\" (this "
+        "no-tls": 'refused by the server\'s pg_hba.conf: no line admits host "127.0.0.1" (this '
         'machine, as the server sees it), user "aep_reader", database "orders", without TLS; '
         "ask the DBA to add a line for it, or, if the server admits only TLS connections "
         "(hostssl), set ssl: require",

@@ -19,7 +19,6 @@ from pathlib import Path
 
 from provisioner.connectors.postgres.reasons import printable
 from provisioner.connectors.postgres.targets import Target
-from provisioner.errors import UsageError
 
 _SSL_REQUEST = struct.pack("!ii", 8, 80877103)
 # OpenSSL's X509_V_ERR_* codes, as the causes a DBA names them.
@@ -57,21 +56,17 @@ def ca_source(
     return CaSource(bundle or "system", f"the system's CA bundle ({bundle or 'system'})")
 
 
-def check_ca_file(path: str) -> None:
-    """One error up front for a file that holds no certificate (a key, say), instead of one
-    failed handshake per connection."""
+async def greeting(target: Target, address: str) -> str | None:
+    """Why the port is not PostgreSQL, when its answer to an SSLRequest shows it; else None."""
+    reader, writer = await asyncio.open_connection(address, target.port)
     try:
-        ssl.create_default_context(cafile=path)
-    except (ssl.SSLError, OSError, ValueError):
-        try:
-            text = Path(path).read_text(errors="replace")
-        except OSError:
-            text = ""
-        held = " (it holds a private key)" if "PRIVATE KEY" in text else ""
-        raise UsageError(
-            f"--ca-file {path}: no CA certificate in it{held}; give a PEM file of CA "
-            "certificates (-----BEGIN CERTIFICATE-----)"
-        ) from None
+        writer.write(_SSL_REQUEST)
+        await writer.drain()
+        answer = await reader.read(256)
+        return None if answer in (b"S", b"N", b"") else _not_postgres(answer, target)
+    finally:
+        # Abort: a polite TLS close would wait on the server, inside the deadline.
+        writer.transport.abort()
 
 
 async def diagnose(target: Target, address: str, source: CaSource, verify: bool) -> str | None:
@@ -111,7 +106,8 @@ async def diagnose(target: Target, address: str, source: CaSource, verify: bool)
             )
         return None
     finally:
-        writer.close()
+        # Abort: a polite TLS close would wait on the server, inside the deadline.
+        writer.transport.abort()
 
 
 def _not_postgres(answer: bytes, target: Target) -> str:

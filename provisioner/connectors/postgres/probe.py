@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from provisioner import DISTRIBUTION
 from provisioner.connectors.postgres import certificates, reasons
-from provisioner.connectors.postgres.certificates import CaSource, ca_source, check_ca_file
+from provisioner.connectors.postgres.certificates import CaSource, ca_source
 from provisioner.connectors.postgres.targets import Target, TargetProblem, target_for
 from provisioner.errors import UsageError
 from provisioner.model import DesiredConnection
@@ -84,8 +84,6 @@ def probe_all(
 ) -> list[ProbeResult]:
     psycopg = driver()
     quiet_driver()
-    if ca_file:
-        check_ca_file(ca_file)
     roots = ca_source(ca_file)
 
     async def everything() -> list[ProbeResult]:
@@ -150,9 +148,12 @@ async def _probe(
         finally:
             await conn.close()
 
+    # A port that answers TLS's first step with something else (an SSH banner) leaves libpq
+    # waiting inside the handshake: the last fifth of the deadline asks the port itself.
+    asks_tls = target.sslmode != "disable"
     task = asyncio.ensure_future(attempt())
     try:
-        done, _ = await asyncio.wait({task}, timeout=timeout)
+        done, _ = await asyncio.wait({task}, timeout=timeout * (0.8 if asks_tls else 1.0))
     except BaseException:
         task.cancel()
         raise
@@ -174,6 +175,13 @@ async def _probe(
             f"DNS: no answer for {target.shown_host} within {timeout:g} s; "
             "check this machine's DNS",
         )
+    if asks_tls:
+        with contextlib.suppress(OSError, TimeoutError, EOFError):
+            told = await asyncio.wait_for(
+                certificates.greeting(target, resolved[-1]), timeout * 0.2
+            )
+            if told:
+                return ProbeResult(False, told)
     return ProbeResult(False, _timed_out(target, timeout))
 
 
