@@ -86,7 +86,7 @@ class Databases:
 
 def _offline(target: Target) -> None:
     if target.host.strip().lower().rstrip(".").endswith(".invalid"):
-        raise Unreachable(f"DNS: host {target.host!r} not found")
+        raise Unreachable(f"DNS: host {target.shown('Server')} not found")
 
 
 def _table(path: str) -> JsonObject:

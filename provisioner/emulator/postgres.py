@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import math
 import re
 import socket
@@ -70,6 +71,18 @@ class Target:
     user: str
     password: str = field(repr=False)
     sslmode: str
+    # Read out of a connection string, a secret: messages name its fields, never a value.
+    from_string: bool = False
+
+    def shown(self, key: str) -> str:
+        value = {"Server": self.host, "Database": self.dbname, "UID": self.user}[key]
+        return f"the connection string's {key}=" if self.from_string else repr(value)
+
+    @property
+    def where(self) -> str:
+        if self.from_string:
+            return "the connection string's Server= and Port="
+        return f"{self.host}:{self.port}"
 
 
 def odbc_attributes(text: str) -> dict[str, str]:
@@ -132,16 +145,24 @@ def target_of(params: dict[str, Any]) -> Target:
             "user": values["username"],
             "password": str(params.get("password", "")),
         }
+    from_string = "connectionString" in params
+
+    def bad(key: str, value: str, what: str) -> Unreachable:
+        # A connection string is a secret in every piece (a typo pulls the password into
+        # the value before it): name the field, never its value.
+        shown = f"the connection string's {key}=" if from_string else f"{key.lower()} {value!r}"
+        return Unreachable(f"{shown} is not {what}")
+
     if not values["host"]:
         raise Unreachable("the connection names no server")
     # One TCP host: libpq would also read a list, or a socket folder on the emulator's machine.
-    if any(ch in values["host"] for ch in "/,\\") or values["host"].startswith("@"):
-        raise Unreachable(f"server {values['host']!r} is not a host name or address")
+    if any(ch in values["host"] for ch in "/,\\ ") or values["host"].startswith("@"):
+        raise bad("Server", values["host"], "a host name or address")
     # libpq expands a dbname that looks like a connection string or URI: data, never options.
     if "=" in values["dbname"] or "://" in values["dbname"]:
-        raise Unreachable(f"database {values['dbname']!r} is not a database name")
+        raise bad("Database", values["dbname"], "a database name")
     if not values["port"].isdigit() or not 0 < int(values["port"]) < 65536:
-        raise Unreachable(f"port {values['port']!r} is not a TCP port")
+        raise bad("Port", values["port"], "a TCP port")
     return Target(
         values["host"],
         int(values["port"]),
@@ -149,6 +170,7 @@ def target_of(params: dict[str, Any]) -> Target:
         values["user"],
         values["password"],
         sslmode,
+        from_string,
     )
 
 
@@ -158,6 +180,12 @@ class Prober:
     def __init__(self, timeout_s: float, ca_file: str | None) -> None:
         import psycopg  # optional extra: the emulator checks for it before choosing this mode
 
+        # psycopg's own warnings ("query cancellation failed") would reach stderr through
+        # logging's last resort; the answer carries the reason.
+        driver_log = logging.getLogger("psycopg")
+        driver_log.propagate = False
+        if not driver_log.handlers:
+            driver_log.addHandler(logging.NullHandler())
         self._psycopg = psycopg
         self._timeout = timeout_s
         self._ca_file = ca_file or ssl.get_default_verify_paths().cafile or "system"
@@ -193,24 +221,43 @@ class Prober:
         verifying = target.sslmode in ("verify-ca", "verify-full")
         params["sslrootcert"] = self._ca_file if verifying else "/proc/self/no-root-certificate"
 
+        opened: list[Any] = []
+
         async def attempt() -> list[tuple[Any, ...]]:
             addresses = await _resolve(target.host, target.port)
             # Resolved here, so libpq and psycopg look nothing up; `host` stays for TLS.
             params["host"] = ",".join([target.host] * len(addresses))
             params["hostaddr"] = ",".join(addresses)
             conn = await self._psycopg.AsyncConnection.connect(**params)
-            async with conn:
+            opened.append(conn)
+            try:
                 cursor = await query(conn)
                 return list(await cursor.fetchall())
+            finally:
+                await conn.close()
+
+        async def bounded() -> list[tuple[Any, ...]]:
+            task = asyncio.ensure_future(attempt())
+            done, _ = await asyncio.wait({task}, timeout=self._timeout)
+            if task in done:
+                return task.result()
+            # Cancelling would have psycopg send a cancel request and wait on a server that
+            # stalls; closing the socket ends the attempt at the deadline.
+            for conn in opened:
+                conn.pgconn.finish()
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                await task
+            raise TimeoutError
 
         try:
-            return asyncio.run(asyncio.wait_for(attempt(), self._timeout))
+            return asyncio.run(bounded())
         except TimeoutError:
             raise Unreachable(
-                f"timeout: {target.host}:{target.port} did not answer within {self._timeout:g} s"
+                f"timeout: {target.where} did not answer within {self._timeout:g} s"
             ) from None
         except OSError:  # from _resolve(): the name does not resolve
-            raise Unreachable(f"DNS: host {target.host!r} not found") from None
+            raise Unreachable(f"DNS: host {target.shown('Server')} not found") from None
         except self._psycopg.Error as error:
             raise Unreachable(reason(str(error), target)) from None
 
@@ -251,14 +298,15 @@ def reason(message: str, target: Target) -> str:
     text = _PREFIX.sub("", text)
     text = text.removeprefix("FATAL: ").strip()
     lowered = text.lower()
+    user = target.shown("UID") if target.from_string else f'user "{target.user}"'
     if "password authentication failed" in lowered:
-        return f'authentication failed for user "{target.user}"'
+        return f"authentication failed for {user}"
     if "failed to resolve host" in lowered or "could not translate host name" in lowered:
-        return f"DNS: host {target.host!r} not found"
+        return f"DNS: host {target.shown('Server')} not found"
     if "connection refused" in lowered:
-        return f"connection refused by {target.host}:{target.port}"
+        return f"connection refused by {target.where}"
     if "timeout expired" in lowered:
-        return f"timeout: {target.host}:{target.port} did not answer"
+        return f"timeout: {target.where} did not answer"
     if "does not support ssl" in lowered:
         return f"TLS: the server does not offer TLS but sslMode {target.sslmode} requires it"
     if "no encryption" in lowered and "pg_hba" in lowered:
@@ -266,9 +314,15 @@ def reason(message: str, target: Target) -> str:
     if "certificate" in lowered:
         return f"TLS certificate: {text}"
     if "expected authentication request" in lowered or "response to ssl negotiation" in lowered:
-        return f"{target.host}:{target.port} answered, but not as PostgreSQL"
+        return f"{target.where} answered, but not as PostgreSQL"
     if re.search(r'database ".*" does not exist', lowered):
+        if target.from_string:
+            return f"unknown database: {target.shown('Database')}"
         return f'unknown database "{target.dbname}"'
+    if target.from_string:
+        for value in (target.user, target.dbname, target.host):
+            if len(value) >= 2:
+                text = text.replace(value, "(from the connection string)")
     return text[:300]
 
 

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
 
-from provisioner import connectors
+from provisioner import connectors, redact
 from provisioner.errors import ApiError
 from provisioner.model import DesiredConnection, SecretRef
 from provisioner.plan.make import Action, Plan
@@ -66,12 +66,14 @@ def test_one(
     try:
         result = client.test_connection(org, sandbox, remote_id, name=name)
         if not result.ok:
-            return Check(desired, Status.UNREACHABLE, result.reason, remote_id)
+            # The API's words are text from outside: every secret this run knows is cut out
+            # (a test that fails may quote the connection string it was given).
+            return Check(desired, Status.UNREACHABLE, redact.scrub(result.reason), remote_id)
         tables = None
         if explore:
             tables = tuple(client.explore_tables(org, sandbox, remote_id, name=name))
     except ApiError as error:
-        return Check(desired, Status.ERROR, str(error), remote_id)
+        return Check(desired, Status.ERROR, redact.scrub(str(error)), remote_id)
     return Check(desired, Status.OK, "", remote_id, tables)
 
 

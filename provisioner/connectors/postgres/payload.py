@@ -12,7 +12,7 @@ from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from provisioner import schemas
+from provisioner import redact, schemas
 from provisioner.connectors.postgres import odbc
 from provisioner.connectors.postgres.auth import (
     BasicAuth,
@@ -27,6 +27,7 @@ from provisioner.connectors.postgres.spec import (
     SPEC_ID,
     SPEC_VERSION,
 )
+from provisioner.connectors.postgres.targets import secret_pieces
 from provisioner.errors import ProvisionError
 from provisioner.model import DesiredConnection, SecretRef
 
@@ -69,6 +70,9 @@ def render_payload(connection: DesiredConnection, secret: SecretLookup) -> Paylo
         )
     elif isinstance(auth, ConnectionStringSecret):
         values["connection_string"] = secret(auth.connection_string)
+        # Its password alone is as secret: an answer may quote a fragment of the string.
+        for piece in secret_pieces(values["connection_string"]):
+            redact.register_secret(piece)
     else:
         values["connection_string"] = _built_string(connection, auth, secret)
     template = f"{connection.cloud}-{auth_type(connection)}.json.j2"

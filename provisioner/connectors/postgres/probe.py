@@ -254,11 +254,11 @@ def reason(
     main = reasons.verdict(found)
     text = main.text
     if main.kind == "auth":
-        return f"authentication failed for user {target.shown_user}; check the password secret"
+        return f"authentication failed for {target.shown_user}; check the password secret"
     if main.kind == "hba":
         return reasons.hba_reason(found, target)
     if main.kind == "database":
-        return f"unknown database {target.shown_database}; check database in the manifest"
+        return f"unknown {target.shown_database}; check database in the manifest"
     if main.kind == "dns":
         return f"DNS: cannot resolve host {target.shown_host}; check server and this machine's DNS"
     if main.kind == "refused":

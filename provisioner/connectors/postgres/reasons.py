@@ -100,7 +100,7 @@ def hba_reason(found: Sequence[Attempt], target: Target) -> str:
     rule = "a `reject` line matches" if rejected else "no line admits"
     text = (
         f'refused by the server\'s pg_hba.conf: {rule} host "{first["host"]}" (this machine, '
-        f"as the server sees it), user {target.shown_user}, database {target.shown_database}, "
+        f"as the server sees it), {target.shown_user}, {target.shown_database}, "
         f"{' and '.join(ways)}"
     )
     if rejected:

@@ -65,11 +65,13 @@ class Target:
 
     @property
     def shown_user(self) -> str:
-        return "the connection string's UID=" if self.from_secret else f'"{self.user}"'
+        return "the connection string's UID=" if self.from_secret else f'user "{self.user}"'
 
     @property
     def shown_database(self) -> str:
-        return "the connection string's Database=" if self.from_secret else f'"{self.database}"'
+        if self.from_secret:
+            return "the connection string's Database="
+        return f'database "{self.database}"'
 
     @property
     def tls_setting(self) -> str:
@@ -142,9 +144,13 @@ def _not_a(target: Target, where: str, key: str, what: str) -> str:
 
 def secret_pieces(text: str) -> list[str]:
     """The password inside a connection string: as secret as the whole, and an answer that
-    quotes a fragment of the string may quote it alone."""
+    quotes a fragment of the string may quote it alone. A value holding `=` swallowed the
+    attribute after it (a missing `;`): what follows its `=` is a password as likely."""
     attrs = odbc.parse(text)
-    return [value for key in ("password", "pwd") if (value := attrs.get(key))]
+    pieces = [value for key in ("password", "pwd") if (value := attrs.get(key))]
+    for value in attrs.values():
+        pieces += [part.split()[0] for part in value.split("=")[1:] if part.strip()]
+    return pieces
 
 
 def _from_string(text: str, where: str) -> Target:
