@@ -11,6 +11,7 @@ from provisioner.apply.change import apply_changes, not_started
 from provisioner.apply.create import ApplyResult, Outcome, Status, apply_plan, settle_ambiguous
 from provisioner.apply.progress import Progress
 from provisioner.commands import load_manifests
+from provisioner.commands.apply_verify import verify_declared, verify_written
 from provisioner.commands.session import RemoteOptions, open_session, unclaimed_prune
 from provisioner.connectors import Payload, render_payload
 from provisioner.errors import PlanFileError, ProvisionError, UsageError
@@ -27,8 +28,6 @@ from provisioner.remote.service import FlowService
 from provisioner.report.apply_summary import failed, plan_problems, summarise
 from provisioner.report.jsonapply import Applied, apply_document
 from provisioner.report.text import write_text
-from provisioner.verify.checks import Status as VerifyStatus
-from provisioner.verify.checks import Verification, test_all
 
 # 128 + SIGINT; cli/main.py makes it 143 when the signal was SIGTERM.
 EXIT_INTERRUPTED = 130
@@ -138,8 +137,10 @@ def run(
                 # Not "nothing to change": what failed above may well need changes.
                 out.write("Nothing was applied: fix the problems above, then re-run apply.\n")
                 return 1
-            out.write("Nothing to change" + (", so nothing to verify.\n" if verify else ".\n"))
-            return 0
+            if not verify:
+                out.write("Nothing to change.\n")
+                return 0
+            return 0 if verify_declared(client, plan, options, out) else 1
         if saved is None and not auto_approve:
             answer = confirm(f"{_question(plan)}? Type 'yes' to go on: ")
             if answer.strip().lower() != "yes":
@@ -215,7 +216,7 @@ def run(
 
         if interrupted:
             return EXIT_INTERRUPTED
-        works = _verify_created(client, result, options, out) if verify else True
+        works = verify_written(client, plan, result, changes, options, out) if verify else True
     return 1 if failed(result, changes) or plan.has_errors or refused or not works else 0
 
 
@@ -278,39 +279,6 @@ def _prepare(
         )
     # A re-planned entry (after a 412) is rendered the same way, from the same values.
     return (lambda c: payloads[id(c)]), (lambda p: p.patch_ops(values.__getitem__))
-
-
-_STAYS = (
-    "it stays created (never deleted): fix the database, or fix the secret and re-send it "
-    "with `provision apply --rotate-secrets`; then `provision verify`"
-)
-
-
-def _verify_created(
-    client: FlowService, result: ApplyResult, options: RemoteOptions, out: TextIO
-) -> bool:
-    """Test what this run created, and only that; a failure names it and leaves it be."""
-    created = [
-        (o.planned.desired, o.connection_id)
-        for o in result.outcomes
-        if o.status is Status.CREATED and o.connection_id
-    ]
-    if not created:
-        out.write("Nothing was created, so nothing to verify.\n")
-        return True
-    out.write(f"Verifying the {len(created)} connection(s) created...\n")
-    checks = test_all(client, created, explore=False, parallelism=options.parallelism)
-    verification = Verification("api", tuple(checks))
-    for check in checks:
-        if check.status is not VerifyStatus.OK:
-            c = check.desired
-            problem = (
-                f"  ! {c.name} ({c.sandbox}): {check.status.value}: {check.reason} "
-                f"({c.source.file}:{c.source.line}); {_STAYS}"
-            )
-            out.write(escape.line(problem) + "\n")
-    out.write(verification.summary() + "\n")
-    return verification.passed
 
 
 def _settle(client: FlowService, plan: Plan, options: RemoteOptions, out: TextIO) -> Plan:

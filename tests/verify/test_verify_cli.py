@@ -22,6 +22,10 @@ from .verify_helpers import LINE, basic_manifest
 PROD = f"sandbox prod (azure, {ORG})"
 AWS = f"sandbox prod-aws (aws, {ORG})"
 TESTS = "GET /data/foundation/flowservice/connections/{id}/test"
+FIX = (
+    "fix the database, or fix the secret and re-send it with `provision apply "
+    "--rotate-secrets`; then `provision verify`"
+)
 
 
 def apply_all_but_billing(capsys: pytest.CaptureFixture[str], workdir: Path) -> None:
@@ -156,10 +160,7 @@ def test_apply_verify_tests_only_what_it_created_and_keeps_it(
     result = run_cli(capsys, ["apply", str(workdir), "--auto-approve", "--verify", "-q"])
     assert result.code == 1
     tail = result.out[result.out.index("Verifying") :]
-    stays = (
-        "it stays created (never deleted): fix the database, or fix the secret and re-send it "
-        "with `provision apply --rotate-secrets`; then `provision verify`"
-    )
+    stays = f"it stays created (never deleted): {FIX}"
     assert tail == (
         "Verifying the 4 connection(s) created...\n"
         '  ! wrong-password (prod): unreachable: authentication failed for user "aep_reader" '
@@ -179,10 +180,20 @@ def test_apply_verify_tests_only_what_it_created_and_keeps_it(
         "plain-verify-full",
         "wrong-password",
     ]
-    again = run_cli(capsys, ["apply", str(workdir), "--auto-approve", "--verify"])
-    assert (again.code, again.out.splitlines()[-1]) == (
-        0,
-        "Nothing to change, so nothing to verify.",
+    # A re-run with nothing to change still tests what the manifests declare (issue 21: it
+    # used to say "Nothing to change, so nothing to verify." and exit 0 with three broken).
+    again = run_cli(capsys, ["apply", str(workdir), "--auto-approve", "--verify", "-q"])
+    assert again.code == 1
+    assert again.out[again.out.index("Nothing") :] == (
+        "Nothing to change; verifying the 6 connection(s) the manifests declare...\n"
+        '  ! wrong-password (prod): unreachable: authentication failed for user "aep_reader" '
+        f"(manifests/connections.yaml:{LINE['wrong-password']}); it stays as it is: {FIX}\n"
+        "  ! plain-verify-full (prod): unreachable: TLS: the server does not offer TLS but "
+        f"sslMode verify-full requires it (manifests/connections.yaml:{LINE['plain-verify-full']}); "
+        f"it stays as it is: {FIX}\n"
+        "  ! nowhere (prod): unreachable: DNS: host 'pg.nowhere.invalid' not found "
+        f"(manifests/connections.yaml:{LINE['nowhere']}); it stays as it is: {FIX}\n"
+        "Verify FAILED: 3 ok, 3 unreachable.\n"
     )
 
 
@@ -371,3 +382,35 @@ def test_a_sandbox_that_cannot_be_listed_is_an_error_per_connection(
         "sandboxes in this org: stage. Correct the name, or create the sandbox in AEP first  "
         f"({path}:6)"
     )
+
+
+def test_apply_verify_tests_a_rotation_to_a_wrong_password_and_an_update(
+    workdir: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    pg_tls: PgServer,
+    refused_port: int,
+) -> None:
+    first = run_cli(capsys, ["apply", str(workdir), "--auto-approve", "--connection", "orders"])
+    assert first.code == 0, first.out
+    monkeypatch.setenv("VERIFY_GOOD_PW", "rotated-to-a-wrong-one")
+    argv = ["apply", str(workdir), "--auto-approve", "--verify", "-q", "--connection", "orders"]
+    rotated = run_cli(capsys, [*argv, "--rotate-secrets"])
+    assert rotated.code == 1
+    wrong = 'unreachable: authentication failed for user "aep_reader"'
+    line = f"(manifests/connections.yaml:{LINE['orders']})"
+    assert rotated.out[rotated.out.index("Verifying") :] == (
+        "Verifying the 2 connection(s) written (2 rotated)...\n"
+        f"  ! orders (prod): {wrong} {line}; the new secret stays (never reverted): {FIX}\n"
+        f"  ! orders (prod-aws): {wrong} {line}; the new secret stays (never reverted): {FIX}\n"
+        "Verify FAILED: 2 unreachable.\n"
+    )
+    # An update to a port where nothing listens is tested too.
+    text = workdir.read_text().replace(f"port: {pg_tls.port}", f"port: {refused_port}", 1)
+    workdir.write_text(text)
+    updated = run_cli(capsys, argv)
+    assert updated.code == 1
+    tail = updated.out[updated.out.index("Verifying") :]
+    assert tail.startswith("Verifying the 2 connection(s) written (2 updated)...\n")
+    assert tail.endswith("Verify FAILED: 2 unreachable.\n")
+    assert tail.count("the update stays (never reverted)") == 2
