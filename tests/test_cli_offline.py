@@ -163,12 +163,28 @@ def test_usage_errors_exit_1_never_2(capsys: pytest.CaptureFixture[str]) -> None
     assert capsys.readouterr().err.endswith("provision: error: unrecognized arguments: --bogus\n")
 
 
+def test_a_zero_connect_timeout_is_refused_with_the_range_that_holds(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["verify", "configs/", "--direct", "--connect-timeout", "0"])
+    assert caught.value.code == 1
+    assert capsys.readouterr().err.endswith(
+        "provision verify: error: argument --connect-timeout: '0' is not a number of seconds: "
+        "give more than 0, at most 3600\n"
+    )
+
+
 @pytest.mark.parametrize(
     ("option", "message"),
     [
         (["--parallelism", "0"], "argument --parallelism: '0' is not a whole number from 1 to 256"),
         (["--parallelism", "x"], "argument --parallelism: 'x' is not a whole number from 1 to 256"),
-        (["--timeout", "-3"], "argument --timeout: '-3' is not a number of seconds (0 to 3600)"),
+        # The range used to read "(0 to 3600)", and 0 was refused (issue 21).
+        (
+            ["--timeout", "-3"],
+            "argument --timeout: '-3' is not a number of seconds: give more than 0, at most 3600",
+        ),
     ],
 )
 def test_bad_option_values_are_one_line_errors(

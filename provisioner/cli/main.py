@@ -177,6 +177,7 @@ def _verify(args: argparse.Namespace) -> int:
         connect_timeout=args.connect_timeout or DEFAULT_CONNECT_TIMEOUT,
         ca_file=args.ca_file,
         quiet=args.quiet,
+        fail_on_missing=args.fail_on_missing,
     )
 
 

@@ -69,7 +69,10 @@ def _seconds(text: str) -> float:
     except ValueError:
         value = -1.0
     if not 0 < value <= 3600:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds (0 to 3600)")
+        # No "0 = wait forever": every wait here has a deadline.
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number of seconds: give more than 0, at most 3600"
+        )
     return value
 
 
@@ -131,6 +134,11 @@ def _add_verify_options(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help=f"with --direct: give up on a database after this long "
         f"(default {DEFAULT_CONNECT_TIMEOUT:g})",
+    )
+    parser.add_argument(
+        "--fail-on-missing",
+        action="store_true",
+        help="a connection not created yet fails the run (default: listed, not failed)",
     )
     parser.add_argument(
         "--ca-file",

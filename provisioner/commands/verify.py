@@ -22,6 +22,7 @@ def run(
     connect_timeout: float,
     ca_file: str | None,
     environ: Mapping[str, str],
+    fail_on_missing: bool = False,
     colour: bool,
     quiet: bool = False,
     out: TextIO | None = None,
@@ -65,6 +66,8 @@ def run(
             result = verify_remote(
                 session.client, plan, explore=explore, parallelism=options.parallelism
             )
+    if fail_on_missing:
+        result = result.missing_failing()
     if output_format == "json":
         out.write(json_text(report.document(result)) + "\n")
     elif output_format == "markdown":

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from provisioner import connectors, redact
@@ -45,10 +45,15 @@ class Check:
 class Verification:
     mode: str  # "api" or "direct"
     checks: tuple[Check, ...]
+    # `verify --fail-on-missing`: a connection not created yet fails the run too.
+    failing: tuple[Status, ...] = FAILING
 
     @property
     def passed(self) -> bool:
-        return not any(c.status in FAILING for c in self.checks)
+        return not any(c.status in self.failing for c in self.checks)
+
+    def missing_failing(self) -> Verification:
+        return replace(self, failing=(*FAILING, Status.MISSING))
 
     def count(self, status: Status) -> int:
         return sum(1 for c in self.checks if c.status is status)

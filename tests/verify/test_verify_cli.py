@@ -67,6 +67,17 @@ def test_missing_connections_are_listed_not_failed(
     )
     assert result.code == 0, result.out
     assert result.out.endswith("Verify passed: 2 ok, 1 missing.\n")
+    strict = run_cli(
+        capsys,
+        ["verify", str(workdir), "--connection", "orders", "--connection", "billing",
+         "--fail-on-missing", "--format", "json"],
+    )  # fmt: skip
+    assert strict.code == 1
+    document = json.loads(strict.out)
+    assert (document["passed"], document["summary"]["text"]) == (
+        False,
+        "Verify FAILED: 2 ok, 1 missing.",
+    )
 
 
 def test_verify_is_read_only_and_needs_no_database_secret(
