@@ -67,7 +67,13 @@ def test_connection_string_parts(encryption: str, validate: bool, sslmode: str) 
 def test_whole_connection_string_settings(tail: str, sslmode: str) -> None:
     secret = "Server=pg;Database=orders;UID=u;Password={p;w}}d}" + tail
     target = target_for(connection(ConnectionStringSecret(REF)), secret)
-    assert target == Target("pg", 5432, "orders", "u", "p;w}d", sslmode)
+    assert target == Target("pg", 5432, "orders", "u", "p;w}d", sslmode, "EncryptionMethod")
+
+
+SERVER = (
+    "the connection string in {env: PG_SECRET} has a Server= that is not a host name or address "
+    "(is a `;` missing after it?); fix the secret"
+)
 
 
 @pytest.mark.parametrize(
@@ -78,18 +84,25 @@ def test_whole_connection_string_settings(tail: str, sslmode: str) -> None:
             "Port=1",
             "the connection string in {env: PG_SECRET} has no Server= and Database=; add it",
         ),
+        # Every value below came out of a secret: the field is named, never its value
+        # (issue 17: a missing `;` pulls the password into the value before it).
         (
             "Server=h;Database=d;Port=http",
-            "the connection string in {env: PG_SECRET} has Port='http', not a port",
+            "the connection string in {env: PG_SECRET} has a Port= that is not a port (a "
+            "number from 1 to 65535; is a `;` missing after it?); fix the secret",
         ),
         (
             "Server=h;Database=d;EncryptionMethod=2",
-            "the connection string in {env: PG_SECRET} has EncryptionMethod='2'; PostgreSQL "
-            "takes 0 (none), 1 (SSL) or 6 (request SSL)",
+            "the connection string in {env: PG_SECRET} has an EncryptionMethod= that PostgreSQL "
+            "does not take: 0 (none), 1 (SSL) or 6 (request SSL); fix the secret",
         ),
-        ("Server=/var/run;Database=d", "server '/var/run' is not a host name or address"),
-        ("Server=a,b;Database=d", "server 'a,b' is not a host name or address"),
-        ("Server=h;Database={host=evil}", "database 'host=evil' is not a database name"),
+        ("Server=/var/run;Database=d", SERVER),
+        ("Server=a,b;Database=d", SERVER),
+        (
+            "Server=h;Database={host=evil}",
+            "the connection string in {env: PG_SECRET} has a Database= that is not a database "
+            "name (is a `;` missing after it?); fix the secret",
+        ),
     ],
 )
 def test_strings_that_cannot_be_attempted(secret: str, problem: str) -> None:
@@ -136,7 +149,7 @@ AT = 'connection failed: connection to server at "10.0.0.5", port 5432 failed: '
         (
             "connection timeout expired",
             "timeout: no answer from db.example.com:5432 within 5 s; a firewall dropping "
-            "packets, or not a PostgreSQL port",
+            "packets, a server that stalls, or not a PostgreSQL port",
         ),
         (
             AT + "server does not support SSL, but SSL was required",
@@ -144,9 +157,13 @@ AT = 'connection failed: connection to server at "10.0.0.5", port 5432 failed: '
             "the server or lower ssl",
         ),
         (
+            # Not "needs TLS": a pg_hba.conf refusal says nothing certain about TLS (issue 21).
             AT + 'FATAL:  no pg_hba.conf entry for host "1.2.3.4", user "reader", database '
             '"orders", no encryption',
-            "TLS: the server refuses connections without TLS; set ssl: require or stricter",
+            'refused by the server\'s pg_hba.conf: no line admits host "1.2.3.4" (this '
+            'machine, as the server sees it), user "reader", database "orders", without TLS; '
+            "ask the DBA to add a line for it, or, if the server admits only TLS connections "
+            "(hostssl), set ssl: require",
         ),
         (
             AT + "SSL error: certificate verify failed",
@@ -156,8 +173,10 @@ AT = 'connection failed: connection to server at "10.0.0.5", port 5432 failed: '
         (
             AT + 'server certificate for "other.example.com" does not match host name '
             '"db.example.com"',
+            # The CA is fine: a name mismatch is not fixed with --ca-file (issue 21).
             'TLS certificate: server certificate for "other.example.com" does not match host '
-            'name "db.example.com"; give the server\'s CA with --ca-file',
+            'name "db.example.com"; connect by a name the certificate holds, or check the CA '
+            "only with ssl: verify-ca",
         ),
         (
             AT + 'FATAL:  database "orders" does not exist',
@@ -166,8 +185,9 @@ AT = 'connection failed: connection to server at "10.0.0.5", port 5432 failed: '
         (
             AT + 'FATAL:  no pg_hba.conf entry for host "1.2.3.4", user "reader", database '
             '"orders", SSL encryption',
-            'refused by the server\'s pg_hba.conf: no pg_hba.conf entry for host "1.2.3.4", '
-            'user "reader", database "orders", SSL encryption',
+            'refused by the server\'s pg_hba.conf: no line admits host "1.2.3.4" (this '
+            'machine, as the server sees it), user "reader", database "orders", with TLS; ask '
+            "the DBA to add a line for it",
         ),
         (
             AT + "expected authentication request from server, but received H",
@@ -185,4 +205,40 @@ def test_a_short_password_does_not_mangle_the_reason() -> None:
     short = Target("h", 5432, "d", "u", "p", "disable")
     assert reason(AT + "server closed the connection", short, 5.0) == (
         "server closed the connection"
+    )
+
+
+def test_each_attempt_of_a_multi_attempt_message_is_read_on_its_own() -> None:
+    # sslmode allow against a server without TLS: plain text met a `reject` line, then the
+    # TLS retry met no TLS. The reason is the refusal, not "the server offers no TLS".
+    message = (
+        'connection failed: connection to server at "127.0.0.1", port 5432 failed: FATAL:  '
+        'pg_hba.conf rejects connection for host "127.0.0.1", user "reader", database '
+        '"orders", no encryption\nconnection to server at "127.0.0.1", port 5432 failed: '
+        "server does not support SSL, but SSL was required"
+    )
+    allow = Target("db.example.com", 5432, "orders", "reader", "hunter2-pw", "allow")
+    assert reason(message, allow, 5.0) == (
+        'refused by the server\'s pg_hba.conf: a `reject` line matches host "127.0.0.1" (this '
+        'machine, as the server sees it), user "reader", database "orders", without TLS; only '
+        "the DBA can change that (no password or TLS setting helps)"
+    )
+
+
+def test_a_connection_string_target_is_told_about_its_own_keys_never_its_values() -> None:
+    secret = Target("db.internal", 5432, "orders", "reader", "hunter2-pw", "disable",
+                    "EncryptionMethod")  # fmt: skip
+    message = AT + (
+        'FATAL:  no pg_hba.conf entry for host "10.1.1.1", user "reader", database "orders", '
+        "no encryption"
+    )
+    assert reason(message, secret, 5.0) == (
+        'refused by the server\'s pg_hba.conf: no line admits host "10.1.1.1" (this machine, '
+        "as the server sees it), the connection string's UID=, the connection string's "
+        "Database=, without TLS; ask the DBA to add a line for it, or, if the server admits "
+        "only TLS connections (hostssl), set EncryptionMethod=1 in the connection string"
+    )
+    assert reason(AT + "Connection refused", secret, 5.0) == (
+        "connection refused by the connection string's Server= and Port=: nothing listens "
+        "there (check server and port)"
     )

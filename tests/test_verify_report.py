@@ -73,3 +73,21 @@ def test_text_groups_by_sandbox_and_passes_with_missing_only() -> None:
     assert document(Verification("api", ()))["summary"]["text"] == (
         "Verify passed: nothing to verify."
     )
+
+
+def test_thousands_of_tables_wrap_between_names() -> None:
+    tables = (*(f"s.t{i:04d}" for i in range(3008)), '"my schema"."a table"')
+    out = io.StringIO()
+    write_text(
+        Verification("direct", (Check(desired("orders"), Status.OK, tables=tables),)),
+        out,
+        colour=False,
+    )
+    lines = out.getvalue().splitlines()
+    table_lines = lines[3:-1]
+    assert max(len(line) for line in table_lines) <= 100
+    assert table_lines[0].startswith(" " * 8 + "tables: s.t0000, s.t0001, ")
+    assert all(line.startswith(" " * 16) for line in table_lines[1:])
+    # Every name whole, once, in order: a quoted name with a space is never split.
+    names = " ".join(line.strip() for line in table_lines).removeprefix("tables: ")
+    assert names.split(", ") == list(tables)

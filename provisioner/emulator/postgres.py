@@ -34,15 +34,21 @@ SSL_MODES = {
     "false": "disable",
 }
 _PREFIX = re.compile(r'^connection failed: connection to server at "[^"]*", port \d+ failed: ')
+# What the user can SELECT, quoted as PostgreSQL quotes names: tables, views, materialized
+# views, foreign and partitioned tables; partitions are read through their parent.
 _TABLES = """
-SELECT table_schema, table_name FROM information_schema.tables
-WHERE table_schema NOT IN ('pg_catalog', 'information_schema')
-  AND table_type IN ('BASE TABLE', 'VIEW', 'FOREIGN')
-ORDER BY table_schema, table_name
+SELECT n.nspname, c.relname, format('%I.%I', n.nspname, c.relname)
+FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'v', 'm', 'f', 'p') AND NOT c.relispartition
+  AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+  AND has_schema_privilege(n.oid, 'USAGE') AND has_any_column_privilege(c.oid, 'SELECT')
+ORDER BY n.nspname, c.relname
 """
 _COLUMNS = """
 SELECT column_name, data_type FROM information_schema.columns
-WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position
+WHERE table_schema = %s AND table_name = %s
+  AND has_column_privilege(format('%%I.%%I', table_schema, table_name), column_name, 'SELECT')
+ORDER BY ordinal_position
 """
 # PostgreSQL type -> (Adobe's explore type, XDM format or None).
 _TYPES = {
@@ -195,11 +201,12 @@ class Prober:
 
     def tables(self, target: Target) -> list[str]:
         rows = self._run(target, lambda conn: conn.execute(_TABLES))
-        return [f"{schema}.{name}" for schema, name in rows]
+        return [str(quoted) for _schema, _name, quoted in rows]
 
     def columns(self, target: Target, path: str) -> list[dict[str, Any]] | None:
         # Adobe's paths are schema-qualified; a bare name is looked up in public.
-        schema, _, table = path.partition(".") if "." in path else ("public", "", path)
+        names = split_path(path)
+        schema, table = names if len(names) == 2 else ("public", names[0])
         rows = self._run(target, lambda conn: conn.execute(_COLUMNS, (schema, table)))
         if not rows:
             return None
@@ -324,6 +331,32 @@ def reason(message: str, target: Target) -> str:
             if len(value) >= 2:
                 text = text.replace(value, "(from the connection string)")
     return text[:300]
+
+
+def split_path(path: str) -> list[str]:
+    """`schema.table` as PostgreSQL reads it: `"x.y".z` is schema `x.y`, table `z`."""
+    names: list[str] = []
+    i = 0
+    while i <= len(path):
+        if path.startswith('"', i):
+            end, name = i + 1, []
+            while end < len(path):
+                if path[end] == '"':
+                    if path.startswith('"', end + 1):
+                        name.append('"')
+                        end += 2
+                        continue
+                    break
+                name.append(path[end])
+                end += 1
+            names.append("".join(name))
+            i = end + 2  # past the closing quote and the dot
+        else:
+            dot = path.find(".", i)
+            dot = len(path) if dot < 0 else dot
+            names.append(path[i:dot].lower())  # unquoted names fold to lower case
+            i = dot + 1
+    return names[:2] if len(names) <= 2 else [".".join(names[:-1]), names[-1]]
 
 
 def _column(name: str, data_type: str) -> dict[str, Any]:

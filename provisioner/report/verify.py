@@ -14,6 +14,7 @@ from provisioner.report.markdown import GITHUB_COMMENT_LIMIT, cell
 from provisioner.verify.checks import Check, Status, Verification
 
 FORMAT_VERSION = 1
+_WIDTH = 100  # of a wrapped list of tables
 _BUDGET = GITHUB_COMMENT_LIMIT - 2_000
 _COLOURS = {
     Status.OK: "\033[32m",
@@ -52,9 +53,24 @@ def write_text(result: Verification, out: TextIO, *, colour: bool) -> None:
                 line = f"{_COLOURS[check.status]}{line}\033[0m"
             out.write(line + "\n")
             if check.tables is not None:
-                tables = ", ".join(check.tables) or "(no tables visible to this user)"
-                out.write(escape.line(f"  {'':<{width}}    tables: {tables}") + "\n")
+                out.write(_tables(check.tables, indent=f"  {'':<{width}}    "))
     out.write(result.summary() + "\n")
+
+
+def _tables(tables: tuple[str, ...], indent: str) -> str:
+    """The tables, wrapped between names (a quoted name may hold a space): thousands of them
+    must not make one line of many kilobytes."""
+    if not tables:
+        return f"{indent}tables: (no tables visible to this user)\n"
+    lines, line = [], f"{indent}tables: "
+    for i, name in enumerate(tables):
+        item = escape.line(name) + ("," if i < len(tables) - 1 else "")  # remote text
+        if len(line) + len(item) > _WIDTH and not line.endswith(": "):
+            lines.append(line.rstrip())
+            line = indent + " " * len("tables: ")
+        line += item + " "
+    lines.append(line.rstrip())
+    return "".join(text + "\n" for text in lines)
 
 
 def document(result: Verification) -> dict[str, Any]:

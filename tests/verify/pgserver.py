@@ -37,8 +37,10 @@ import psycopg
 DATABASE = "orders"
 USER = "aep_reader"
 REJECTED_USER = "aep_rejected"
-# What the reader sees, schema-qualified as Adobe's explore lists it; `private.payroll` exists
-# but is not granted, so it must not be listed.
+# What the reader sees, schema-qualified and quoted as PostgreSQL quotes names: tables, a
+# partitioned table (its partitions are read through it, never listed beside it), a
+# materialized view, and two names that only quoting tells apart. `private.payroll` exists
+# but is not granted, and `public.audit_log` takes INSERTs only: neither may be listed.
 TABLES_SQL = """
 CREATE TABLE public.customers (id integer PRIMARY KEY, email text NOT NULL,
                                created_at timestamp with time zone);
@@ -46,12 +48,33 @@ CREATE TABLE public.orders (id bigint PRIMARY KEY, customer_id integer, total nu
                             paid boolean, placed_on date, weight double precision);
 CREATE SCHEMA sales;
 CREATE TABLE sales.regions (code character(2) PRIMARY KEY, name varchar(50), updated timestamp);
+CREATE MATERIALIZED VIEW sales.totals AS SELECT code, count(*) AS n FROM sales.regions GROUP BY code;
 CREATE SCHEMA private;
 CREATE TABLE private.payroll (id integer, salary numeric);
-GRANT USAGE ON SCHEMA sales TO {user};
-GRANT SELECT ON public.customers, public.orders, sales.regions TO {user};
+CREATE TABLE public.audit_log (id integer, note text);
+CREATE TABLE public.events (id integer, at date) PARTITION BY RANGE (at);
+CREATE TABLE public.events_2025 PARTITION OF public.events
+    FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+CREATE TABLE public.events_2026 PARTITION OF public.events
+    FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+CREATE SCHEMA "x.y";
+CREATE TABLE "x.y".z (id integer);
+CREATE SCHEMA x;
+CREATE TABLE x."y.z" (id integer);
+GRANT USAGE ON SCHEMA sales, "x.y", x TO {user};
+GRANT SELECT ON public.customers, public.orders, sales.regions, sales.totals, public.events,
+    public.events_2025, public.events_2026, "x.y".z, x."y.z" TO {user};
+GRANT INSERT ON public.audit_log TO {user};
 """
-TABLES = ("public.customers", "public.orders", "sales.regions")
+TABLES = (
+    "public.customers",
+    "public.events",
+    "public.orders",
+    "sales.regions",
+    "sales.totals",
+    'x."y.z"',
+    '"x.y".z',
+)
 COLUMNS = {
     "public.orders": [
         ("id", "bigint"),

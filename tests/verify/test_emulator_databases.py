@@ -357,3 +357,44 @@ def test_answers_match_the_openapi_shapes(api: httpx.Client, pg_tls: PgServer) -
     root = api.get(f"{FLOW}/connections/{good}/explore", params={"objectType": "root"}).json()
     check(root, explore_schema)
     assert len(root) == len(pgserver.TABLES)
+
+
+def test_explore_reads_a_quoted_path_as_postgresql_does(
+    api: httpx.Client, pg_tls: PgServer
+) -> None:
+    # `"x.y".z` and `x."y.z"` are two tables; each path finds its own.
+    created = create(api, basic_to(pg_tls))
+    for path in ('"x.y".z', 'x."y.z"'):
+        response = api.get(
+            f"{FLOW}/connections/{created['id']}/explore",
+            params={"objectType": "table", "object": path},
+        )
+        assert response.status_code == 200, response.text
+        assert [c["name"] for c in response.json()["schema"]["columns"]] == ["id"]
+    # INSERT-only: not listed, and its columns are not shown either.
+    refused = api.get(
+        f"{FLOW}/connections/{created['id']}/explore",
+        params={"objectType": "table", "object": "public.audit_log"},
+    )
+    assert (refused.status_code, flow_code(refused)) == (404, "1101-404")
+
+
+def test_the_emulators_test_holds_its_deadline_on_a_server_that_stalls(
+    pg_plain: PgServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from .fakes import StallingProxy
+
+    emulator = emulator_for(timeout=1.0)
+    try:
+        with make_client(emulator) as client, StallingProxy(pg_plain.port) as proxy:
+            payload = basic_to(pg_plain, port=str(proxy.port), sslMode="Disable")
+            created = create(client, payload)
+            answer = client.get(f"{FLOW}/connections/{created['id']}/test").json()
+            assert proxy.connections == 1  # closed at the deadline: no cancel request
+    finally:
+        emulator.close()
+    assert answer == {
+        "result": False,
+        "errorMessage": f"timeout: 127.0.0.1:{proxy.port} did not answer within 1 s",
+    }
+    assert capsys.readouterr().err == ""  # psycopg's own warnings stay out

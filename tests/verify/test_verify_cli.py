@@ -233,7 +233,11 @@ def test_direct_connects_from_here_with_the_secrets_and_names_the_secret(
     argv = ["verify", str(workdir), "--direct", "--ca-file", str(pg_tls.ca_file), "--explore"]
     result = run_cli(capsys, argv)
     assert (result.code, result.err) == (1, "")
-    tables = ", ".join(pgserver.TABLES)
+    # Wrapped at 100 columns, between names.
+    tables = (
+        "public.customers, public.events, public.orders, sales.regions,\n"
+        '                         sales.totals, x."y.z", "x.y".z'
+    )
     assert result.out == (
         "Verifying 6 connection(s) directly from this machine\n"
         f"{PROD}\n"

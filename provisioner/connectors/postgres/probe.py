@@ -273,6 +273,12 @@ def reason(
             f"TLS: the server offers no TLS but sslmode {target.sslmode} requires it; "
             f"enable TLS on the server or lower {target.tls_setting}"
         )
+    if main.kind == "certificate" and "does not match host name" in text:
+        return (
+            f"TLS certificate: {_scrubbed(text, target) if target.from_secret else text}; "
+            f"connect by a name the certificate holds, or check the CA only with "
+            f"{target.tls_advice('verify-ca')}"
+        )
     if main.kind == "certificate":
         trusted = f" (trusting {roots.label})" if roots else ""
         return f"TLS certificate: {text}{trusted}; give the server's CA with --ca-file"
