@@ -193,7 +193,9 @@ def run(latency_ms: float = 50.0, direct_delay_ms: float = 10.0) -> dict[str, An
                 lambda p: _check(_direct(far_desired, lookup, p)),
                 lambda: _check(_direct(far_desired[:1], lookup, 1)),
                 cpu,
+                bare=lambda p: _bare(server, proxy_port, len(far_desired), p),
             )
+            figures["stall"] = _stall(server, lookup)
     finally:
         if proc is not None:
             proc.terminate()
@@ -220,22 +222,72 @@ def _api(desired: Any, env: dict[str, str], password: str, cpu: CpuMeter) -> dic
         )
 
 
-def _runs(everything: Any, one: Any, cpu: CpuMeter) -> dict[str, Any]:
+def _runs(everything: Any, one: Any, cpu: CpuMeter, bare: Any = None) -> dict[str, Any]:
     """One round trip (the median of single checks), then every connection per parallelism,
-    each with the CPU seconds the three processes spent on it."""
+    each with the CPU seconds the three processes spent on it; with `bare`, a plain psycopg
+    loop making the same connections, timed in turn with each run (the same machine load)."""
     figures: dict[str, Any] = {
         "trip_s": statistics.median(_timed(one) for _ in range(SAMPLES)),
         "seconds": {},
         "cpu_s": {},
+        "bare_s": {},
     }
     for parallelism in PARALLELISMS:
         # The best of a few runs: the machine is shared, and other work only adds time.
-        runs = []
+        runs, bares = [], []
         for _ in range(REPEATS):
             before = cpu()
             runs.append((_timed(lambda p=parallelism: everything(p)), cpu() - before))
+            if bare is not None:
+                bares.append(_timed(lambda p=parallelism: bare(p)))
         figures["seconds"][parallelism], figures["cpu_s"][parallelism] = min(runs)
+        if bares:
+            figures["bare_s"][parallelism] = min(bares)
     return figures
+
+
+def _bare(server: pgserver.PgServer, port: int, count: int, parallelism: int) -> None:
+    """What `verify --direct` is compared with: psycopg alone, the same connects and query."""
+    import psycopg
+
+    async def everything() -> None:
+        gate = asyncio.Semaphore(parallelism)
+
+        async def one() -> None:
+            async with gate:
+                conn = await psycopg.AsyncConnection.connect(
+                    host=server.host, port=port, dbname=server.database, user=server.user,
+                    password=server.password, sslmode="disable", connect_timeout=5,
+                )  # fmt: skip
+                async with conn:
+                    await conn.execute("SELECT 1")
+
+        await asyncio.gather(*(one() for _ in range(count)))
+
+    asyncio.run(everything())
+
+
+STALLED, STALL_PARALLELISM, STALL_DEADLINE = 16, 8, 2.0
+
+
+def _stall(server: pgserver.PgServer, lookup: Any) -> dict[str, float]:
+    """16 servers that complete the login and then stall (a pool exhausted), at parallelism
+    8 with a 2 s deadline: the floor is 2 rounds of 2 s."""
+    from fakes import StallingProxy
+
+    with StallingProxy(server.port) as proxy, tempfile.TemporaryDirectory() as tmp:
+        manifest = _manifest(Path(tmp), server, proxy.port, "stall.yaml")
+        desired = load_desired([str(manifest)], Selection(), [])[:STALLED]
+        start = time.perf_counter()
+        result = verify_direct(
+            desired, lookup, parallelism=STALL_PARALLELISM, timeout=STALL_DEADLINE,
+            explore=False, ca_file=None,
+        )  # fmt: skip
+        seconds = time.perf_counter() - start
+    if result.count(result.checks[0].status) != STALLED or result.passed:
+        raise SystemExit(f"verify bench, stall case: {result.summary()}")
+    floor = -(-STALLED // STALL_PARALLELISM) * STALL_DEADLINE
+    return {"seconds": seconds, "floor": floor}
 
 
 def _payload(connection: Any, password: str) -> dict[str, Any]:
@@ -286,6 +338,31 @@ def render(figures: dict[str, Any]) -> list[str]:
                 f"{seconds / floor:.2f}x | {cpu:.2f} | {cpu / cores:.2f} | "
                 f"{seconds / max(floor, cpu / cores):.2f}x |"
             )
+    bare = figures["direct"].get("bare_s") or {}
+    if bare:
+        lines += [
+            "",
+            "`direct` against a bare psycopg loop (the same connects through the same proxy and "
+            "`SELECT 1`, no classification, no deadline), timed in turn in the same run, the "
+            "best of each; target: at most 1.2x.",
+            "",
+            "| parallelism | verify --direct s | bare psycopg s | ratio |",
+            "|---:|---:|---:|---:|",
+        ]
+        for parallelism, seconds in figures["direct"]["seconds"].items():
+            lines.append(
+                f"| {parallelism} | {seconds:.2f} | {bare[parallelism]:.2f} | "
+                f"{seconds / bare[parallelism]:.2f}x |"
+            )
+    stall = figures.get("stall")
+    if stall:
+        lines += [
+            "",
+            f"Stall: {STALLED} servers that log in and then stall, `--parallelism "
+            f"{STALL_PARALLELISM} --connect-timeout {STALL_DEADLINE:g}`: {stall['seconds']:.2f} s "
+            f"against a deadline floor of {stall['floor']:.2f} s "
+            f"({stall['seconds'] / stall['floor']:.2f}x).",
+        ]
     lines += [
         "",
         "Target: about 1x the floor while waiting is the bound. Every check is a real "
