@@ -168,6 +168,10 @@ def _verify(args: argparse.Namespace) -> int:
         from provisioner.errors import UsageError
 
         raise UsageError("--ca-file and --connect-timeout apply to --direct only")
+    if args.as_platform and not args.direct:
+        from provisioner.errors import UsageError
+
+        raise UsageError("--as-platform applies to --direct only")
     return verify.run(
         **_manifests(args),
         **_remote(args),
@@ -178,6 +182,7 @@ def _verify(args: argparse.Namespace) -> int:
         ca_file=args.ca_file,
         quiet=args.quiet,
         fail_on_missing=args.fail_on_missing,
+        as_platform=args.as_platform,
     )
 
 

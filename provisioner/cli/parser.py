@@ -136,6 +136,12 @@ def _add_verify_options(parser: argparse.ArgumentParser) -> None:
         f"(default {DEFAULT_CONNECT_TIMEOUT:g})",
     )
     parser.add_argument(
+        "--as-platform",
+        action="store_true",
+        help="with --direct: check only what the payload asks the platform to check (AWS "
+        'sends verify-full as "true": encrypt only); default: the manifest as written',
+    )
+    parser.add_argument(
         "--fail-on-missing",
         action="store_true",
         help="a connection not created yet fails the run (default: listed, not failed)",

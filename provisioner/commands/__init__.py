@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from pathlib import Path
+    from typing import TextIO
 
     from provisioner.manifests.load import Document
     from provisioner.manifests.selection import Selection
@@ -34,6 +35,19 @@ def _load(
 
     documents, load_problems = load_documents(paths)
     return documents, desired_connections(documents, secrets_dirs, load_problems)
+
+
+def warn_promises(desired: Sequence[DesiredConnection], err: TextIO) -> None:
+    """One warning per way a manifest asks for more than the platform will be asked to do:
+    a reviewer should know before a verify on this machine and the platform disagree."""
+    from provisioner import connectors
+
+    for connection in desired:
+        for text in connectors.of(connection).promises(connection):
+            err.write(
+                f"warning: {connection.source.file}:{connection.source.line}: "
+                f"{connection.name} ({connection.sandbox}): {text}\n"
+            )
 
 
 class Manifests(NamedTuple):

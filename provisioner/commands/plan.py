@@ -5,7 +5,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from provisioner.commands import load_manifests
+from provisioner.commands import load_manifests, warn_promises
 from provisioner.commands.session import RemoteOptions, open_session, unclaimed_prune
 from provisioner.escape import json_text, line
 from provisioner.manifests.selection import Selection
@@ -42,6 +42,8 @@ def run(
     note = unclaimed_prune(manifests, lifecycle)
     if note and not quiet:
         sys.stderr.write(note + "\n")
+    if not quiet:
+        warn_promises(desired, sys.stderr)
     notices = None if quiet else Notices(lambda line: print(line, file=sys.stderr, flush=True))
     with open_session(environ, options, notices) as session:
         plan = session.plan(manifests, lifecycle, selection.connections)

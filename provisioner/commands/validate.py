@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from provisioner.commands import load_desired
+from provisioner.commands import load_desired, warn_promises
 from provisioner.errors import ManifestError
 from provisioner.escape import json_text
 from provisioner.manifests.selection import Selection
@@ -18,6 +19,7 @@ def run(
     *,
     quiet: bool = False,
     output_format: str = "text",
+    err: TextIO | None = None,
 ) -> int:
     """`quiet`: print nothing when the manifests are valid (the errors still). With
     `output_format` json, diagnostics go to `out` as one document (report/jsonvalidate.py)."""
@@ -33,6 +35,7 @@ def run(
     desired = load_desired(paths, selection, secrets_dirs)
     if quiet:
         return 0
+    warn_promises(desired, sys.stderr if err is None else err)
     files = sorted({c.source.file for c in desired})
     sandboxes = sorted({(c.org, c.sandbox) for c in desired})
     for file in files:

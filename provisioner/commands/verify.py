@@ -23,6 +23,7 @@ def run(
     ca_file: str | None,
     environ: Mapping[str, str],
     fail_on_missing: bool = False,
+    as_platform: bool = False,
     colour: bool,
     quiet: bool = False,
     out: TextIO | None = None,
@@ -58,6 +59,7 @@ def run(
             timeout=connect_timeout,
             explore=explore,
             ca_file=ca_file,
+            as_platform=as_platform,
         )
     else:
         notices = None if quiet else Notices(lambda line: print(line, file=sys.stderr, flush=True))

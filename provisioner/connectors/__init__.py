@@ -56,6 +56,7 @@ class DirectOptions:
     timeout: float
     explore: bool
     ca_file: str | None
+    as_platform: bool = False  # check only what the payload asks the platform to check
 
 
 class Probed(Protocol):
@@ -110,6 +111,9 @@ class Connector(Protocol):
         self, remote: RemoteConnection, cloud: Cloud, hollow: Callable[[str], str]
     ) -> Adopted | str:
         """The manifest `auth:` of a remote connection (text through `hollow`), or why not."""
+
+    def promises(self, connection: DesiredConnection) -> list[str]:
+        """Each way the manifest asks for more than the payload asks of the platform."""
 
     def verify_direct(
         self, connections: Sequence[tuple[DesiredConnection, str]], options: DirectOptions

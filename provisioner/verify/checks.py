@@ -127,13 +127,14 @@ def verify_direct(
     timeout: float,
     explore: bool,
     ca_file: str | None,
+    as_platform: bool = False,
 ) -> Verification:
     # Each connector probes its own connections, all at once; the checks keep manifest order.
     # With none selected the default connector still runs: it says when its driver is missing.
     groups: dict[str, list[int]] = {} if desired else {connectors.DEFAULT.name: []}
     for index, connection in enumerate(desired):
         groups.setdefault(connectors.of(connection).name, []).append(index)
-    options = connectors.DirectOptions(parallelism, timeout, explore, ca_file)
+    options = connectors.DirectOptions(parallelism, timeout, explore, ca_file, as_platform)
     checks: dict[int, Check] = {}
     for name, indexes in groups.items():
         results = connectors.by_name(name).verify_direct(

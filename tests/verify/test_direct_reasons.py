@@ -210,3 +210,31 @@ def test_a_server_that_stalls_after_login_costs_the_deadline_and_no_cancel_reque
         "pooled": f"timeout: no answer from 127.0.0.1:{proxy.port} within 1 s; a firewall "
         "dropping packets, a server that stalls, or not a PostgreSQL port"
     }
+
+
+def test_aws_verify_full_is_warned_about_and_checked_as_written_or_as_the_platform_would(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    pg_ca: PgServer,
+) -> None:
+    # AWS receives verify-full as sslMode "true": the platform only encrypts. A certificate
+    # for another host fails as written and passes as the platform would check it.
+    monkeypatch.setenv("VERIFY_GOOD_PW", pg_ca.password)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    text = basic_manifest(("orders", "127.0.0.1", pg_ca.port, "orders", "verify-full"))
+    path = write_manifest(tmp_path / "m", text.replace("cloud: azure", "cloud: aws"))
+    warning = (
+        f'warning: {path}:6: orders (prod): ssl: verify-full reaches AWS as sslMode "true": '
+        "the platform encrypts but is never asked to verify the certificate; `verify --direct` "
+        "verifies it, `verify --direct --as-platform` does what the platform does\n"
+    )
+    validated = run_cli(capsys, ["validate", str(path)])
+    assert (validated.code, validated.err) == (0, warning)
+    argv = ["verify", str(path), "--direct", "--ca-file", str(pg_ca.ca_file)]
+    written = run_cli(capsys, argv)
+    assert written.code == 1
+    assert "the server's certificate names db.internal, not '127.0.0.1'" in written.out
+    platform = run_cli(capsys, [*argv, "--as-platform"])
+    assert (platform.code, platform.err) == (0, "")
+    assert platform.out.endswith("Verify passed: 1 ok.\n")

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from provisioner.connectors.postgres import adopt, fields, payload, rules, spec
+from provisioner.connectors.postgres import adopt, fields, payload, promises, rules, spec
 from provisioner.model import Auth, Cloud, DesiredConnection, RemoteConnection
 
 if TYPE_CHECKING:
@@ -55,6 +55,9 @@ class Postgres:
         self, remote: RemoteConnection, cloud: Cloud, hollow: Callable[[str], str]
     ) -> Adopted | str:
         return adopt.adopt(remote, cloud, hollow)
+
+    def promises(self, connection: DesiredConnection) -> list[str]:
+        return promises.promises(connection)
 
     def verify_direct(
         self, connections: Sequence[tuple[DesiredConnection, str]], options: DirectOptions

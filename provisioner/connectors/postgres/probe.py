@@ -18,7 +18,7 @@ import ssl
 import sys
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from provisioner import DISTRIBUTION
 from provisioner.connectors.postgres import certificates, reasons
 from provisioner.connectors.postgres.certificates import CaSource, ca_source
+from provisioner.connectors.postgres.promises import platform_sslmode
 from provisioner.connectors.postgres.targets import Target, TargetProblem, target_for
 from provisioner.errors import UsageError
 from provisioner.model import DesiredConnection
@@ -309,6 +310,8 @@ def verify_direct(
     for connection, secret in connections:
         try:
             target = target_for(connection, secret)
+            if options.as_platform:
+                target = replace(target, sslmode=platform_sslmode(connection, target.sslmode))
         except TargetProblem as problem:
             results.append(ProbeResult(False, str(problem)))
             continue
