@@ -42,7 +42,7 @@ def run(
     note = unclaimed_prune(manifests, lifecycle)
     if note and not quiet:
         sys.stderr.write(note + "\n")
-    if not quiet:
+    if verbose and not quiet:  # validate says it every time; plan only when asked for more
         warn_promises(desired, sys.stderr)
     notices = None if quiet else Notices(lambda line: print(line, file=sys.stderr, flush=True))
     with open_session(environ, options, notices) as session:
