@@ -118,7 +118,11 @@ def _validate(args: argparse.Namespace) -> int:
     from provisioner.commands import validate
 
     return validate.run(
-        **_manifests(args), out=sys.stdout, quiet=args.quiet, output_format=args.format
+        **_manifests(args),
+        out=sys.stdout,
+        quiet=args.quiet,
+        output_format=args.format,
+        verbose=bool(args.verbose),
     )
 
 

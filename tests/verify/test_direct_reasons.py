@@ -229,8 +229,9 @@ def test_aws_verify_full_is_warned_about_and_checked_as_written_or_as_the_platfo
         "the platform encrypts but is never asked to verify the certificate; `verify --direct` "
         "verifies it, `verify --direct --as-platform` does what the platform does\n"
     )
-    validated = run_cli(capsys, ["validate", str(path)])
+    validated = run_cli(capsys, ["validate", str(path), "-v"])
     assert (validated.code, validated.err) == (0, warning)
+    assert run_cli(capsys, ["validate", str(path)]).err == ""  # only when asked: -v
     argv = ["verify", str(path), "--direct", "--ca-file", str(pg_ca.ca_file)]
     written = run_cli(capsys, argv)
     assert written.code == 1
