@@ -22,12 +22,8 @@ if TYPE_CHECKING:
 # Only argparse at import time: `provision --help` and `provision schema` load nothing else,
 # and each command imports what it needs (httpx only for the commands that call the API).
 from provisioner.cli import signals
-from provisioner.cli.parser import (
-    DEFAULT_CONNECT_TIMEOUT,
-    build_parser,
-    lifecycle_options,
-    path_argument,
-)
+from provisioner.cli.options import DEFAULT_CONNECT_TIMEOUT, lifecycle_options, path_argument
+from provisioner.cli.parser import build_parser
 
 
 def _configure_logging(verbosity: int, quiet: bool) -> None:
