@@ -179,10 +179,11 @@ def add_lifecycle(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--prune",
         action="store_true",
-        help="delete remote connections no manifest declares, but only those a manifest's "
-        "prune: {names: [glob]} claims in its own sandboxes; a dataflow's connection is "
-        "refused by the API and reported. Without it nothing is ever deleted "
-        "(docs/lifecycle.md)",
+        help="delete remote connections no manifest of the repository declares, but only "
+        "those a prune: {owner: NAME, names: [glob]} claims in its own sandboxes and that "
+        "carry that owner's mark (written by apply); hand-made and other owners' "
+        "connections are never deleted, and a dataflow's connection is refused by the API "
+        "and reported. Without it nothing is ever deleted (docs/lifecycle.md)",
     )
 
 
