@@ -12,13 +12,11 @@ their shapes follow the guides and are asserted in test_emu_dataprep_catalog.py.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import pytest
 
-from provisioner.emulator import Emulator, EmulatorConfig
+from provisioner.emulator import Emulator
 from provisioner.emulator.errors import FLOW_CODES
 
 from .chain_helpers import (
@@ -32,26 +30,8 @@ from .chain_helpers import (
     source_body,
     target_body,
 )
-from .emu_helpers import FLOW, flow_code, make_client, pg_payload
+from .emu_helpers import FLOW, flow_code, pg_payload
 from .test_emu_conformance import DOC, check, resolve, response_schema
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def emu(clock: Clock) -> Iterator[Emulator]:
-    emulator = Emulator(EmulatorConfig(seed=1), clock=clock)
-    yield emulator
-    emulator.close()
-
-
-@pytest.fixture
-def df(emu: Emulator) -> Iterator[httpx.Client]:
-    with make_client(emu) as client:
-        yield client
 
 
 def closed(schema: dict[str, Any]) -> dict[str, Any]:

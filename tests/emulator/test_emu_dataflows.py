@@ -4,11 +4,9 @@ target connections)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 
 from provisioner.emulator import Emulator, EmulatorConfig
 
@@ -24,24 +22,6 @@ from .chain_helpers import (
     target_body,
 )
 from .emu_helpers import FLOW, ORG, create, flow_code, make_client, pg_payload
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def emu(clock: Clock) -> Iterator[Emulator]:
-    emulator = Emulator(EmulatorConfig(seed=1), clock=clock)
-    yield emulator
-    emulator.close()
-
-
-@pytest.fixture
-def df(emu: Emulator) -> Iterator[httpx.Client]:
-    with make_client(emu) as client:
-        yield client
 
 
 def test_a_whole_chain_reads_back_as_adobe_shows_it(df: httpx.Client, emu: Emulator) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -23,24 +22,6 @@ from .chain_helpers import (
     target_body,
 )
 from .emu_helpers import FLOW, create, flow_code, make_client, pg_payload
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def emu(clock: Clock) -> Iterator[Emulator]:
-    emulator = Emulator(EmulatorConfig(seed=1), clock=clock)
-    yield emulator
-    emulator.close()
-
-
-@pytest.fixture
-def df(emu: Emulator) -> Iterator[httpx.Client]:
-    with make_client(emu) as client:
-        yield client
 
 
 @pytest.fixture

@@ -2,33 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
-import pytest
 
-from provisioner.emulator import Emulator, EmulatorConfig
+from provisioner.emulator import Emulator
 
 from .chain_helpers import START, Clock, chain
-from .emu_helpers import FLOW, ORG, flow_code, make_client
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def emu(clock: Clock) -> Iterator[Emulator]:
-    emulator = Emulator(EmulatorConfig(seed=1), clock=clock)
-    yield emulator
-    emulator.close()
-
-
-@pytest.fixture
-def df(emu: Emulator) -> Iterator[httpx.Client]:
-    with make_client(emu) as client:
-        yield client
+from .emu_helpers import FLOW, ORG, flow_code
 
 
 def runs(df: httpx.Client, *filters: str) -> list[dict[str, object]]:
