@@ -18,11 +18,19 @@ from contextlib import AbstractContextManager
 import pytest
 from hypothesis import settings
 
+from provisioner.emulator import Emulator, RunningServer, serve
 from tests.verify import pgserver
 
 settings.register_profile("suite", derandomize=True, database=None, print_blob=False)
 settings.register_profile("soak", derandomize=False, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
+
+
+@pytest.fixture
+def server(emulator: Emulator) -> Iterator[RunningServer]:
+    """The suite's own `emulator` fixture on a real loopback socket."""
+    with serve(emulator, port=0) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")

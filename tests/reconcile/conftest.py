@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from provisioner.emulator import Emulator, EmulatorConfig, RunningServer, serve
+from provisioner.emulator import Emulator, EmulatorConfig, RunningServer
 
 from .recon_helpers import SANDBOXES, Clock, point_at, write_manifest
 
@@ -20,13 +20,6 @@ def emulator(clock: Clock) -> Iterator[Emulator]:
     emu = Emulator(EmulatorConfig(sandboxes=SANDBOXES, seed=7), clock=clock)
     yield emu
     emu.close()
-
-
-@pytest.fixture
-def server(emulator: Emulator) -> Iterator[RunningServer]:
-    """The emulator on a real loopback socket."""
-    with serve(emulator, port=0) as running:
-        yield running
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from provisioner.emulator import Emulator, EmulatorConfig, Faults, RunningServer, serve
+from provisioner.emulator import Emulator, EmulatorConfig, Faults, RunningServer
 from provisioner.remote.client import Credentials, Endpoints, FlowServiceClient
 
 from .recon_helpers import ORG, basic
@@ -106,12 +106,6 @@ def emulator(credentials: tuple[tuple[str, str], ...]) -> Iterator[Emulator]:
     emu = Emulator(config)
     yield emu
     emu.close()
-
-
-@pytest.fixture
-def server(emulator: Emulator) -> Iterator[RunningServer]:
-    with serve(emulator, port=0) as running:
-        yield running
 
 
 @pytest.fixture

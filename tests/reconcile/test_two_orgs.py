@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from provisioner.emulator import Emulator, EmulatorConfig, RunningServer, serve
+from provisioner.emulator import Emulator, EmulatorConfig, RunningServer
 
 from .recon_helpers import FLOW_GETS, run_cli
 
@@ -50,12 +50,6 @@ def emulator() -> Iterator[Emulator]:
     emu = Emulator(config)
     yield emu
     emu.close()
-
-
-@pytest.fixture
-def server(emulator: Emulator) -> Iterator[RunningServer]:
-    with serve(emulator, port=0) as running:
-        yield running
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from provisioner.emulator import Emulator, EmulatorConfig, Faults, RunningServer, serve
+from provisioner.emulator import Emulator, EmulatorConfig, Faults, RunningServer
 
 from .soak import cli_env
 
@@ -51,12 +51,6 @@ def emulator() -> Iterator[Emulator]:
     emu = Emulator(EmulatorConfig(sandboxes=SANDBOXES, seed=3, faults=Faults(latency_ms=100.0)))
     yield emu
     emu.close()
-
-
-@pytest.fixture
-def server(emulator: Emulator) -> Iterator[RunningServer]:
-    with serve(emulator, port=0) as running:
-        yield running
 
 
 def start_apply(server: RunningServer, emulator: Emulator, manifest: Path) -> subprocess.Popen[str]:

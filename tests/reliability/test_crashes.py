@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from provisioner.emulator import Emulator, EmulatorConfig, Faults, RunningServer, serve
+from provisioner.emulator import Emulator, EmulatorConfig, Faults, RunningServer
 
 from .soak import (
     CONNECTIONS,
@@ -65,12 +65,6 @@ def emulator() -> Iterator[Emulator]:
     emu = Emulator(EmulatorConfig(sandboxes=SANDBOXES, seed=11, faults=LATENCY))
     yield emu
     emu.close()
-
-
-@pytest.fixture
-def server(emulator: Emulator) -> Iterator[RunningServer]:
-    with serve(emulator, port=0) as running:
-        yield running
 
 
 def start_apply(

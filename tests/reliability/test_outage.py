@@ -20,7 +20,7 @@ import pytest
 
 from provisioner.apply.breaker import THRESHOLD
 from provisioner.apply.create import MAX_CREATE_ATTEMPTS
-from provisioner.emulator import Emulator, EmulatorConfig, Faults, RunningServer, serve
+from provisioner.emulator import Emulator, EmulatorConfig, Faults, RunningServer
 
 from .soak import (
     CONNECTIONS,
@@ -45,12 +45,6 @@ def emulator() -> Iterator[Emulator]:
     emu = Emulator(EmulatorConfig(sandboxes=SANDBOXES, seed=5, faults=Faults(rate_5xx_writes=1.0)))
     yield emu
     emu.close()
-
-
-@pytest.fixture
-def server(emulator: Emulator) -> Iterator[RunningServer]:
-    with serve(emulator, port=0) as running:
-        yield running
 
 
 def apply(

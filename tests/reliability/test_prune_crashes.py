@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from provisioner.emulator import Emulator, EmulatorConfig, Faults, RunningServer, serve
+from provisioner.emulator import Emulator, EmulatorConfig, Faults, RunningServer
 
 from .soak import FULL, SEEDS, cli_env, client_for
 
@@ -85,12 +85,6 @@ def emulator() -> Iterator[Emulator]:
     emu = Emulator(EmulatorConfig(sandboxes=SANDBOXES, seed=5))
     yield emu
     emu.close()
-
-
-@pytest.fixture
-def server(emulator: Emulator) -> Iterator[RunningServer]:
-    with serve(emulator, port=0) as running:
-        yield running
 
 
 def arrange(emulator: Emulator, rng: random.Random) -> tuple[set[str], set[str]]:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from provisioner.emulator import Emulator, RunningServer, serve
+from provisioner.emulator import Emulator, RunningServer
 from tests.reconcile.recon_helpers import point_at, write_manifest
 
 from .pgserver import PgServer
@@ -19,12 +19,6 @@ def emulator(pg_tls: PgServer) -> Iterator[Emulator]:
     emu = connecting_emulator(pg_tls)
     yield emu
     emu.close()
-
-
-@pytest.fixture
-def server(emulator: Emulator) -> Iterator[RunningServer]:
-    with serve(emulator, port=0) as running:
-        yield running
 
 
 @pytest.fixture
