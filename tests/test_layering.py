@@ -13,7 +13,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "provisioner"
 
-BASE = {"provisioner", "errors", "model", "redact", "escape", "ownermark"}
+BASE = {"provisioner", "errors", "model", "dataflow", "redact", "escape", "ownermark"}
 STAGES = {"schemas", "connectors", "manifests", "remote", "plan", "apply", "verify"}
 # Each part of the package, and the parts it may import besides itself. The core (the
 # stages) never imports report/, commands/ or cli/; nothing imports the emulator but the CLI.
@@ -24,6 +24,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "escape": set(),
     "ownermark": set(),
     "model": {"errors", "ownermark"},
+    "dataflow": {"errors", "ownermark"},
     "schemas": BASE,
     "connectors": BASE | {"schemas"},
     "manifests": BASE | {"schemas", "connectors"},
