@@ -47,6 +47,9 @@ class Action(StrEnum):
     UNCHANGED = "unchanged"
     DRIFT = "drift"  # differs, reported only (--no-update)
     REPLACE = "replace"  # differs in what PATCH cannot change: the user must act
+    # A dataflow that differs in what cannot change in place, with --replace-dataflows:
+    # a new chain is made and the old one deleted.
+    RECREATE = "recreate"
     AMBIGUOUS = "ambiguous"
     # Declared here, but carrying another owner's mark: never updated, never re-marked.
     FOREIGN = "owned-elsewhere"
@@ -60,12 +63,13 @@ SYMBOLS = {
     Action.UNCHANGED: " ",
     Action.DRIFT: "~",
     Action.REPLACE: "!",
+    Action.RECREATE: "-/+",
     Action.AMBIGUOUS: "!",
     Action.FOREIGN: "!",
     Action.UNKNOWN: "?",
 }
 DELETE_SYMBOL = "-"
-CHANGES = (Action.CREATE, Action.UPDATE, Action.ROTATE)
+CHANGES = (Action.CREATE, Action.UPDATE, Action.ROTATE, Action.RECREATE)
 PROBLEMS = (Action.AMBIGUOUS, Action.UNKNOWN, Action.REPLACE, Action.FOREIGN)
 
 
@@ -74,6 +78,9 @@ class PlanOptions:
     update: bool = False  # PATCH drifted readable fields
     rotate: bool = False  # re-send the secrets of existing connections
     prune: bool = False  # delete owned connections no manifest declares
+    # Replace a dataflow whose table, columns, dataset, incremental column or schedule kind
+    # changed: its new flow re-ingests (backfill) into the same dataset.
+    replace_dataflows: bool = False
 
 
 CREATE_ONLY = PlanOptions()
