@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from pathlib import Path
     from typing import TextIO
 
+    from provisioner.dataflow import DataflowIdentity, DesiredDataflow
     from provisioner.manifests.load import Document
     from provisioner.manifests.selection import Selection
     from provisioner.model import DesiredConnection, Identity, PruneRule
@@ -57,6 +58,9 @@ class Manifests(NamedTuple):
     managed: frozenset[Identity]
     rules: list[PruneRule]  # the selected sandboxes' prune claims
     reading: Reading | None = None  # how many files were read, for the plan's header
+    dataflows: tuple[DesiredDataflow, ...] = ()  # the selected connections' dataflows
+    # Every dataflow any manifest declares (the whole set with --prune), as `managed` is.
+    managed_dataflows: frozenset[DataflowIdentity] = frozenset()
 
 
 def load_manifests(

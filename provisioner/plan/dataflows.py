@@ -65,6 +65,9 @@ class PlannedDataflow:
     new_mapping: bool = False  # UPDATE: PUT the mapping set, then point the flow at it
     toggle: Toggle | None = None  # UPDATE: the flow action, after checking its state
     reuse: tuple[Leftover, ...] = ()  # CREATE/RECREATE: a half chain to build on
+    # Leftovers of this dataflow that do not match it and carry this owner's mark: deleted
+    # once the new chain exists. Unmarked ones are never deleted (shown by plan -v).
+    discard: tuple[Leftover, ...] = ()
     reason: str | None = None  # a problem's or a RECREATE's why, and what to do
 
     @property

@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from provisioner import connectors, ownermark
 from provisioner.connectors import SecretLookup, render_payload
@@ -28,6 +29,9 @@ from provisioner.plan.diff import (
 )
 from provisioner.plan.lookalike import LookAlike, find_lookalikes
 from provisioner.plan.prune import KeptClaim, PlannedDeletion, SandboxKey, prune_sandbox
+
+if TYPE_CHECKING:  # plan/dataflows.py imports this module for Action
+    from provisioner.plan.dataflows import PlannedChainDeletion, PlannedDataflow
 
 __all__ = [
     "Drift",
@@ -164,6 +168,8 @@ class Plan:
     # Remote names that read like a declared one but are not it (plan/lookalike.py).
     lookalikes: tuple[LookAlike, ...] = ()
     reading: Reading | None = None
+    dataflows: tuple[PlannedDataflow, ...] = ()
+    chain_deletions: tuple[PlannedChainDeletion, ...] = ()
 
     def by_sandbox(self) -> dict[SandboxKey, list[PlannedConnection]]:
         """The connections of each sandbox, in plan order: one pass, for the reports (a
