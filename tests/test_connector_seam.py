@@ -43,9 +43,10 @@ def _constants() -> set[str]:
         if name.isupper():
             walk(getattr(spec, name))
     # The libpq ssl words ("require", ...) and port/server/database/username are ordinary
-    # words elsewhere; what is PostgreSQL's is the rest.
+    # words elsewhere, and "1.0" is the version of every spec the Flow Service has (the
+    # dataflow's flow and data lake specs too); what is PostgreSQL's is the rest.
     generic = set(spec.AWS_SSL) | set(spec.AZURE_SSL_MODE) | {"server", "port", "database"}
-    return found - generic - {"username", "true", "false", spec.NAME}
+    return found - generic - {"username", "true", "false", "1.0", spec.NAME}
 
 
 CONSTANTS = _constants()
