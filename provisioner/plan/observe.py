@@ -124,15 +124,23 @@ def dataflow_users(client: FlowService, key: SandboxKey) -> dict[str, tuple[str,
     sandbox's dataflows cannot be listed: the delete itself will tell)."""
     org, sandbox = key
     try:
-        sources = client.list_source_connections(org, sandbox)
         flows = client.list_flows(org, sandbox)
+        # A flow names its base connection (inheritedAttributes); its source connections
+        # are the way for one that does not.
+        unnamed = any(flow.base_connection_id is None for flow in flows)
+        sources = [
+            source
+            for connector in (connectors.ALL if unnamed else ())
+            for source in client.list_source_connections(org, sandbox, spec_id=connector.spec_id)
+        ]
     except ApiError as error:
         log.warning("could not list dataflows in sandbox %s: %s", sandbox, error)
         return {}
     base_of = {s.id: s.base_connection_id for s in sources}
     users: dict[str, list[str]] = {}
     for flow in flows:
-        for base in {base_of.get(s) for s in flow.source_connection_ids} - {None}:
+        bases = {flow.base_connection_id} | {base_of.get(s) for s in flow.source_connection_ids}
+        for base in bases - {None}:
             users.setdefault(str(base), []).append(flow.name)
     return {base: tuple(sorted(names)) for base, names in users.items()}
 

@@ -8,7 +8,6 @@ into an error naming the request.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from provisioner.model import RemoteConnection
 
@@ -62,42 +61,6 @@ def connection(item: object, where: str) -> RemoteConnection:
         created_client=text(item.get("createdClient")),
         spec_version=text(obj(item.get("connectionSpec")).get("version")),
     )
-
-
-@dataclass(frozen=True)
-class SourceConnection:
-    id: str
-    name: str
-    base_connection_id: str | None
-
-
-@dataclass(frozen=True)
-class Dataflow:
-    id: str
-    name: str
-    source_connection_ids: tuple[str, ...]
-
-
-def _named(item: object, where: str) -> dict[str, object]:
-    if not isinstance(item, dict):
-        raise Malformed(f"{where} is not an object")
-    for key in ("id", "name"):
-        if not isinstance(item.get(key), str):
-            raise Malformed(f"{where} has no string '{key}'")
-    return item
-
-
-def source_connection(item: object, where: str) -> SourceConnection:
-    data = _named(item, where)
-    return SourceConnection(str(data["id"]), str(data["name"]), text(data.get("baseConnectionId")))
-
-
-def dataflow(item: object, where: str) -> Dataflow:
-    data = _named(item, where)
-    ids = data.get("sourceConnectionIds")
-    if ids is not None and not (isinstance(ids, list) and all(isinstance(i, str) for i in ids)):
-        raise Malformed(f"{where} has a 'sourceConnectionIds' that is not a list of strings")
-    return Dataflow(str(data["id"]), str(data["name"]), tuple(ids or ()))
 
 
 def obj(value: object) -> Mapping[str, object]:

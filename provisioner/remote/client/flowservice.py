@@ -13,7 +13,6 @@ import json
 import random
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -22,6 +21,8 @@ from provisioner.model import ConnectionTest, CreatedConnection, DesiredConnecti
 from provisioner.redact import register_secret
 from provisioner.remote import decode
 from provisioner.remote.client import pagination
+from provisioner.remote.client.dataflows import DataflowCalls
+from provisioner.remote.client.dataprep import DataPrepCalls
 from provisioner.remote.client.failures import (
     Call,
     CreateOutcomeUnknown,
@@ -43,10 +44,10 @@ from provisioner.remote.credentials import check_access
 from provisioner.remote.ims import Credentials
 from provisioner.remote.retry import RetryPolicy
 
-T = TypeVar("T")
 
+class FlowServiceClient(DataflowCalls, DataPrepCalls):
+    """One org's calls: the base connections' here, a dataflow's in the two mixins."""
 
-class FlowServiceClient:
     def __init__(
         self,
         http: httpx.Client,
@@ -198,28 +199,6 @@ class FlowServiceClient:
             data = None
         new_etag = data.get("etag") if isinstance(data, dict) else None
         return CreatedConnection(connection_id, new_etag if isinstance(new_etag, str) else "")
-
-    def list_source_connections(self, org: str, sandbox: str) -> list[decode.SourceConnection]:
-        """Every source connection of the sandbox (what reads through a base connection)."""
-        return self._list_all(org, sandbox, "sourceConnections", decode.source_connection)
-
-    def list_flows(self, org: str, sandbox: str) -> list[decode.Dataflow]:
-        """Every dataflow of the sandbox, with the source connections it reads."""
-        return self._list_all(org, sandbox, "flows", decode.dataflow)
-
-    def _list_all(
-        self, org: str, sandbox: str, collection: str, parse: Callable[[object, str], T]
-    ) -> list[T]:
-        what = f"list {collection} in sandbox '{sandbox}'"
-        query = {"limit": str(self._page_size)}
-        url = str(httpx.URL(f"{self._endpoints.flow_url}/{collection}", params=query))
-        return pagination.collect(
-            self._transport,
-            Call("read", what, "GET", url, org, sandbox),
-            flow_url=self._endpoints.flow_url,
-            max_pages=self._max_pages,
-            parse=parse,
-        )
 
     def test_connection(
         self, org: str, sandbox: str, connection_id: str, *, name: str

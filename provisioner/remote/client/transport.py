@@ -35,6 +35,8 @@ from provisioner.remote.retry import RETRYABLE_STATUSES, RetryPolicy
 log = logging.getLogger("provisioner.client")
 
 FLOW_SERVICE_PATH = "/data/foundation/flowservice"
+CONVERSION_PATH = "/data/foundation/conversion"  # Data Prep: mapping sets
+CATALOG_PATH = "/data/foundation/catalog"  # Catalog: datasets
 TOKEN_PATH = "/ims/token/v3"
 DEFAULT_RETRY = RetryPolicy()
 
@@ -63,6 +65,14 @@ class Endpoints:
     @property
     def flow_url(self) -> str:
         return self.platform_url.rstrip("/") + FLOW_SERVICE_PATH
+
+    @property
+    def conversion_url(self) -> str:
+        return self.platform_url.rstrip("/") + CONVERSION_PATH
+
+    @property
+    def catalog_url(self) -> str:
+        return self.platform_url.rstrip("/") + CATALOG_PATH
 
 
 DEFAULT_ENDPOINTS = Endpoints()  # Adobe's production hosts
