@@ -22,6 +22,7 @@ from provisioner.dataflow import (
     RemoteSourceConnection,
     RemoteTargetConnection,
 )
+from provisioner.errors import ApiError
 from provisioner.model import CreatedConnection
 from provisioner.remote import decode_dataflows as decode
 from provisioner.remote.client import pagination
@@ -32,6 +33,9 @@ from provisioner.remote.decode import Malformed
 T = TypeVar("T")
 # Flow ids per runs query (`property=flowId==a,b,...`): keeps each URL well under 4 KB.
 RUN_FLOWS_PER_QUERY = 40
+# "The action disable cannot be applied on the current state {state}" [doc ERR].
+ACTION_REFUSED = "1422-400"
+SETTLED = {"enable": "enabled", "disable": "disabled"}
 
 
 def send_create(transport: Transport, call: Call, noun: str) -> Mapping[str, object]:
@@ -177,12 +181,24 @@ class DataflowCalls:
         name: str,
     ) -> CreatedConnection:
         """``POST /flows/{id}/action?op=enable|disable``, no body [doc DEST]. Sent again on
-        a 429 or 5xx like an update: a repeat of one that landed is refused (1422) for the
-        state it asked for, never a second change. The action changes the etag."""
+        a 429, 5xx or lost answer like an update: a repeat of one that landed is refused
+        (1422) in the state it asked for, which is then read and taken as done. The action
+        changes the etag."""
         what = f"{op} flow '{name}' ({flow_id}) in sandbox '{sandbox}'"
         url = str(httpx.URL(self._url("flows", flow_id) + "/action", params={"op": op}))
         call = Call("update", what, "POST", url, org, sandbox)
-        return CreatedConnection(flow_id, etag_of(self._transport.send(call)))
+        try:
+            return CreatedConnection(flow_id, etag_of(self._transport.send(call)))
+        except ApiError as error:
+            if ACTION_REFUSED not in error.code:
+                raise
+            # Refused for the state it is in: when that is the state asked for (our own
+            # earlier attempt landed before its answer was lost, or someone else acted), the
+            # action is done; any other state is the refusal it was.
+            flow = self.get_flow(org, sandbox, flow_id)
+            if flow.state != SETTLED[op]:
+                raise
+            return CreatedConnection(flow_id, flow.etag)
 
     def delete_flow(self, org: str, sandbox: str, flow_id: str, *, name: str) -> None:
         self._delete(org, sandbox, "flows", flow_id, f"flow '{name}'")
