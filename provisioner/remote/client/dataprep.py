@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from typing import TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -25,8 +26,9 @@ from provisioner.remote.client.transport import Endpoints, Transport
 from provisioner.remote.decode import Malformed
 
 CATALOG_MAX_LIMIT = 100  # [doc CAT] limit is 1-100
+T = TypeVar("T")
 # A page: its items and the page size the server says it used (None: as asked).
-Page = tuple[list[object], int | None]
+Page = tuple[list[T], int | None]
 
 
 class DataPrepCalls:
@@ -39,21 +41,16 @@ class DataPrepCalls:
         """Every mapping set of the sandbox, each at its latest version."""
         what = f"list mapping sets in sandbox '{sandbox}'"
         url = f"{self._endpoints.conversion_url}/mappingSets"
-        return [
-            decode.mapping_set(item, f"data[{index}]")
-            for index, item in self._pages(org, sandbox, what, url, self._page_size, _mapping)
-        ]
+        return self._pages(org, sandbox, what, url, self._page_size, _mapping_sets)
 
     def list_datasets(self, org: str, sandbox: str) -> list[Dataset]:
         """Every Catalog dataset of the sandbox: id, name and schema only."""
         what = f"list datasets in sandbox '{sandbox}'"
         url = f"{self._endpoints.catalog_url}/dataSets"
         limit = min(self._page_size, CATALOG_MAX_LIMIT)
+        query = {"properties": "name,schemaRef"}
         by_id: dict[str, Dataset] = {}
-        for _, item in self._pages(
-            org, sandbox, what, url, limit, _catalog, {"properties": "name,schemaRef"}
-        ):
-            assert isinstance(item, Dataset)
+        for item in self._pages(org, sandbox, what, url, limit, _datasets, query):
             # A dataset created while the pages are read can shift one into the next page.
             by_id.setdefault(item.id, item)
         return list(by_id.values())
@@ -120,20 +117,21 @@ class DataPrepCalls:
         what: str,
         url: str,
         limit: int,
-        read: Callable[[object], Page],
+        read: Callable[[object], Page[T]],
         query: Mapping[str, str] | None = None,
-    ) -> list[tuple[int, object]]:
-        """Every item of every offset page, numbered from 0 across pages."""
-        found: list[tuple[int, object]] = []
+    ) -> list[T]:
+        """Every item of every offset page, each page decoded by ``read`` (an item's place
+        in an error is its place in the page the error's URL names)."""
+        found: list[T] = []
         start = 0
         for _ in range(self._max_pages):
             params = {**(query or {}), "limit": str(limit), "start": str(start)}
             call = Call("read", what, "GET", str(httpx.URL(url, params=params)), org, sandbox)
             try:
                 items, used = read(self._transport.json(call, self._transport.send(call)))
-                found.extend(enumerate(items, start=len(found)))
             except Malformed as problem:
                 raise malformed(call, str(problem)) from None
+            found.extend(items)
             if len(items) < (used or limit) or not items:
                 return found
             start += len(items)
@@ -147,13 +145,13 @@ class DataPrepCalls:
         return f"{self._endpoints.conversion_url}/mappingSets/{quote(mapping_id, safe='')}"
 
 
-def _mapping(body: object) -> Page:
-    return decode.mapping_page(body)
+def _mapping_sets(body: object) -> Page[RemoteMappingSet]:
+    items, used = decode.mapping_page(body)
+    return [decode.mapping_set(item, f"data[{i}]") for i, item in enumerate(items)], used
 
 
-def _catalog(body: object) -> Page:
-    items: list[object] = list(decode.datasets(body))
-    return items, None
+def _datasets(body: object) -> Page[Dataset]:
+    return decode.datasets(body), None
 
 
 def _created(data: Mapping[str, object], default: str | None = None) -> CreatedMappingSet | None:
