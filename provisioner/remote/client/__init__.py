@@ -11,6 +11,8 @@ threads: the only lock held across a request is the token cache's, around the IM
 The package is cut along its seams:
 
     flowservice  FlowServiceClient: one method per Flow Service API call (add new calls here)
+    dataflows    its mixin of a dataflow chain's Flow Service calls (sources, targets, flows, runs)
+    dataprep     its mixin of Data Prep's mapping sets and Catalog's datasets (offset pages)
     transport    sending one Call with the retry rules of its kind; Endpoints, the HTTP client
     failures     how a refused or failed request becomes a one-line ApiError
     token        the IMS token request, sent through the transport, cached by TokenCache
