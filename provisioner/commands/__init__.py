@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from typing import TextIO
 
     from provisioner.dataflow import DataflowIdentity, DesiredDataflow
+    from provisioner.manifests.dataflows import Desired
     from provisioner.manifests.load import Document
     from provisioner.manifests.selection import Selection
     from provisioner.model import DesiredConnection, Identity, PruneRule
@@ -24,18 +25,25 @@ def load_desired(
     paths: Sequence[str], selection: Selection, secrets_dirs: Sequence[Path]
 ) -> list[DesiredConnection]:
     """Load, validate and select: the connections validate and render work on."""
-    return selection.apply(_load(paths, secrets_dirs)[1])
+    return selection.apply(_load(paths, secrets_dirs)[1].connections)
 
 
-def _load(
-    paths: Sequence[str], secrets_dirs: Sequence[Path]
-) -> tuple[list[Document], list[DesiredConnection]]:
-    """Every document and every connection they declare, validated (ManifestError if not)."""
+def load_selected(
+    paths: Sequence[str], selection: Selection, secrets_dirs: Sequence[Path]
+) -> tuple[list[DesiredConnection], tuple[DesiredDataflow, ...]]:
+    """Load, validate and select: the connections and their dataflows (validate's count)."""
+    found = _load(paths, secrets_dirs)[1]
+    chosen = selection.apply(found.connections)
+    return chosen, selection.dataflows(chosen, found.dataflows)
+
+
+def _load(paths: Sequence[str], secrets_dirs: Sequence[Path]) -> tuple[list[Document], Desired]:
+    """Every document and everything they declare, validated (ManifestError if not)."""
     from provisioner.manifests.load import load_documents
-    from provisioner.manifests.validate import desired_connections
+    from provisioner.manifests.validate import desired_manifests
 
     documents, load_problems = load_documents(paths)
-    return documents, desired_connections(documents, secrets_dirs, load_problems)
+    return documents, desired_manifests(documents, secrets_dirs, load_problems)
 
 
 def warn_promises(desired: Sequence[DesiredConnection], err: TextIO) -> None:
@@ -83,28 +91,32 @@ def load_manifests(
         declared, more = _whole_set(paths, documents, everything, secrets_dirs)
     rules = ownership.prune_rules(documents)
     chosen = selection.apply(
-        everything, more_sandboxes=[r.sandbox for r in rules] if prune else (), pruning=prune
+        everything.connections,
+        more_sandboxes=[r.sandbox for r in rules] if prune else (),
+        pruning=prune,
     )
     return Manifests(
         chosen,
-        frozenset(c.identity for c in declared),
+        frozenset(c.identity for c in declared.connections),
         ownership.selected(rules, selection),
         Reading(len(documents), tuple(paths), more),
+        selection.dataflows(chosen, everything.dataflows),
+        frozenset(d.identity for d in declared.dataflows),
     )
 
 
 def _whole_set(
     paths: Sequence[str],
     documents: list[Document],
-    everything: list[DesiredConnection],
+    everything: Desired,
     secrets_dirs: Sequence[Path],
-) -> tuple[list[DesiredConnection], int]:
+) -> tuple[Desired, int]:
     """What every manifest of the repository declares (ManifestError if one cannot be read),
     and how many manifests beyond the paths given that took."""
-    from provisioner.manifests.validate import desired_connections
+    from provisioner.manifests.validate import desired_manifests
     from provisioner.manifests.whole_set import repository_documents
 
     more, problems = repository_documents(paths, documents)
     if not more and not problems:
         return everything, 0
-    return desired_connections([*documents, *more], secrets_dirs, problems), len(more)
+    return desired_manifests([*documents, *more], secrets_dirs, problems), len(more)

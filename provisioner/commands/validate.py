@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from provisioner.commands import load_desired, warn_promises
+from provisioner.commands import load_desired, load_selected, warn_promises
 from provisioner.errors import ManifestError
 from provisioner.escape import json_text
 from provisioner.manifests.selection import Selection
@@ -33,7 +33,7 @@ def run(
             document = validate_document([], error.diagnostics)
         out.write(json_text(document) + "\n")
         return 0 if document["valid"] else 1
-    desired = load_desired(paths, selection, secrets_dirs)
+    desired, dataflows = load_selected(paths, selection, secrets_dirs)
     if quiet:
         return 0
     if verbose:  # asked for: AWS's default verify-full would warn on every run
@@ -48,4 +48,10 @@ def run(
         f"Valid: {len(desired)} connection(s) in {len(sandboxes)} sandbox(es) "
         f"from {len(files)} file(s).\n"
     )
+    if dataflows:  # a line of its own: the lines above stay as scripts have read them
+        connections = {(d.org, d.sandbox, d.connection) for d in dataflows}
+        out.write(
+            f"Valid: {len(dataflows)} dataflow(s) of {len(connections)} connection(s) in "
+            f"{len({(d.org, d.sandbox) for d in dataflows})} sandbox(es).\n"
+        )
     return 0

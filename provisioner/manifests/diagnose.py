@@ -134,6 +134,10 @@ def schema_message(error: ValidationError, *, from_yaml: bool = True) -> str:
         advice = _one_of_hint(schema.get("properties", {}).get("type", {}).get("const"))
         if advice:
             return advice
+        # Alternatives with titles (a mapping rule's) say what to write instead.
+        titles = [str(s.get("title")) for s in expected if isinstance(s, dict) and "title" in s]
+        if titles and len(titles) == len(expected):
+            return f"write exactly one of: {' or '.join(titles)}"
     if kind in ("minItems", "minLength") and not value:
         return "must not be empty"
     if kind == "maxLength":

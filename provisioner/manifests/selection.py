@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from provisioner import DEFAULT_PARALLELISM
+from provisioner.dataflow import DesiredDataflow
 from provisioner.errors import UsageError
 from provisioner.model import DesiredConnection
 
@@ -57,6 +58,15 @@ class Selection:
                 c for c in chosen if any(fnmatch.fnmatchcase(c.name, p) for p in self.connections)
             ]
         return chosen
+
+    @staticmethod
+    def dataflows(
+        chosen: Sequence[DesiredConnection], dataflows: Sequence[DesiredDataflow]
+    ) -> tuple[DesiredDataflow, ...]:
+        """The dataflows of the chosen connections: --sandbox and --connection select a
+        dataflow with the connection it reads through."""
+        wanted = {c.identity for c in chosen}
+        return tuple(d for d in dataflows if (d.org, d.sandbox, d.connection) in wanted)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ ManifestError reports them all.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -17,7 +18,7 @@ from typing import Any, cast
 
 from provisioner import connectors, ownermark
 from provisioner.errors import Diagnostic, Location, ManifestError
-from provisioner.manifests import diagnose, excerpt, secrets
+from provisioner.manifests import dataflows, diagnose, excerpt, secrets
 from provisioner.manifests.load import Document, JsonPath, format_path
 from provisioner.model import Cloud, DesiredConnection, SecretRef
 
@@ -35,6 +36,7 @@ class _Collector:
     # One problem found in several sandboxes is reported once, naming them all.
     per_sandbox: dict[tuple[JsonPath, str], list[str]] = field(default_factory=dict)
     plain: list[Diagnostic] = field(default_factory=list)
+    flows: list[dataflows.Declared] = field(default_factory=list)  # rendered, with their paths
 
     def add(self, path: JsonPath, message: str, *, sandbox: str | None = None) -> None:
         if sandbox is None:
@@ -59,10 +61,19 @@ def desired_connections(
     secrets_dirs: Sequence[Path] = (),
     load_problems: Sequence[Diagnostic] = (),
 ) -> list[DesiredConnection]:
-    """Every connection the manifests ask for, or a ManifestError listing every problem
-    (including `load_problems`, those of files that did not load)."""
+    return desired_manifests(documents, secrets_dirs, load_problems).connections
+
+
+def desired_manifests(
+    documents: Sequence[Document],
+    secrets_dirs: Sequence[Path] = (),
+    load_problems: Sequence[Diagnostic] = (),
+) -> dataflows.Desired:
+    """Every connection and dataflow the manifests ask for, or a ManifestError listing every
+    problem (including `load_problems`, those of files that did not load)."""
     diagnostics: list[Diagnostic] = list(load_problems)
     desired: list[DesiredConnection] = []
+    flows: list[dataflows.Declared] = []
     invalid: set[int] = set()  # ids of the documents the schema refused
     for document in documents:
         collector = _Collector(document)
@@ -73,7 +84,9 @@ def desired_connections(
             continue
         desired.extend(_expand(document, collector, secrets_dirs))
         diagnostics.extend(collector.diagnostics)
+        flows.extend(collector.flows)
     diagnostics.extend(_cross_file_problems(documents, desired))
+    diagnostics.extend(dataflows.duplicate_problems(flows))
     claiming = [d for d in documents if id(d) not in invalid and _prune_block(d) is not None]
     if claiming:  # only then: validate of a file without prune: stays on the fast path
         from provisioner.manifests.ownership import claim_problems
@@ -81,7 +94,7 @@ def desired_connections(
         diagnostics.extend(claim_problems(claiming))
     if diagnostics:
         raise ManifestError(diagnostics)
-    return desired
+    return dataflows.Desired(desired, [flow for flow, _ in flows])
 
 
 def _prune_block(document: Document) -> dict[str, Any] | None:
@@ -129,6 +142,7 @@ def _expand(
             connection = renderer.connection(entry, org, clouds[target])
             if connection is not None:
                 result.append(replace(connection, owner=owner))
+                out.flows += dataflows.render(entry.get("dataflows", ()), result[-1], renderer)
     return result
 
 
@@ -155,6 +169,14 @@ class _Renderer:
     def fail(self, path: JsonPath, message: str) -> None:
         self.failed = True
         self.out.add((*self.path, *path), message, sandbox=self.sandbox)
+
+    def child(self, path: JsonPath) -> _Renderer:
+        part = copy.copy(self)  # a part of this entry (a dataflow), failing on its own
+        part.path, part.failed = (*self.path, *path), False
+        return part
+
+    def locate(self, path: JsonPath = ()) -> Location:
+        return self.out.document.locate((*self.path, *path))
 
     def text(self, value: str, path: JsonPath) -> str:
         if "{" not in value:  # no template syntax: Jinja2 need not even be imported
