@@ -77,6 +77,24 @@ connections:
       password: {env: INVENTORY_PG_PASSWORD}
       ssl: require
 """
+# The same manifest with a dataflow under its last connection, every dataflow field used
+# once: the canary and fuzz suites enumerate their places from it.
+MANIFEST_WITH_DATAFLOWS = (
+    MANIFEST
+    + """    dataflows:
+      - table: public.stock
+        name: "stock-{{ sandbox.name }}"
+        description: "Stock levels ({{ sandbox.name }})"
+        dataset: "Stock ({{ vars.domain }})"
+        columns: [sku, level, changed_at]
+        incremental: {column: changed_at, date_format: "yyyy-MM-dd HH:mm:ss", timezone: UTC}
+        schedule: {frequency: minute, interval: 15, start: "2027-01-01T00:00:00Z", backfill: true}
+        mapping:
+          - {source: sku, destination: _id}
+          - {expression: "level * 1", destination: "_acme.level"}
+        enabled: true
+"""
+)
 
 # `file:line:column: $.path: message`, the path exactly as yamlload.format_path writes it.
 LOCATED = re.compile(

@@ -16,7 +16,7 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from .hostile import FUZZ, MANIFEST, check, located, run_cli
+from .hostile import FUZZ, MANIFEST, MANIFEST_WITH_DATAFLOWS, check, located, run_cli
 
 CANARY = "ghp_CANARYbounded0123456789abcdefABCDEF"
 CREDENTIAL_FILES = {
@@ -58,6 +58,11 @@ def _replace(old: str, new: str) -> str:
     return MANIFEST.replace(old, new, 1)
 
 
+def _with_dataflow(old: str, new: str) -> str:
+    assert old in MANIFEST_WITH_DATAFLOWS
+    return MANIFEST_WITH_DATAFLOWS.replace(old, new, 1)
+
+
 # A secret in the wrong place, and the one line each must produce.
 PLACED = {
     "document-list": (f"- {CANARY}\n", "m.yaml:1:1: $: expected a mapping, got a list (1 item)"),
@@ -97,6 +102,35 @@ PLACED = {
         "'end of print statement', got 'ghp_CANARYbounded0123456789abcde'... (39 characters) "
         "(sandboxes 'prod', 'dev')",
     ),
+    "dataflow-table": (
+        _with_dataflow("table: public.stock", f"table: {CANARY}"),
+        "m.yaml:51:16: $.connections[3].dataflows[0].table: table "
+        "'ghp_CANARYbounded0123456789abcde'... (39 characters) is not schema.table (one dot, "
+        "both parts non-empty), e.g. public.orders (sandbox 'prod-aws')",
+    ),
+    "dataflow-start": (
+        _with_dataflow('start: "2027-01-01T00:00:00Z"', f"start: {CANARY}"),
+        "m.yaml:57:60: $.connections[3].dataflows[0].schedule.start: start "
+        "'ghp_CANARYbounded0123456789abcde'... (39 characters) is not an RFC 3339 time with "
+        "an offset, e.g. 2027-01-01T00:00:00Z (sandbox 'prod-aws')",
+    ),
+    "dataflow-incremental": (
+        _with_dataflow("{column: changed_at,", f"{{column: {CANARY},"),
+        "m.yaml:56:31: $.connections[3].dataflows[0].incremental.column: the incremental "
+        "column 'ghp_CANARYbounded0123456789abcde'... (39 characters) is not among columns; "
+        "add it there (the flow reads new rows by it) (sandbox 'prod-aws')",
+    ),
+    "dataflow-frequency": (
+        _with_dataflow("frequency: minute", f"frequency: {CANARY}"),
+        "m.yaml:57:31: $.connections[3].dataflows[0].schedule.frequency: a string (39 "
+        "characters) is not one of: once, minute, hour, day, week",
+    ),
+    "dataflow-template": (
+        _with_dataflow('"Stock ({{ vars.domain }})"', f'"{{{{ x {CANARY} }}}}"'),
+        "m.yaml:54:18: $.connections[3].dataflows[0].dataset: template syntax error: expected "
+        "token 'end of print statement', got 'ghp_CANARYbounded0123456789abcde'... (39 "
+        "characters) (sandbox 'prod-aws')",
+    ),
     "name-too-long": (
         _replace('name: "orders-{{ sandbox.name }}"', f"name: {CANARY * 7}"),
         "m.yaml:14:11: $.connections[0].name: longer than 256 characters (a string (273 "
@@ -126,7 +160,7 @@ def _paths(data: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     return found
 
 
-BASE = yaml.safe_load(MANIFEST)
+BASE = yaml.safe_load(MANIFEST_WITH_DATAFLOWS)  # every field, a dataflow's included
 # Names and descriptions may hold anything a user likes (they are echoed as names, and a
 # duplicate is reported by name); every other place must never carry the value back.
 PLACES = [p for p in _paths(BASE) if p[-1:] not in (("name",), ("description",))]
@@ -151,7 +185,7 @@ SHAPES = st.sampled_from(
 def test_no_placement_of_a_secret_comes_back_in_a_diagnostic(
     place: tuple[Any, ...], value: Any
 ) -> None:
-    data = yaml.safe_load(MANIFEST)
+    data = yaml.safe_load(MANIFEST_WITH_DATAFLOWS)
     if not place:
         data = value
     else:

@@ -17,10 +17,10 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from .hostile import FUZZ, MANIFEST, Run, check, run_cli
+from .hostile import FUZZ, MANIFEST_WITH_DATAFLOWS, Run, check, run_cli
 
 CANARY = "canary-7d1f0e-do-not-print"
-BASE: dict[str, Any] = yaml.safe_load(MANIFEST)
+BASE: dict[str, Any] = yaml.safe_load(MANIFEST_WITH_DATAFLOWS)  # a dataflow's fields too
 
 TEMPLATES = [
     "{{", "}}", "{%", "%}", "{#", "#}", "{{ vars.domain }}", "{{ sandbox.name }}", "{{ org }}",
@@ -210,7 +210,7 @@ SNIPPETS = [
 
 @st.composite
 def text_mutations(draw: st.DrawFn) -> bytes:
-    text = MANIFEST
+    text = MANIFEST_WITH_DATAFLOWS
     for _ in range(draw(st.integers(1, 5))):
         at = draw(st.integers(0, len(text)))
         action = draw(st.sampled_from(["insert", "delete", "duplicate", "anchor-bomb"]))
