@@ -47,10 +47,10 @@ def _configure_logging(verbosity: int, quiet: bool) -> None:
 
 def _dispatch(argv: list[str]) -> int:
     if argv and argv[0] == "emulator":
-        from provisioner.commands.emulator import scopes
+        from provisioner.commands.emulator import rehearsal
         from provisioner.emulator import main as emulator_main
 
-        return emulator_main(argv[1:], prog="provision emulator", load_scopes=scopes)
+        return emulator_main(argv[1:], prog="provision emulator", load_manifests=rehearsal)
     parser = build_parser()
     if not argv:
         # As git does: the help, and exit 1, so a pipeline step that lost its subcommand

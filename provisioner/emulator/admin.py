@@ -8,13 +8,16 @@ cannot read them through DNS rebinding.
   ``{"rate_limit": 100}``, ``{"rate_limit": null}`` lifts it.
 - ``GET /__emulator/state`` → every stored record (secrets unmasked: it is a test seam):
   connections, sourceConnections, targetConnections, flows, runs (stored ones), mappingSets,
-  dataSets; ``DELETE`` → forget them all.
+  dataSets, tables (offline explore's); ``DELETE`` → forget them all.
 - ``DELETE /__emulator/tokens`` → revoke every token; ``?token=...`` revokes one.
 - ``POST /__emulator/dataflows`` with ``{"org", "sandbox", "connection_id", "name"}`` → a
   whole chain on that base connection (dataset, source and target connections, mapping set,
   flow; the connection is then in use: deleting it is FLOW-1418-400); answers their ids.
 - ``POST /__emulator/datasets`` with ``{"org", "sandbox", "name", "schemaId", "id"?,
   "description"?}`` → a Catalog dataset (provision never creates one; a rehearsal needs them).
+- ``POST /__emulator/tables`` with ``{"connectionId"}`` or ``{"host", "database"}`` or
+  ``{"org", "sandbox", "connectionName"}``, and ``"path"``, ``"columns": [{"name", "type"}]``
+  → a table offline ``/explore`` lists for those connections (tables.py).
 - ``POST /__emulator/runs`` with ``{"org", "sandbox", "flowId", "status"?, "startedAt"?,
   "inputRecordCount"?, "outputRecordCount"?, "failedRecordCount"?, "errors"?}`` → a run of
   that flow with that outcome (default: the latest due run, failed).
@@ -104,6 +107,11 @@ def handle(emulator: Emulator, route: Route, request: Request) -> Response:
         return Response(200, emulator.state())
     if job == "dataflows":
         return Response(201, _preload(emulator, request))
+    if job == "tables":
+        try:
+            return Response(201, emulator.databases.tables.preload(_object(request)))
+        except ValueError as exc:
+            raise _bad(str(exc)) from None
     if job in ("datasets", "runs"):
         return _scoped(emulator, request, job)
     if job == "options":

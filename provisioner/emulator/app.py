@@ -98,7 +98,10 @@ class Emulator:
             self.config.lenient,
         )
         self.databases = Databases(
-            self.config.databases, self.config.database_timeout_s, self.config.database_ca_file
+            self.config.databases,
+            self.config.database_timeout_s,
+            self.config.database_ca_file,
+            open_store(self.config.state_file, "explore_tables"),
         )
         self._counts: Counter[str] = Counter()
         self._counts_lock = threading.Lock()
@@ -166,6 +169,7 @@ class Emulator:
             "runs": stores["runs"].dump(),
             "mappingSets": stores["mapping_sets"].dump(),
             "dataSets": stores["datasets"].dump(),
+            "tables": self.databases.tables.store.dump(),  # what offline explore lists
         }
 
     def set_faults(
@@ -204,13 +208,11 @@ class Emulator:
         return self.tokens.revoke(token)
 
     def reset(self) -> None:
-        self.store.reset()
-        for store in self.dataflows.stores.values():
+        for store in (self.store, self.databases.tables.store, *self.dataflows.stores.values()):
             store.reset()
 
     def close(self) -> None:
-        self.store.close()
-        for store in self.dataflows.stores.values():
+        for store in (self.store, self.databases.tables.store, *self.dataflows.stores.values()):
             store.close()
 
     # -- WSGI -------------------------------------------------------------------------------

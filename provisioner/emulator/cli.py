@@ -19,6 +19,7 @@ from provisioner.emulator.databases import psycopg_available
 from provisioner.emulator.dataflow_options import DataflowOptions, parse_option
 from provisioner.emulator.fault_options import add_fault_options, faults_from_args
 from provisioner.emulator.hosts import is_loopback
+from provisioner.emulator.rehearsal import Rehearsal, Scope, preload
 from provisioner.emulator.server import serve
 
 DESCRIPTION = """\
@@ -31,6 +32,8 @@ Given manifests, it serves exactly the orgs and sandboxes (with their clouds) th
 `provision plan` on the same manifests works against it with no other flag. When they name
 several orgs, every org after the first gets a client credential of its own, printed as
 AEP_CLIENT_ID__<ORG> / AEP_CLIENT_SECRET__<ORG> (the variables provision reads for it).
+The datasets their dataflows name are preloaded into Catalog, and the tables they name are
+listed by offline explore with their columns, so a dataflow can be rehearsed too.
 """
 
 EPILOG = """\
@@ -51,6 +54,9 @@ faults can also be changed while it runs:
     "connection_id": "...", "name": "nightly"}'   # deleting that connection: FLOW-1418-400
   curl -X POST localhost:8080/__emulator/datasets -d '{"org": "...", "sandbox": "prod",
     "name": "Orders", "schemaId": "https://ns.adobe.com/acme/schemas/1234"}'
+  curl -X POST localhost:8080/__emulator/tables -d '{"host": "pg.example.test",
+    "database": "orders", "path": "public.orders", "columns": [{"name": "id", "type":
+    "integer"}, {"name": "updated_at", "type": "timestamp"}]}'   # what offline explore lists
   curl -X POST localhost:8080/__emulator/runs -d '{"org": "...", "sandbox": "prod",
     "flowId": "...", "failedRecordCount": 3, "errors": [{"code": "X", "message": "..."}]}'
   curl -X PUT localhost:8080/__emulator/options -d '{"repeated_action": "accepted"}'
@@ -241,10 +247,9 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
     return p
 
 
-Scope = tuple[str, str, str]  # (org, sandbox, cloud)
-# Reads manifests into the (org, sandbox, cloud) they name. The provisioner's CLI passes it:
-# this package imports nothing from the provisioner, which owns manifest loading.
-ScopeLoader = Callable[[Sequence[str]], Sequence[Scope]]
+# Reads manifests into what they name (scopes, datasets, tables). The provisioner's CLI passes
+# it: this package imports nothing from the provisioner, which owns manifest loading.
+ManifestLoader = Callable[[Sequence[str]], Rehearsal]
 
 
 def config_from_args(args: argparse.Namespace, scopes: Sequence[Scope] = ()) -> EmulatorConfig:
@@ -295,7 +300,7 @@ def org_suffix(org: str) -> str:
     return re.sub(r"[^A-Z0-9]", "_", org.split("@", 1)[0].upper())
 
 
-def banner(url: str, config: EmulatorConfig) -> str:
+def banner(url: str, config: EmulatorConfig, preloaded: tuple[int, int] = (0, 0)) -> str:
     q = shlex.quote
     clouds = dict(config.clouds)
     named = (f"{name} ({clouds[name]})" if name in clouds else name for name in config.sandboxes)
@@ -318,6 +323,14 @@ def banner(url: str, config: EmulatorConfig) -> str:
             ),
             f"# org: {', '.join(config.orgs)}",
             f"# sandboxes: {sandboxes}",
+            *(
+                [
+                    f"# from the manifests' dataflows: {preloaded[0]} dataset(s) in Catalog, "
+                    f"{preloaded[1]} table(s) for offline explore"
+                ]
+                if any(preloaded)
+                else []
+            ),
             "# /test and /explore: "
             + (
                 "connect to each connection's PostgreSQL server"
@@ -341,16 +354,17 @@ def exposed_warning(prog: str, host: str, port: int) -> str:
 def main(
     argv: Sequence[str] | None = None,
     prog: str = "provision emulator",
-    load_scopes: ScopeLoader | None = None,
+    load_manifests: ManifestLoader | None = None,
 ) -> int:
     parser = build_parser(prog)
     args = parser.parse_args(argv)
-    if args.paths and load_scopes is None:
+    if args.paths and load_manifests is None:
         parser.error("manifest paths are read by `provision emulator PATH...`, not this entry")
-    scopes = load_scopes(args.paths) if args.paths and load_scopes else ()
+    rehearsal = load_manifests(args.paths) if args.paths and load_manifests else Rehearsal(())
     try:
-        config = config_from_args(args, scopes)
+        config = config_from_args(args, rehearsal.scopes)
         emulator = Emulator(config)
+        preloaded = preload(emulator, rehearsal)
     except (ValueError, OSError, sqlite3.Error) as exc:
         where = f" (state file {args.state})" if isinstance(exc, sqlite3.Error) else ""
         print(f"{prog}: error: {exc}{where}", file=sys.stderr)
@@ -370,7 +384,7 @@ def main(
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        print(banner(running.url, config), flush=True)
+        print(banner(running.url, config, preloaded), flush=True)
         while not stop.wait(0.5):
             pass
     finally:

@@ -2,8 +2,9 @@
 
 Offline (``databases="offline"``, for tests and rehearsals with no database): a host under
 the reserved ``.invalid`` TLD (RFC 2606) is unreachable and everything else works; explore
-lists no tables. Connect mode (``databases="connect"``) opens a real PostgreSQL connection
-per call (see ``postgres.py``).
+lists the tables preloaded for the connection (``tables.py``: ``POST /__emulator/tables``,
+or ``provision emulator PATH...`` from the manifests' dataflows), none otherwise. Connect
+mode (``databases="connect"``) opens a real PostgreSQL connection per call (``postgres.py``).
 
 Answers follow the OpenAPI: ``/test`` is ``{"result": bool}``; when false the emulator adds
 ``errorMessage`` with the reason (the shape Adobe's error bodies use for a message; whether
@@ -19,6 +20,8 @@ from typing import Any
 from provisioner.emulator.errors import JsonObject, flow_error
 from provisioner.emulator.http import Request, Response
 from provisioner.emulator.postgres import Prober, Target, Unreachable, target_of
+from provisioner.emulator.store import MemoryStore
+from provisioner.emulator.tables import OfflineTables
 
 
 def psycopg_available() -> bool:
@@ -30,8 +33,11 @@ def psycopg_available() -> bool:
 
 
 class Databases:
-    def __init__(self, mode: str, timeout_s: float, ca_file: str | None) -> None:
+    def __init__(
+        self, mode: str, timeout_s: float, ca_file: str | None, tables: MemoryStore | None = None
+    ) -> None:
         self.mode = mode
+        self.tables = OfflineTables(tables if tables is not None else MemoryStore())
         if mode == "connect" and not psycopg_available():
             raise ValueError(
                 "connecting to databases needs psycopg: pip install 'aep-provision[postgres]' "
@@ -60,27 +66,29 @@ class Databases:
         try:
             target = target_of(record["auth"]["params"])
             if object_type == "root":
-                return Response(200, [_table(path) for path in self._tables(target)])
+                return Response(200, [_table(path) for path in self._tables(record, target)])
             path = request.param("object")
             if not path:
                 raise flow_error("1100-400", "objectType=table needs object=<schema.table>.")
-            columns = self._columns(target, path)
+            columns = self._columns(record, target, path)
         except Unreachable as problem:
             raise flow_error("1100-400", f"Cannot explore the connection: {problem}.") from None
         if columns is None:
-            raise flow_error("1101-404", f"No table '{path}' is visible to this connection.")
+            raise flow_error("1101-404", f"No table '{path[:200]}' is visible to this connection.")
         return Response(200, {"format": "flat", "schema": {"columns": columns}})
 
-    def _tables(self, target: Target) -> list[str]:
+    def _tables(self, record: JsonObject, target: Target) -> list[str]:
         if self._prober is None:
             _offline(target)
-            return []
+            return self.tables.paths(record, target)
         return self._prober.tables(target)
 
-    def _columns(self, target: Target, path: str) -> list[dict[str, Any]] | None:
+    def _columns(
+        self, record: JsonObject, target: Target, path: str
+    ) -> list[dict[str, Any]] | None:
         if self._prober is None:
             _offline(target)
-            return None
+            return self.tables.columns(record, target, path)
         return self._prober.columns(target, path)
 
 

@@ -210,7 +210,7 @@ class Prober:
         rows = self._run(target, lambda conn: conn.execute(_COLUMNS, (schema, table)))
         if not rows:
             return None
-        return [_column(column, data_type) for column, data_type in rows]
+        return [explore_column(column, data_type) for column, data_type in rows]
 
     def _run(self, target: Target, query: Any) -> list[tuple[Any, ...]]:
         params: dict[str, Any] = {
@@ -359,7 +359,8 @@ def split_path(path: str) -> list[str]:
     return names[:2] if len(names) <= 2 else [".".join(names[:-1]), names[-1]]
 
 
-def _column(name: str, data_type: str) -> dict[str, Any]:
+def explore_column(name: str, data_type: str) -> dict[str, Any]:
+    """A column as explore answers it, from its information_schema type name."""
     kind, fmt = _TYPES.get(data_type, ("string", None))
     column: dict[str, Any] = {"name": name, "type": kind, "xdm": {"type": kind}}
     if fmt:

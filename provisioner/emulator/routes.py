@@ -54,6 +54,7 @@ ROUTES = (
     _route(f"{ADMIN}/tokens", ("DELETE",), "admin"),
     _route(f"{ADMIN}/dataflows", ("POST",), "admin"),
     _route(f"{ADMIN}/datasets", ("POST",), "admin"),
+    _route(f"{ADMIN}/tables", ("POST",), "admin"),
     _route(f"{ADMIN}/runs", ("POST",), "admin"),
     _route(f"{ADMIN}/options", ("GET", "PUT"), "admin"),
     _route(f"{ADMIN}/requests", ("GET", "DELETE"), "admin"),

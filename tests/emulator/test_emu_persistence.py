@@ -126,6 +126,7 @@ def test_admin_reset_clears_the_state_file(tmp_path: Path) -> None:
             "runs",
             "mappingSets",
             "dataSets",
+            "tables",
         }
         assert all(records == [] for records in kinds.values())
     emu.close()
