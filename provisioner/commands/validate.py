@@ -44,14 +44,14 @@ def run(
         in_file = [c for c in desired if c.source.file == file]
         names = ", ".join(sorted({c.sandbox for c in in_file}))
         out.write(f"{file}: {len(in_file)} connection(s) in {names}\n")
+    if dataflows:  # a line of its own before the last: scripts read that one as before
+        connections = {(d.org, d.sandbox, d.connection) for d in dataflows}
+        out.write(
+            f"Dataflows: {len(dataflows)} of {len(connections)} connection(s) in "
+            f"{len({(d.org, d.sandbox) for d in dataflows})} sandbox(es).\n"
+        )
     out.write(
         f"Valid: {len(desired)} connection(s) in {len(sandboxes)} sandbox(es) "
         f"from {len(files)} file(s).\n"
     )
-    if dataflows:  # a line of its own: the lines above stay as scripts have read them
-        connections = {(d.org, d.sandbox, d.connection) for d in dataflows}
-        out.write(
-            f"Valid: {len(dataflows)} dataflow(s) of {len(connections)} connection(s) in "
-            f"{len({(d.org, d.sandbox) for d in dataflows})} sandbox(es).\n"
-        )
     return 0

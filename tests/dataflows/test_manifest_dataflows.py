@@ -180,8 +180,8 @@ def test_validate_says_how_many_dataflows_it_validated(
     assert main(["validate", "orders.yaml"]) == 0
     assert capsys.readouterr().out.splitlines() == [
         "orders.yaml: 3 connection(s) in dev, prod",
+        "Dataflows: 4 of 2 connection(s) in 2 sandbox(es).",
         "Valid: 3 connection(s) in 2 sandbox(es) from 1 file(s).",
-        "Valid: 4 dataflow(s) of 2 connection(s) in 2 sandbox(es).",
     ]
     assert main(["validate", "orders.yaml", "--sandbox", "prod", "--connection", "billing"]) == 0
     # No dataflow selected: the output is what it was before dataflows existed.
