@@ -227,8 +227,8 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
         choices=defaults.DATABASE_MODES,
         default="connect" if psycopg_available() else "offline",
         help="connect: open a real PostgreSQL connection to the server each connection names; "
-        "offline: hosts under .invalid fail, the rest pass, no tables (default: connect when "
-        "psycopg is installed, else offline)",
+        "offline: hosts under .invalid fail, the rest pass, explore lists the preloaded tables "
+        "(default: connect when psycopg is installed, else offline)",
     )
     db.add_argument(
         "--database-timeout",
@@ -327,6 +327,7 @@ def banner(url: str, config: EmulatorConfig, preloaded: tuple[int, int] = (0, 0)
                 [
                     f"# from the manifests' dataflows: {preloaded[0]} dataset(s) in Catalog, "
                     f"{preloaded[1]} table(s) for offline explore"
+                    + (" (use --databases offline)" if config.databases == "connect" else "")
                 ]
                 if any(preloaded)
                 else []

@@ -227,7 +227,17 @@ def test_the_manifests_datasets_and_tables_are_served_for_a_rehearsal(
 def test_provision_emulator_paths_says_what_it_preloaded(tmp_path: Path) -> None:
     (tmp_path / "m.yaml").write_text(MANIFEST, encoding="utf-8")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "provisioner", "emulator", "m.yaml", "--port", "0"],
+        [
+            sys.executable,
+            "-m",
+            "provisioner",
+            "emulator",
+            "m.yaml",
+            "--port",
+            "0",
+            "--databases",
+            "offline",
+        ],
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
