@@ -326,8 +326,7 @@ def banner(url: str, config: EmulatorConfig, preloaded: tuple[int, int] = (0, 0)
             *(
                 [
                     f"# from the manifests' dataflows: {preloaded[0]} dataset(s) in Catalog, "
-                    f"{preloaded[1]} table(s) for offline explore"
-                    + (" (use --databases offline)" if config.databases == "connect" else "")
+                    f"{preloaded[1]} table(s) explore answers without a database"
                 ]
                 if any(preloaded)
                 else []

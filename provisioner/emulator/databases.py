@@ -78,15 +78,18 @@ class Databases:
         return Response(200, {"format": "flat", "schema": {"columns": columns}})
 
     def _tables(self, record: JsonObject, target: Target) -> list[str]:
-        if self._prober is None:
+        # Tables preloaded for this connection answer in either mode: a rehearsal that
+        # preloads them means them, even where psycopg makes connect mode the default.
+        preloaded = self.tables.paths(record, target)
+        if self._prober is None or preloaded:
             _offline(target)
-            return self.tables.paths(record, target)
+            return preloaded
         return self._prober.tables(target)
 
     def _columns(
         self, record: JsonObject, target: Target, path: str
     ) -> list[dict[str, Any]] | None:
-        if self._prober is None:
+        if self._prober is None or self.tables.paths(record, target):
             _offline(target)
             return self.tables.columns(record, target, path)
         return self._prober.columns(target, path)

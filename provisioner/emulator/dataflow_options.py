@@ -42,9 +42,9 @@ class DataflowOptions:
     # interval string, backfill boolean).
     schedule_types: str = "both"
     schedule_echo: str = "strings"
-    # 2: least interval for hour/day/week: 15 per the database tutorial's prose (stricter),
-    # 1 per the flowSpec's JSON Schema.
-    min_interval_other: int = 15
+    # 2: least interval for hour/day/week: 1 per the flowSpec's JSON Schema, what a schedule
+    # is checked against; 15 per the database tutorial's prose, which contradicts its own table.
+    min_interval_other: int = 1
     # 3: a startTime already past when the flow is created: refused (stricter) or accepted.
     past_start_time: str = "refused"
     # 4: PATCH paths on flows: the documented ones (/name, /description,

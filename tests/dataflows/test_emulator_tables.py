@@ -251,8 +251,8 @@ def test_provision_emulator_paths_says_what_it_preloaded(tmp_path: Path) -> None
             assert line, proc.communicate()[1]
             lines.append(line.rstrip("\n"))
         assert (
-            "# from the manifests' dataflows: 2 dataset(s) in Catalog, 2 table(s) for offline "
-            "explore"
+            "# from the manifests' dataflows: 2 dataset(s) in Catalog, 2 table(s) explore "
+            "answers without a database"
         ) in lines
         url = next(x for x in lines if x.startswith("export AEP_PLATFORM_URL=")).split("=", 1)[1]
         state = httpx.get(f"{url}/__emulator/state").json()
@@ -264,3 +264,19 @@ def test_provision_emulator_paths_says_what_it_preloaded(tmp_path: Path) -> None
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=10)
     assert (proc.returncode, err) == (0, "")
+
+
+def test_preloaded_tables_answer_without_connecting_even_in_connect_mode() -> None:
+    """psycopg installed makes connect mode the default; a rehearsal's preloaded tables
+    still answer explore (no server named by the connection exists)."""
+    emu = Emulator(EmulatorConfig(databases="connect", database_timeout_s=1.0))
+    try:
+        with make_client(emu) as api:
+            connection = create(api, pg_payload("orders-prod"))
+            by_id = {"connectionId": connection["id"]} | ORDERS
+            assert api.post("/__emulator/tables", json=by_id).status_code == 201
+            assert _explore(api, connection["id"], objectType="root").json() == [ROOT_ENTRY]
+            table = _explore(api, connection["id"], objectType="table", object="public.orders")
+            assert table.json() == {"format": "flat", "schema": {"columns": ORDERS_COLUMNS}}
+    finally:
+        emu.close()

@@ -92,7 +92,7 @@ def test_a_mapping_version_that_does_not_exist_is_1412(
     ("schedule", "expected"),
     [
         ({"startTime": str(START), "frequency": "minute", "interval": "5"}, "at least 15"),
-        ({"startTime": str(START), "frequency": "hour", "interval": "1"}, "at least 15"),
+        ({"startTime": str(START), "frequency": "hour", "interval": "0"}, "at least 1"),
         ({"startTime": str(START), "frequency": "daily", "interval": "1"}, "frequency must be"),
         ({"startTime": str(START), "frequency": "once", "interval": "15"}, "must be absent"),
         ({"startTime": str(START), "frequency": "once", "backfill": True}, "must be absent"),
@@ -109,6 +109,19 @@ def test_schedule_rules(
     refused = post_flow(df, parts, schedule=schedule)
     assert flow_code(refused) == "1100-400"
     assert expected in message(refused)
+
+
+def test_hourly_interval_1_is_accepted_unless_the_tutorials_prose_is_chosen(
+    emu: Emulator, df: httpx.Client, parts: dict[str, str]
+) -> None:
+    """Open point 2: the flowSpec's JSON Schema (what schedules are checked against) allows
+    1 for hour/day/week; the database tutorial's prose says 15, against its own table."""
+    hourly = {"startTime": str(START), "frequency": "hour", "interval": "1"}
+    assert post_flow(df, parts, schedule=hourly).status_code == 201
+    emu.set_dataflow_options(min_interval_other=15)
+    refused = post_flow(df, parts, schedule=hourly)
+    assert flow_code(refused) == "1100-400"
+    assert "at least 15" in message(refused)
 
 
 def test_schedule_options_relax_the_open_points(
