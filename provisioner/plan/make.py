@@ -37,6 +37,7 @@ from provisioner.plan.records import (
 )
 
 if TYPE_CHECKING:  # plan/dataflows.py imports this module's records
+    from provisioner.plan.dataflow_prune import LeftAlone
     from provisioner.plan.dataflows import PlannedChainDeletion, PlannedDataflow
 
 # The records live in plan/records.py; every stage imports them from here.
@@ -79,6 +80,8 @@ class Plan:
     reading: Reading | None = None
     dataflows: tuple[PlannedDataflow, ...] = ()
     chain_deletions: tuple[PlannedChainDeletion, ...] = ()
+    # Flows and leftover parts found but never touched (plan -v): plan/dataflow_prune.py.
+    dataflows_left_alone: tuple[LeftAlone, ...] = ()
 
     def by_sandbox(self) -> dict[SandboxKey, list[PlannedConnection]]:
         """The connections of each sandbox, in plan order: one pass, for the reports (a
@@ -105,11 +108,17 @@ class Plan:
 
     @property
     def has_changes(self) -> bool:
-        return bool(self.deletions) or any(c.action in CHANGES for c in self.connections)
+        return (
+            bool(self.deletions or self.chain_deletions)
+            or any(c.action in CHANGES for c in self.connections)
+            or any(d.action in CHANGES for d in self.dataflows)
+        )
 
     @property
     def has_errors(self) -> bool:
-        return any(c.action in PROBLEMS for c in self.connections)
+        return any(c.action in PROBLEMS for c in self.connections) or any(
+            d.action in PROBLEMS for d in self.dataflows
+        )
 
     def summary(self) -> str:
         n = self.counts
@@ -130,7 +139,23 @@ class Plan:
         problems = sum(n.get(action, 0) for action in PROBLEMS)
         if problems:
             line += f" {problems} in error."
+        if self.dataflows or self.chain_deletions:  # without any: the line as it always was
+            line += " " + self.dataflow_summary()
         return line
+
+    def dataflow_summary(self) -> str:
+        n = Counter(d.action for d in self.dataflows)
+        extra = [f"{n[Action.UPDATE]} to update"] if n[Action.UPDATE] else []
+        extra += [f"{n[Action.RECREATE]} to replace"] if n[Action.RECREATE] else []
+        extra += [f"{len(self.chain_deletions)} to delete"] if self.chain_deletions else []
+        line = (
+            f"Dataflows: {n[Action.CREATE]} to add, "
+            + "".join(f"{part}, " for part in extra)
+            + f"{n[Action.UNCHANGED]} unchanged"
+            + (f", {n[Action.DRIFT]} drifted." if n[Action.DRIFT] else ".")
+        )
+        problems = sum(n[action] for action in PROBLEMS)
+        return line + (f" {problems} in error." if problems else "")
 
 
 def make_plan(
@@ -264,4 +289,7 @@ def plan_of_org(plan: Plan, org: str) -> Plan:
         deletions=tuple(d for d in plan.deletions if d.org == org),
         refused={o: why for o, why in plan.refused.items() if o == org},
         lookalikes=tuple(a for a in plan.lookalikes if a.org == org),
+        dataflows=tuple(d for d in plan.dataflows if d.desired.org == org),
+        chain_deletions=tuple(d for d in plan.chain_deletions if d.org == org),
+        dataflows_left_alone=tuple(a for a in plan.dataflows_left_alone if a.org == org),
     )
