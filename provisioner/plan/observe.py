@@ -65,7 +65,7 @@ def observe(
         read.add(0 if isinstance(found, ListingFailed) else len(found))
         return found
 
-    listings = _each(listed, ordered, parallelism, notices)
+    listings = each(listed, ordered, parallelism, notices)
     return dict(zip(ordered, listings, strict=True))
 
 
@@ -73,7 +73,7 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-def _each(
+def each(
     work: Callable[[T], R],
     items: Sequence[T],
     parallelism: int,
@@ -147,5 +147,5 @@ def dataflow_users(client: FlowService, key: SandboxKey) -> dict[str, tuple[str,
 
 def observe_usage(client: FlowService, keys: Iterable[SandboxKey], parallelism: int) -> Usage:
     ordered = list(dict.fromkeys(keys))
-    results = _each(lambda key: dataflow_users(client, key), ordered, parallelism)
+    results = each(lambda key: dataflow_users(client, key), ordered, parallelism)
     return dict(zip(ordered, results, strict=True))
