@@ -47,7 +47,8 @@ def compare(desired: DesiredDataflow, chain: Chain, dataset: Dataset, now_s: int
             found.new_mapping = True
     current = _ENABLED.get(chain.flow.state or "")
     if current is not None and current != desired.enabled:
-        found.drift.append(Drift("enabled", str(desired.enabled), chain.flow.state))
+        wanted = "enabled" if desired.enabled else "disabled"
+        found.drift.append(Drift("state", wanted, chain.flow.state))
         found.toggle = "enable" if desired.enabled else "disable"
     return Comparison(
         tuple(found.drift), tuple(found.ops), found.new_mapping, found.toggle, tuple(found.blocked)

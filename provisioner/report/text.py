@@ -26,6 +26,7 @@ from provisioner.plan.make import (
     destination,
     plan_of_org,
 )
+from provisioner.report.dataflow_lines import DELETE, DataflowLines, Line
 
 _COLOURS = {
     Action.CREATE: "\033[32m",
@@ -36,6 +37,7 @@ _COLOURS = {
     Action.AMBIGUOUS: "\033[31m",
     Action.FOREIGN: "\033[31m",
     Action.UNKNOWN: "\033[31m",
+    Action.RECREATE: "\033[33m",
 }
 _DELETE_COLOUR = "\033[31m"
 _WARNING_COLOUR = "\033[33m"
@@ -147,6 +149,20 @@ def write_text(plan: Plan, out: TextIO, *, colour: bool, verbose: bool = False) 
 
     orgs = list(dict.fromkeys(s.org for s in plan.sandboxes))
     grouped, deleted = plan.by_sandbox(), plan.deletions_by_sandbox()
+    flows = DataflowLines.of(plan, verbose=verbose)
+
+    def write_flows(lines: list[Line]) -> None:
+        for item in lines:
+            tone = item.tone
+            code = (
+                _DELETE_COLOUR
+                if tone == DELETE
+                else _COLOURS.get(tone)
+                if isinstance(tone, Action)
+                else None
+            )
+            out.write(paint(code, escape.line(" " * item.indent + item.text)) + "\n")
+
     alike: dict[tuple[str, str], list[LookAlike]] = {}
     for found in plan.lookalikes:
         alike.setdefault(found.key, []).append(found)
@@ -157,10 +173,18 @@ def write_text(plan: Plan, out: TextIO, *, colour: bool, verbose: bool = False) 
         key = (state.org, state.sandbox)
         entries = grouped.get(key, [])
         deletions = deleted.get(key, [])
-        shown = [p for p in entries if verbose or p.action is not Action.UNCHANGED]
+        shown = [
+            p
+            for p in entries
+            if verbose
+            or p.action is not Action.UNCHANGED
+            or p.desired.identity in flows.by_connection
+        ]
         unchanged = sum(1 for p in entries if p.action is Action.UNCHANGED)
         header = f"sandbox {state.sandbox} ({state.cloud}, {state.org})"
         notes = [f"{unchanged} unchanged"] if unchanged else []
+        if flows.unchanged.get(key):
+            notes.append(f"{flows.unchanged[key]} dataflow(s) unchanged")
         notes += unmanaged_notes(state, len(deletions))
         out.write(escape.line(header + (f": {', '.join(notes)}" if notes else "")) + "\n")
         if state.error:
@@ -175,9 +199,14 @@ def write_text(plan: Plan, out: TextIO, *, colour: bool, verbose: bool = False) 
             for drift in planned.drift:
                 changed = f"      {drift.field}: {drift.observed!r} -> {drift.desired!r}"
                 out.write(escape.line(changed) + "\n")
+            write_flows(flows.pop(planned.desired.identity))
         for deletion in deletions:
             line = f"  {DELETE_SYMBOL} {deletion.remote.name}  {describe_deletion(deletion)}"
             out.write(paint(_DELETE_COLOUR, escape.line(line)) + "\n")
+            write_flows(flows.pop((*key, deletion.remote.name)))
+        for name, lines in flows.rest(*key).items():  # on a connection neither declared nor deleted
+            out.write(escape.line(f"    {name}  (its base connection stays)") + "\n")
+            write_flows(lines)
         if verbose:
             kept = {printable(k.remote.name) for k in state.kept}  # shown below, claimed
             out.write(

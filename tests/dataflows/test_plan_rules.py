@@ -245,7 +245,8 @@ def test_enabled_is_the_flow_action_read_from_its_state(
 ) -> None:
     entry = only(plan_of([wanted(enabled=enabled)], whole_chain(state=state)).dataflows)
     assert (entry.action, entry.toggle, entry.flow_ops) == (Action.UPDATE, toggle, ())
-    assert entry.drift == (Drift("enabled", str(enabled), state),)
+    wanted_state = "enabled" if enabled else "disabled"
+    assert entry.drift == (Drift("state", wanted_state, state),)
 
 
 def test_with_no_update_in_place_drift_is_reported_only() -> None:
