@@ -21,6 +21,7 @@ from provisioner.plan.make import (
     destination,
     plan_of_org,
 )
+from provisioner.report.dataflow_lines import DataflowLines, Line
 from provisioner.report.text import describe, describe_deletion, kept_line, reading
 
 GITHUB_COMMENT_LIMIT = 65_536
@@ -62,6 +63,10 @@ def _deletion(deletion: PlannedDeletion) -> str:
     return html.escape(escape.line(text), quote=False)
 
 
+def _flows(lines: list[Line]) -> list[str]:
+    return [html.escape(escape.line(" " * (i.indent - 2) + i.text), quote=False) for i in lines]
+
+
 def render_markdown(plan: Plan, *, full_plan_hint: str = "the JSON plan") -> str:
     n = plan.counts
     orgs = list(dict.fromkeys(s.org for s in plan.sandboxes))
@@ -79,9 +84,17 @@ def render_markdown(plan: Plan, *, full_plan_hint: str = "the JSON plan") -> str
     ]
     sections: list[tuple[str, list[str]]] = []
     grouped, deleted = plan.by_sandbox(), plan.deletions_by_sandbox()
+    flows = DataflowLines.of(plan)
+    flow_changes: dict[tuple[str, str], int] = {}  # dataflow lines with a symbol, per sandbox
+    for entry in plan.dataflows:
+        if entry.action is not Action.UNCHANGED:
+            flow_changes[entry.key] = flow_changes.get(entry.key, 0) + 1
+    for chain in plan.chain_deletions:
+        flow_changes[chain.key] = flow_changes.get(chain.key, 0) + 1
     for state in sorted(plan.sandboxes, key=lambda s: orgs.index(s.org)):
-        entries = grouped.get((state.org, state.sandbox), [])
-        deletions = deleted.get((state.org, state.sandbox), [])
+        key = (state.org, state.sandbox)
+        entries = grouped.get(key, [])
+        deletions = deleted.get(key, [])
 
         def count(*actions: Action, entries: list[PlannedConnection] = entries) -> int:
             return sum(1 for p in entries if p.action in actions)
@@ -95,14 +108,27 @@ def render_markdown(plan: Plan, *, full_plan_hint: str = "the JSON plan") -> str
             f"{state.unmanaged - len(deletions)} |"
         )
         changes = [p for p in entries if p.action is not Action.UNCHANGED]
-        if not changes and not deletions and not state.error and not state.kept:
+        body: list[str] = []
+        for p in entries:  # a connection's dataflow lines follow it, shown when it is not
+            under = _flows(flows.pop(p.desired.identity))
+            if p.action is not Action.UNCHANGED:
+                body.append(_detail(p))
+            elif under:
+                body.append(html.escape(escape.line(f"  {p.desired.name}"), quote=False))
+            body += under
+        for d in deletions:
+            body += [_deletion(d), *_flows(flows.pop((*key, d.remote.name)))]
+        for name, rest in flows.rest(*key).items():
+            stays = f"  {name}  (its base connection stays)"
+            body += [html.escape(escape.line(stays), quote=False), *_flows(rest)]
+        if not body and not state.error and not state.kept:
             continue
-        body = [_detail(p) for p in changes] + [_deletion(d) for d in deletions]
         body += [html.escape(f"  {kept_line(k)}", quote=False) for k in state.kept]
         if state.error:
             problem = escape.line(f"? cannot list connections: {state.error}")
             body.insert(0, html.escape(problem, quote=False))
-        summary = f"{cell(state.sandbox)}: {len(changes) + len(deletions)} change(s) or problem(s)"
+        moved = len(changes) + len(deletions) + flow_changes.get(key, 0)
+        summary = f"{cell(state.sandbox)}: {moved} change(s) or problem(s)"
         sections.append((summary, body))
     text = "\n".join(head) + "\n"
     if n.get(Action.AMBIGUOUS):
@@ -113,6 +139,12 @@ def render_markdown(plan: Plan, *, full_plan_hint: str = "the JSON plan") -> str
         if len(plan.lookalikes) > _LOOKALIKES_SHOWN:
             more = len(plan.lookalikes) - _LOOKALIKES_SHOWN
             text += f"> - and {more} more: see {html.escape(full_plan_hint, quote=False)}\n"
+    if plan.chain_deletions or any(d.action is Action.RECREATE for d in plan.dataflows):
+        text += (
+            f"\n> [!CAUTION]\n> apply deletes {len(plan.chain_deletions)} dataflow(s) (flow, "
+            "then target and source; the mapping set is left behind). A replaced dataflow's "
+            "new flow re-ingests history into the same dataset when it backfills.\n"
+        )
     if plan.deletions:
         text += (
             f"\n> [!CAUTION]\n> `apply --prune` deletes {len(plan.deletions)} connection(s) "
