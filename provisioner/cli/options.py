@@ -159,10 +159,11 @@ def path_argument(text: str) -> Path:
 
 def add_lifecycle(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group(
-        "changing existing connections",
+        "changing existing connections and dataflows",
         "Creates are always planned. Drifted readable fields (description, server, port, "
-        "database, username, sslMode) are updated in place with PATCH unless --no-update; "
-        "secrets and deletions change only when asked.",
+        "database, username, sslMode; a dataflow's description, schedule, mapping and "
+        "enabled) are updated in place with PATCH unless --no-update; secrets, deletions and "
+        "dataflow replacements change only when asked.",
     )
     group.add_argument(
         "--no-update",
@@ -185,13 +186,28 @@ def add_lifecycle(parser: argparse.ArgumentParser) -> None:
         "connections are never deleted, and a dataflow's connection is refused by the API "
         "and reported. Without it nothing is ever deleted (docs/lifecycle.md)",
     )
+    group.add_argument(
+        "--replace-dataflows",
+        action="store_true",
+        help="replace a dataflow whose table, columns, dataset, incremental column or schedule "
+        "kind (once <-> periodic) changed, or whose start has passed, which the API cannot "
+        "change in place: the old flow is disabled, a new chain (source, target, mapping set, "
+        "flow) is made, then the old one is deleted. With backfill the new flow re-ingests "
+        "the table's history into the same dataset (duplicate rows unless it upserts). "
+        "Without it such a change is an error (!) and nothing is done for that dataflow",
+    )
 
 
 def lifecycle_options(args: argparse.Namespace) -> PlanOptions | None:
     """The lifecycle flags as PlanOptions; None when none was given (then the saved plan's,
     or plan.make.DEFAULT_LIFECYCLE)."""
-    if not (args.no_update or args.rotate_secrets or args.prune):
+    if not (args.no_update or args.rotate_secrets or args.prune or args.replace_dataflows):
         return None
     from provisioner.plan.make import PlanOptions
 
-    return PlanOptions(update=not args.no_update, rotate=args.rotate_secrets, prune=args.prune)
+    return PlanOptions(
+        update=not args.no_update,
+        rotate=args.rotate_secrets,
+        prune=args.prune,
+        replace_dataflows=args.replace_dataflows,
+    )

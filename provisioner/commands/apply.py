@@ -95,8 +95,9 @@ def run(
             )
         if lifecycle is not None:
             raise UsageError(
-                "--no-update, --rotate-secrets and --prune cannot be given with --plan FILE: "
-                "the saved plan already says what it changes; plan again with them instead"
+                "--no-update, --rotate-secrets, --prune and --replace-dataflows cannot be given "
+                "with --plan FILE: the saved plan already says what it changes; plan again with "
+                "them instead"
             )
         saved = planfile.read(plan_file)
         paths, selection = saved.paths, saved.selection
@@ -122,7 +123,7 @@ def run(
         refused = plan.refused  # orgs left alone: their credential was refused
         applied.plan, applied.refused = plan, refused
         if saved is not None:
-            reasons = planfile.staleness(saved, desired_digest(desired), plan)
+            reasons = planfile.staleness(saved, desired_digest(desired, manifests.dataflows), plan)
             if reasons:
                 raise PlanFileError(
                     f"{saved.path}: the plan is stale, nothing was changed; plan again:\n"

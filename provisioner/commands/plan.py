@@ -49,7 +49,7 @@ def run(
         plan = session.plan(manifests, lifecycle, selection.connections)
     if out_file is not None or output_format == "json":
         # Only these need the masked payloads; the text and markdown views do not.
-        digest = desired_digest(desired)
+        digest = desired_digest(desired, manifests.dataflows)
         document = plan_document(plan, paths=paths, selection=selection, digest=digest)
         if out_file is not None:
             planfile.write(out_file, document)

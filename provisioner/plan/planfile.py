@@ -15,6 +15,7 @@ from typing import Any
 
 from provisioner import ownermark
 from provisioner.connectors import render_payload
+from provisioner.dataflow import DesiredDataflow
 from provisioner.errors import PlanFileError
 from provisioner.escape import json_text
 from provisioner.manifests.diagnose import schema_message
@@ -23,6 +24,8 @@ from provisioner.manifests.load import format_path
 from provisioner.manifests.selection import Selection
 from provisioner.model import DesiredConnection
 from provisioner.plan.make import Action, Plan, PlanOptions
+from provisioner.plan.planfile_dataflows import canonical as dataflows_canonical
+from provisioner.plan.planfile_dataflows import dataflow_staleness
 from provisioner.redact import SENSITIVE
 
 # Raised only for a change that could break a reader (docs/versioning.md); adding a field
@@ -35,8 +38,12 @@ def masked_payload(connection: DesiredConnection) -> dict[str, Any]:
     return render_payload(connection, lambda ref: SENSITIVE)
 
 
-def desired_digest(desired: Sequence[DesiredConnection]) -> str:
-    canonical = sorted(
+def desired_digest(
+    desired: Sequence[DesiredConnection], dataflows: Sequence[DesiredDataflow] = ()
+) -> str:
+    """sha256 of the masked desired state. Without dataflows the text is what it always
+    was, so a plan saved before dataflows keeps its digest."""
+    canonical: list[Any] = sorted(
         [
             list(c.identity),
             c.cloud,
@@ -45,6 +52,8 @@ def desired_digest(desired: Sequence[DesiredConnection]) -> str:
         ]
         for c in desired
     )
+    if dataflows:
+        canonical = [canonical, dataflows_canonical(dataflows)]
     text = json.dumps(canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
@@ -82,6 +91,7 @@ class SavedPlan:
             update=options.get("update") is True,
             rotate=options.get("rotate_secrets") is True,
             prune=options.get("prune") is True,
+            replace_dataflows=options.get("replace_dataflows") is True,
         )
 
     @property
@@ -211,6 +221,7 @@ def staleness(saved: SavedPlan, digest: str, current: Plan) -> list[str]:
             reasons.append(
                 f"{where} was {', '.join(planned_ids)} and is now {', '.join(current_ids)}"
             )
+    reasons += dataflow_staleness(saved.document, current)
     return reasons + deletion_staleness(saved, current)
 
 

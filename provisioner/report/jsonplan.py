@@ -26,6 +26,7 @@ from provisioner.plan.lookalike import LookAlike
 from provisioner.plan.make import KeptClaim, Plan, PlannedConnection, PlannedDeletion, plan_of_org
 from provisioner.plan.planfile import FORMAT_VERSION, masked_payload
 from provisioner.redact import SENSITIVE
+from provisioner.report.jsonplan_dataflows import add_dataflows
 
 
 def _entry(planned: PlannedConnection) -> dict[str, Any]:
@@ -114,7 +115,16 @@ def plan_document(
     plan: Plan, *, paths: Sequence[str], selection: Selection, digest: str
 ) -> dict[str, Any]:
     deleted = plan.deletions_by_sandbox()
-    return {
+    options: dict[str, bool] = {
+        "update": plan.options.update,
+        "rotate_secrets": plan.options.rotate,
+        "prune": plan.options.prune,
+    }
+    if plan.options.replace_dataflows:
+        # Written only when given: an older provision refuses the option it does not know
+        # (the options are closed) rather than apply the plan without the replacements.
+        options["replace_dataflows"] = True
+    document = {
         "format": "provision-plan",
         "format_version": FORMAT_VERSION,
         "provision_version": __version__,
@@ -126,11 +136,7 @@ def plan_document(
             "connections": list(selection.connections),
             "digest": digest,
         },
-        "options": {
-            "update": plan.options.update,
-            "rotate_secrets": plan.options.rotate,
-            "prune": plan.options.prune,
-        },
+        "options": options,
         "summary": {
             "add": len(plan.creates),
             **{action.value: count for action, count in sorted(plan.counts.items())},
@@ -157,3 +163,5 @@ def plan_document(
         # Remote names that read like a declared one (plan/lookalike.py): a warning.
         "lookalikes": [_lookalike(found) for found in plan.lookalikes],
     }
+    add_dataflows(document, plan)  # report/jsonplan_dataflows.py; absent without dataflows
+    return document

@@ -226,8 +226,9 @@ def test_no_update_and_a_saved_plan_bring_their_own_options(
     both = run_cli(capsys, ["apply", "--plan", "plan.json", "--prune"])
     assert (both.code, both.err) == (
         1,
-        "error: --no-update, --rotate-secrets and --prune cannot be given with --plan FILE: "
-        "the saved plan already says what it changes; plan again with them instead\n",
+        "error: --no-update, --rotate-secrets, --prune and --replace-dataflows cannot be given "
+        "with --plan FILE: the saved plan already says what it changes; plan again with them "
+        "instead\n",
     )
 
 
