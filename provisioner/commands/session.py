@@ -9,15 +9,19 @@ refused travel in the Plan (`Plan.refused`).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Mapping, Sequence
+import time
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from provisioner import DEFAULT_PARALLELISM
 from provisioner.commands import Manifests
+from provisioner.dataflow import SandboxDataflows
 from provisioner.errors import UsageError
 from provisioner.manifests.selection import RemoteOptions
 from provisioner.model import DesiredConnection, Identity, PruneRule
+from provisioner.plan.dataflow_make import plan_dataflows
 from provisioner.plan.make import (
     CREATE_ONLY,
     Observed,
@@ -28,10 +32,14 @@ from provisioner.plan.make import (
     make_plan,
 )
 from provisioner.plan.observe import observe, observe_usage
+from provisioner.plan.observe_dataflows import observe_dataflows
 from provisioner.remote.client import Endpoints, FlowServiceClient, build_http_client
 from provisioner.remote.client.notices import Notices
 from provisioner.remote.routing import OrgClients, OrgPacers
 from provisioner.remote.service import FlowService
+
+if TYPE_CHECKING:
+    from provisioner.dataflow import DataflowIdentity, DesiredDataflow
 
 __all__ = [
     "DEFAULT_PARALLELISM",
@@ -62,6 +70,7 @@ class Session:
     client: FlowService
     options: RemoteOptions
     notices: Notices | None = None  # what a slow run waits for, on stderr (None: -q)
+    clock: Callable[[], float] = time.time  # when a dataflow's start has passed
 
     def plan(
         self,
@@ -79,6 +88,9 @@ class Session:
             rules=manifests.rules,
             connection_globs=connection_globs,
             notices=self.notices,
+            dataflows=manifests.dataflows,
+            managed_dataflows=manifests.managed_dataflows,
+            now_s=int(self.clock()),
         )
         return replace(made, reading=manifests.reading)
 
@@ -131,6 +143,9 @@ def plan_for(
     rules: Sequence[PruneRule] = (),
     connection_globs: Sequence[str] = (),
     notices: Notices | None = None,
+    dataflows: Sequence[DesiredDataflow] = (),
+    managed_dataflows: Collection[DataflowIdentity] = (),
+    now_s: int = 0,
 ) -> Plan:
     # Refused credentials are one line for the run, not the same error once per sandbox.
     refused = client.check_credentials(desired)
@@ -138,6 +153,13 @@ def plan_for(
     if options.prune:
         keys += [(r.org, r.sandbox) for r in rules]
     observed = observe(client, keys, parallelism, notices)
+    # Dataflows are read where the manifests declare some, and with --prune where a claim
+    # may delete some: a run without either makes no dataflow request at all.
+    declared: dict[SandboxKey, set[str]] = {}
+    for wanted in dataflows:
+        declared.setdefault((wanted.org, wanted.sandbox), set()).add(wanted.name)
+    flow_keys = [*declared, *((r.org, r.sandbox) for r in rules if options.prune)]
+    flows = observe_dataflows(client, flow_keys, declared, parallelism, notices)
 
     def plan(usage: Usage | None = None) -> Plan:
         made = make_plan(
@@ -149,10 +171,24 @@ def plan_for(
             connection_globs=connection_globs,
             usage=usage,
         )
+        if flow_keys:
+            made = plan_dataflows(
+                made,
+                dataflows,
+                flows,
+                observed,
+                now_s=now_s,
+                managed=managed_dataflows,
+                rules=rules,
+                connection_globs=connection_globs,
+            )
         return replace(made, refused=refused)
 
     first = plan()
-    if not first.deletions:
+    # Where something would be deleted: which dataflows still read through it, from the
+    # dataflow listing where there is one, else from a listing made for that alone.
+    listed = {key for key, found in flows.items() if isinstance(found, SandboxDataflows)}
+    unread = {d.key for d in first.deletions} - listed
+    if not unread:
         return first
-    # Only where something would be deleted: which dataflows still read through it.
-    return plan(observe_usage(client, {d.key for d in first.deletions}, parallelism))
+    return plan(observe_usage(client, unread, parallelism))

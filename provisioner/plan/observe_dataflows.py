@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import replace
-from typing import TYPE_CHECKING, Protocol
 
 from provisioner import connectors
 from provisioner.dataflow import FLOW_SPEC_ID, RemoteMappingSet, SandboxDataflows
@@ -20,38 +19,11 @@ from provisioner.plan.dataflow_make import ObservedDataflows
 from provisioner.plan.make import ListingFailed, SandboxKey
 from provisioner.plan.observe import each
 from provisioner.remote.client.notices import Notices
-
-if TYPE_CHECKING:
-    from provisioner.dataflow import (
-        Dataset,
-        RemoteFlow,
-        RemoteSourceConnection,
-        RemoteTargetConnection,
-    )
-
-
-class DataflowReads(Protocol):
-    """The reads of ``FlowService`` this module makes (the client's dataflow methods)."""
-
-    def list_flows(self, org: str, sandbox: str) -> list[RemoteFlow]: ...
-
-    def list_source_connections(
-        self, org: str, sandbox: str, *, spec_id: str
-    ) -> list[RemoteSourceConnection]: ...
-
-    def list_target_connections(self, org: str, sandbox: str) -> list[RemoteTargetConnection]: ...
-
-    def list_mapping_sets(self, org: str, sandbox: str) -> list[RemoteMappingSet]: ...
-
-    def get_mapping_set(
-        self, org: str, sandbox: str, mapping_id: str, *, version: str | None
-    ) -> RemoteMappingSet: ...
-
-    def list_datasets(self, org: str, sandbox: str) -> list[Dataset]: ...
+from provisioner.remote.service import FlowService
 
 
 def list_dataflows(
-    client: DataflowReads, key: SandboxKey, declared: Collection[str] = ()
+    client: FlowService, key: SandboxKey, declared: Collection[str] = ()
 ) -> SandboxDataflows | ListingFailed:
     """`declared`: the flow names the manifests declare in this sandbox; only their flows
     may need the extra read of a pinned mapping set version."""
@@ -86,7 +58,7 @@ def list_dataflows(
 
 
 def _pinned(
-    client: DataflowReads, key: SandboxKey, listed: RemoteMappingSet, version: str
+    client: FlowService, key: SandboxKey, listed: RemoteMappingSet, version: str
 ) -> RemoteMappingSet:
     """The version the flow runs with. One Adobe no longer serves (a 404: old versions may
     not be kept) reads as no rules, so the plan writes the declared ones as a new version
@@ -100,7 +72,7 @@ def _pinned(
 
 
 def observe_dataflows(
-    client: DataflowReads,
+    client: FlowService,
     keys: Iterable[SandboxKey],
     declared: Mapping[SandboxKey, Collection[str]],
     parallelism: int,
