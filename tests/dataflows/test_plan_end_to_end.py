@@ -187,3 +187,28 @@ def test_a_flow_pinned_to_an_older_mapping_version_is_compared_with_that_version
     only_new = replace(wanted, mapping=(MappingRule("attribute", "id", "_id"),))
     (entry,) = plan(connect(emulator), [only_new]).dataflows
     assert (entry.action, entry.new_mapping) == (Action.UPDATE, True)
+
+
+def test_a_dataflow_listing_the_api_refuses_plans_nothing_for_that_sandbox(
+    emulator: Emulator,
+) -> None:
+    setup = connect(emulator)
+    base(setup)
+    dataset(emulator)
+
+    def refuse_catalog(emulated: Handler) -> Handler:
+        def handler(request: httpx.Request) -> httpx.Response:
+            if request.url.path.endswith("/dataSets"):
+                return httpx.Response(403, json={"title": "Forbidden", "status": 403})
+            return emulated(request)
+
+        return handler
+
+    made = plan(connect(emulator, wrap=refuse_catalog), [declared()])
+    (entry,) = made.dataflows
+    assert entry.action is Action.UNKNOWN
+    assert entry.reason is not None
+    assert entry.reason.startswith(
+        "the dataflows of sandbox prod could not be listed: list datasets in sandbox 'prod'"
+    )
+    assert made.has_errors and made.connections[0].action is not Action.UNKNOWN
