@@ -32,9 +32,16 @@ class Comparison:
     blocked: tuple[str, ...]  # what cannot change in place, one phrase each
 
 
-def compare(desired: DesiredDataflow, chain: Chain, dataset: Dataset, now_s: int) -> Comparison:
+def compare(
+    desired: DesiredDataflow,
+    chain: Chain,
+    dataset: Dataset,
+    now_s: int,
+    datasets: Mapping[str, str] | None = None,
+) -> Comparison:
+    """`datasets`: Catalog id -> name, to show a changed dataset by name."""
     found = _Found()
-    _parts(desired, chain, dataset, found)
+    _parts(desired, chain, dataset, found, datasets or {})
     _description(desired, chain, found)
     once = _schedule(desired.schedule, chain.flow.schedule, now_s, found)
     if chain.mapping is not None and set(desired.mapping) != set(chain.mapping.rules):
@@ -64,7 +71,13 @@ class _Found:
         self.toggle: Toggle | None = None
 
 
-def _parts(desired: DesiredDataflow, chain: Chain, dataset: Dataset, found: _Found) -> None:
+def _parts(
+    desired: DesiredDataflow,
+    chain: Chain,
+    dataset: Dataset,
+    found: _Found,
+    datasets: Mapping[str, str],
+) -> None:
     """The source, target and Copy transformation: nothing of them changes in place."""
     flow = chain.flow
     missing = [
@@ -90,7 +103,10 @@ def _parts(desired: DesiredDataflow, chain: Chain, dataset: Dataset, found: _Fou
             )
             found.blocked.append("the columns")
     if chain.target is not None and chain.target.dataset_id != dataset.id:
-        found.drift.append(Drift("dataset", dataset.id, chain.target.dataset_id))
+        observed = chain.target.dataset_id
+        name = datasets.get(observed or "")
+        was = f"{name} ({observed})" if name is not None else observed
+        found.drift.append(Drift("dataset", f"{dataset.name} ({dataset.id})", was))
         found.blocked.append(f"the dataset ({desired.dataset})")
     if _incremental_key(desired.incremental) != _incremental_key(flow.incremental):
         found.drift.append(

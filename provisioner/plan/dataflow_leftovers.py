@@ -66,6 +66,10 @@ class SandboxIndex:
             found.setdefault(dataset.name, []).append(dataset)
         return found
 
+    @cached_property
+    def dataset_names(self) -> dict[str, str]:
+        return {d.id: d.name for d in self.listing.datasets}
+
     def chain_of(self, flow: RemoteFlow) -> Chain:
         """The flow's parts, found by its own ids; a part no longer there is None."""
         source = next(

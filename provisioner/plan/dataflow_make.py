@@ -187,7 +187,7 @@ def plan_dataflow(
             "line of the flow's description in Adobe's UI"
         )
         return replace(entry, action=Action.FOREIGN, reason=reason), chains, []
-    found = compare(desired, chain, dataset, now_s)
+    found = compare(desired, chain, dataset, now_s, sandbox.dataset_names)
     entry = replace(entry, drift=found.drift)
     if found.blocked:
         what = "; ".join(found.blocked)
@@ -197,9 +197,9 @@ def plan_dataflow(
             )
             reuse, discard, alone = leftovers(desired, dataset, base_id, sandbox)
             reason = (
-                f"replaced because the API cannot change in place: {what}. The old flow is "
-                "disabled, a new chain is made, then the old one is deleted; with backfill "
-                "the new flow re-ingests history into the same dataset"
+                f"the API cannot change in place: {what}. The old flow is disabled, a new "
+                "chain is made, then the old one is deleted; with backfill the new flow "
+                "re-ingests history into the same dataset"
             )
             recreate = replace(
                 entry, action=Action.RECREATE, reuse=reuse, discard=discard, reason=reason

@@ -345,7 +345,7 @@ def test_with_replace_dataflows_it_is_recreated_and_the_old_chain_deleted(
     old = flow(**remote_changes)
     assert entry.action is Action.RECREATE
     assert entry.reason == (
-        f"replaced because the API cannot change in place: {what}. The old flow is disabled, "
+        f"the API cannot change in place: {what}. The old flow is disabled, "
         "a new chain is made, then the old one is deleted; with backfill the new flow "
         "re-ingests history into the same dataset"
     )
@@ -440,3 +440,10 @@ def test_parts_a_flow_still_uses_are_never_leftovers() -> None:
 
 def test_defaults_give_the_plan_no_dataflow_options() -> None:
     assert DEFAULT_LIFECYCLE.replace_dataflows is False
+
+
+def test_a_changed_dataset_is_shown_by_name_and_id() -> None:
+    other = replace(DATASET, id="ds-2", name="Orders v2")
+    found = listing([flow()], [source()], [target()], [mapping_set()], [DATASET, other])
+    entry = only(plan_of([wanted(dataset="Orders v2")], found).dataflows)
+    assert entry.drift == (Drift("dataset", "Orders v2 (ds-2)", "Orders (PostgreSQL) (ds-1)"),)
