@@ -107,3 +107,20 @@ def test_prune_shows_a_hostile_flow_name_escaped_and_plan_v_what_it_keeps(
     )
     assert not any(line.startswith("::") for line in lines)
     assert lines[-1].endswith("Dataflows: 1 to add, 1 to delete, 0 unchanged.")
+
+
+@pytest.mark.parametrize("command", ["plan", "apply"])
+def test_replace_dataflows_help_says_what_is_replaced_and_that_backfill_re_ingests(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit):
+        run_cli(capsys, [command, "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert (
+        "--replace-dataflows replace a dataflow whose table, columns, dataset, incremental "
+        "column or schedule kind (once <-> periodic) changed, or whose start has passed, which "
+        "the API cannot change in place: the old flow is disabled, a new chain (source, target, "
+        "mapping set, flow) is made, then the old one is deleted. With backfill the new flow "
+        "re-ingests the table's history into the same dataset (duplicate rows unless it "
+        "upserts)."
+    ) in text
