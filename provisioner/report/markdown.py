@@ -9,6 +9,7 @@ value is escaped: a connection name cannot inject HTML, links or table cells, an
 from __future__ import annotations
 
 import html
+from collections import Counter
 
 from provisioner import escape
 from provisioner.plan.make import (
@@ -67,6 +68,21 @@ def _flows(lines: list[Line]) -> list[str]:
     return [html.escape(escape.line(" " * (i.indent - 2) + i.text), quote=False) for i in lines]
 
 
+def dataflow_cells(plan: Plan) -> dict[tuple[str, str], str]:
+    """Per sandbox, its dataflows by symbol (`+1 ~1 -/+0 -1 !0`): errors show in the table."""
+    found: dict[tuple[str, str], Counter[str]] = {}
+    for entry in plan.dataflows:
+        found.setdefault(entry.key, Counter())[SYMBOLS[entry.action].strip() or "="] += 1
+    for chain in plan.chain_deletions:
+        found.setdefault(chain.key, Counter())[DELETE_SYMBOL] += 1
+    shown = ("+", "~", "-/+", DELETE_SYMBOL, "!", "?")
+    return {
+        key: " ".join(f"{symbol}{counts[symbol]}" for symbol in shown if counts[symbol])
+        + (f" ={counts['=']}" if counts["="] else "")
+        for key, counts in found.items()
+    }
+
+
 def render_markdown(plan: Plan, *, full_plan_hint: str = "the JSON plan") -> str:
     n = plan.counts
     orgs = list(dict.fromkeys(s.org for s in plan.sandboxes))
@@ -77,11 +93,14 @@ def render_markdown(plan: Plan, *, full_plan_hint: str = "the JSON plan") -> str
     if several:  # one line per org, and an org column: reviewers see which org changes
         head += [f"- org `{cell(o)}`: {cell(plan_of_org(plan, o).summary())}" for o in orgs]
         head.append("")
+    with_flows = bool(plan.dataflows or plan.chain_deletions)  # else the table as it was
     head += [
         f"| {'org | ' if several else ''}sandbox | cloud | to add | to change | to delete "
-        "| unchanged | drifted | errors | unmanaged |",
-        f"|{'---|' if several else ''}---|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| unchanged | drifted | errors | unmanaged |" + (" dataflows |" if with_flows else ""),
+        f"|{'---|' if several else ''}---|---|---:|---:|---:|---:|---:|---:|---:|"
+        + ("---|" if with_flows else ""),
     ]
+    flow_cells = dataflow_cells(plan) if with_flows else {}
     sections: list[tuple[str, list[str]]] = []
     grouped, deleted = plan.by_sandbox(), plan.deletions_by_sandbox()
     flows = DataflowLines.of(plan)
@@ -106,6 +125,7 @@ def render_markdown(plan: Plan, *, full_plan_hint: str = "the JSON plan") -> str
             f"{count(Action.UNCHANGED)} | {count(Action.DRIFT)} | "
             f"{count(Action.AMBIGUOUS, Action.UNKNOWN, Action.REPLACE)} | "
             f"{state.unmanaged - len(deletions)} |"
+            + (f" {flow_cells.get(key, '')} |" if with_flows else "")
         )
         changes = [p for p in entries if p.action is not Action.UNCHANGED]
         body: list[str] = []

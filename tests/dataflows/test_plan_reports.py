@@ -105,6 +105,10 @@ def test_markdown_folds_dataflow_lines_into_their_sandbox_escaped() -> None:
         "update, 2 to delete, 0 unchanged.**"
     ) in text
     assert "<details><summary>prod: 5 change(s) or problem(s)</summary>" in text
+    # The table gains a dataflows column (by plan symbol) only when there are dataflows.
+    assert "| unmanaged | dataflows |\n" in text
+    assert "| prod | azure | 0 | 0 | 1 | 1 | 0 | 0 | 0 | +1 ~1 -2 |\n" in text
+    assert "| dataflows |" not in render_markdown(plan_of([], listing()))
     assert (
         "    - orders-old/evil\\n::error::pwned  (f-evil) will delete: marked owner=team-a"
     ) in text
