@@ -7,10 +7,17 @@ from dataclasses import replace
 import pytest
 
 from provisioner.dataflow import Incremental, MappingRule, Schedule
-from provisioner.plan.dataflow_make import REPLACE_HINT
+from provisioner.plan.dataflow_make import REPLACE_HINT, plan_dataflows
 from provisioner.plan.dataflows import Chain, Leftover, PlannedChainDeletion, PlannedDataflow
 from provisioner.plan.diff import Drift
-from provisioner.plan.make import CREATE_ONLY, DEFAULT_LIFECYCLE, Action, ListingFailed, PlanOptions
+from provisioner.plan.make import (
+    CREATE_ONLY,
+    DEFAULT_LIFECYCLE,
+    Action,
+    ListingFailed,
+    PlanOptions,
+    make_plan,
+)
 from tests.dataflows.literals import (
     DATASET,
     NOW,
@@ -447,3 +454,17 @@ def test_a_changed_dataset_is_shown_by_name_and_id() -> None:
     found = listing([flow()], [source()], [target()], [mapping_set()], [DATASET, other])
     entry = only(plan_of([wanted(dataset="Orders v2")], found).dataflows)
     assert entry.drift == (Drift("dataset", "Orders v2 (ds-2)", "Orders (PostgreSQL) (ds-1)"),)
+
+
+def test_a_dataflow_whose_connections_cannot_be_listed_is_unknown() -> None:
+    failed = {(ORG, "prod"): ListingFailed("HTTP 503")}
+    connections = make_plan([desired("orders")], failed, options=DEFAULT_LIFECYCLE)
+    made = plan_dataflows(
+        connections, [wanted()], {(ORG, "prod"): whole_chain()}, failed, now_s=NOW
+    )
+    entry = only(made.dataflows)
+    assert (entry.action, entry.reason) == (
+        Action.UNKNOWN,
+        "its connection 'orders' could not be listed: nothing is planned for its dataflows "
+        "until that is resolved",
+    )
