@@ -14,7 +14,9 @@ import pytest
 
 from provisioner import DISTRIBUTION, __version__, schemas
 from provisioner.cli import main as cli
+from provisioner.commands.emulator import rehearsal
 from provisioner.emulator import Emulator, EmulatorConfig, RunningServer, serve
+from provisioner.emulator.rehearsal import preload
 from provisioner.report.jsonplan import FORMAT_VERSION
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,6 +53,8 @@ def test_the_versioning_doc_names_every_current_format_version() -> None:
 @pytest.fixture
 def server() -> Iterator[RunningServer]:
     emulator = Emulator(EmulatorConfig(any_sandbox=True, seed=1))
+    # The datasets the examples' dataflows name, as `provision emulator configs/` preloads.
+    preload(emulator, rehearsal([str(ROOT / "configs")]))
     with serve(emulator, port=0) as running:
         yield running
     emulator.close()
@@ -69,6 +73,8 @@ def test_a_real_json_plan_matches_the_published_plan_schema(
     assert (document["format_version"], document["provision_version"]) == (2, __version__)
     jsonschema.validate(document, schemas.load(schemas.PLAN))
     assert {c["action"] for c in document["connections"]} == {"create"}
+    flows = [d["action"] for c in document["connections"] for d in c.get("dataflows", [])]
+    assert flows and set(flows) == {"create"}
 
 
 # Where the docs and the CI files name a release of provision: a component or git ref, a
