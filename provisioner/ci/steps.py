@@ -172,14 +172,20 @@ def _summary_line(plan_json: Path) -> str:
 
 
 def counts_from(plan_json: Path) -> Counts:
+    """The plan's counts for the step outputs; a dataflow counts as a connection does (its
+    summary keys are the same with a `dataflows_` prefix)."""
     summary = json.loads(plan_json.read_text(encoding="utf-8"))["summary"]
+
+    def n(*keys: str) -> int:
+        return sum(summary.get(k, 0) + summary.get(f"dataflows_{k}", 0) for k in keys)
+
     return Counts(
-        add=summary.get("add", 0),
-        change=summary.get("update", 0) + summary.get("rotate", 0),
-        delete=summary.get("delete", 0),
-        unchanged=summary.get("unchanged", 0),
-        drifted=summary.get("drift", 0),
-        errors=sum(summary.get(k, 0) for k in ("ambiguous", "unknown", "replace")),
+        add=n("add"),
+        change=n("update", "rotate", "recreate"),
+        delete=n("delete"),
+        unchanged=n("unchanged"),
+        drifted=n("drift"),
+        errors=n("ambiguous", "unknown", "replace", "owned-elsewhere"),
         unmanaged=summary.get("unmanaged", 0),
     )
 
