@@ -23,11 +23,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
 from provisioner import connectors, ownermark
 from provisioner.connectors import Adopted
-from provisioner.escape import quoted, shown_as_is
+from provisioner.escape import quoted
+from provisioner.manifests.yamldump import dump
 from provisioner.model import Cloud, RemoteConnection
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -220,7 +219,7 @@ def build_manifest(
         "sandboxes": [{"name": s, "cloud": c} for s, c in clouds.items() if remote.get(s)],
         "connections": entries,
     }
-    body = _dump(document)
+    body = dump(document)
     text = _header(org, list(clouds), variables) + body
     return Imported(text, count, len(entries), variables, skipped)
 
@@ -290,33 +289,3 @@ def _header(org: str, sandboxes: list[str], variables: list[tuple[str, str, str]
         "",
     ]
     return "\n".join(lines)
-
-
-class _Dumper(yaml.SafeDumper):
-    """Text with a character that does not print as itself (a line break, a control or
-    invisible character) is written double-quoted, where YAML escapes it."""
-
-
-def _represent_text(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
-    style = None if all(shown_as_is(ch) for ch in text) else '"'
-    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
-
-
-_Dumper.add_representer(str, _represent_text)
-_UNSHOWN = re.compile(r"[^\x20-\x7e\n]")
-
-
-def _dump(document: dict[str, Any]) -> str:
-    text = yaml.dump(document, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100_000)
-    # PyYAML leaves bidi controls and zero-width characters raw even in double quotes, where
-    # they would make the file read differently than it parses: they are escaped too. Only
-    # double-quoted text can hold them (the representer above), so an escape is valid there.
-    return _UNSHOWN.sub(_yaml_escape, text)
-
-
-def _yaml_escape(found: re.Match[str]) -> str:
-    ch = found.group()
-    if shown_as_is(ch):
-        return ch
-    code = ord(ch)
-    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
