@@ -19,13 +19,14 @@ import itertools
 import json
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from provisioner import connectors, ownermark
 from provisioner.connectors import Adopted
 from provisioner.escape import quoted
+from provisioner.manifests.from_remote_dataflows import map_texts, texts
 from provisioner.manifests.yamldump import dump
 from provisioner.model import Cloud, RemoteConnection
 
@@ -51,6 +52,7 @@ class Imported:
     entries: int
     variables: list[tuple[str, str, str]]  # (env name, sandbox, connection name)
     skipped: list[str] = field(default_factory=list)  # "connection 'x' in sandbox 'y': why"
+    dataflows: int = 0
 
 
 def clouds_of(remote: Mapping[str, Sequence[RemoteConnection]]) -> dict[str, Cloud | None]:
@@ -67,7 +69,7 @@ def clouds_of(remote: Mapping[str, Sequence[RemoteConnection]]) -> dict[str, Clo
     return found
 
 
-def _free_hole(remote: Mapping[str, Sequence[RemoteConnection]]) -> str:
+def _free_hole(remote: Mapping[str, Sequence[RemoteConnection]], more: Iterable[str]) -> str:
     """Where the sandbox name was, while grouping: a private-use character that no text of
     the listing holds (any character can come back from the API, NUL included)."""
     used: set[str] = set()
@@ -75,6 +77,7 @@ def _free_hole(remote: Mapping[str, Sequence[RemoteConnection]]) -> str:
         for item in items:
             used.update(item.name, item.description or "")
             used.update(*(v for v in item.params.values() if isinstance(v, str)))
+    used.update(*more)
     candidates = itertools.chain(range(0xE000, 0xF900), range(0xF0000, 0x10FFFE))
     return next(chr(code) for code in candidates if chr(code) not in used)
 
@@ -189,11 +192,15 @@ def build_manifest(
     org: str,
     clouds: Mapping[str, Cloud],
     remote: Mapping[str, Sequence[RemoteConnection]],
+    dataflows: Mapping[tuple[str, str], list[dict[str, Any]]] | None = None,
 ) -> Imported:
+    """`dataflows`: the `dataflows:` entries of each (sandbox, connection id), written
+    under its connection (manifests/from_remote_dataflows.py makes them)."""
+    dataflows = dataflows or {}
     skipped: list[str] = []
     groups: dict[str, _Group] = {}
     count = 0
-    hole = _free_hole(remote)
+    hole = _free_hole(remote, texts(list(dataflows.values())))
     for sandbox in clouds:
         # Counted once per sandbox: list.count per connection is quadratic in its size.
         names = Counter(item.name for item in remote.get(sandbox, ()))
@@ -206,6 +213,11 @@ def build_manifest(
             if isinstance(shape, str):
                 skipped.append(f"{where}: {shape}")
                 continue
+            if dataflows.get((sandbox, item.id)):
+                # Hollowed like the connection's texts, so sandboxes whose flows differ
+                # only by the sandbox's name share one entry.
+                hollow = lambda text, s=sandbox: _hollow(text, s, hole)  # noqa: E731
+                shape[0]["dataflows"] = map_texts(dataflows[(sandbox, item.id)], hollow)
             key = json.dumps(shape[0], sort_keys=True)
             groups.setdefault(key, (*shape, []))[2].append((sandbox, item.name))
             count += 1
@@ -221,7 +233,8 @@ def build_manifest(
     }
     body = dump(document)
     text = _header(org, list(clouds), variables) + body
-    return Imported(text, count, len(entries), variables, skipped)
+    flows = sum(len(e.get("dataflows", ())) * len(e["sandboxes"]) for e in entries)
+    return Imported(text, count, len(entries), variables, skipped, flows)
 
 
 def _entries(
@@ -258,6 +271,8 @@ def _entries(
             env = f"{prefix}_{_sandbox_env(sandboxes[0])}_{key}_{suffix}"
         auth[adopted.secret_key] = {"env": env}
         entry["auth"] = auth
+        if "dataflows" in shape:
+            entry["dataflows"] = map_texts(shape["dataflows"], text)
         entries.append(entry)
         variables += [
             (f"{prefix}_{_sandbox_env(s)}_{key}_{suffix}", s, name) for s, name in members

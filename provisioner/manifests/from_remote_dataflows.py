@@ -1,0 +1,262 @@
+"""`provision import`, dataflows: the flows of an imported connection as `dataflows:` entries.
+
+A pure function of one sandbox's listing (`SandboxDataflows`): each database -> data lake
+flow (`CRMToAEP`) on the connection becomes the entry the manifest format declares, with
+every field `plan` compares, so a plan right after the import shows no change. The chain
+is found from the flow's own ids, never by name. What the format cannot hold (a flow of
+another spec, a chain with a part missing, a dataset the Catalog does not list, a second
+flow on the same table...) is left out with one reason each, never guessed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from provisioner import ownermark
+from provisioner.dataflow import (
+    FLOW_SPEC_ID,
+    FREQUENCIES,
+    RemoteFlow,
+    RemoteMappingSet,
+    SandboxDataflows,
+)
+from provisioner.escape import quoted
+from provisioner.model import RemoteConnection
+
+# One mapping set at one version: a flow names both, the listing shows the latest only.
+MappingKey = tuple[str, str]
+_CONTROL = re.compile("[\x00-\x1f]")  # a name the manifest cannot declare (as for connections)
+_MAX_NAME = 256
+# The flow's state as the manifest's `enabled`: transient states read as where they go.
+_ENABLED = {"enabled": True, "enabling": True, "disabled": False, "disabling": False}
+
+
+def mapping_keys(listing: SandboxDataflows) -> dict[MappingKey, RemoteMappingSet]:
+    """The mapping sets the listing holds, by (id, version)."""
+    return {(m.id, m.version): m for m in listing.mapping_sets.values()}
+
+
+def missing_versions(listing: SandboxDataflows, connection_ids: set[str]) -> list[tuple[str, str]]:
+    """(mapping id, version) that a flow on one of these connections points at and the
+    listing does not hold: an older version, one GET each (apply moves flows to the latest,
+    so these are rare)."""
+    held = mapping_keys(listing)
+    wanted = {
+        (flow.mapping_id, flow.mapping_version)
+        for flow in listing.flows
+        if flow.base_connection_id in connection_ids
+        and flow.spec_id == FLOW_SPEC_ID
+        and flow.mapping_id in listing.mapping_sets
+        and flow.mapping_version is not None
+    }
+    return sorted(key for key in wanted if key not in held)  # type: ignore[misc]
+
+
+def adopt_dataflows(
+    connection: RemoteConnection,
+    sandbox: str,
+    listing: SandboxDataflows,
+    mappings: Mapping[MappingKey, RemoteMappingSet],
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """The `dataflows:` entries of one connection, ordered by table, and why each flow that
+    could not become one was left out ("flow 'x' of connection 'y' in sandbox 'z': why")."""
+    ours = [f for f in listing.flows if f.base_connection_id == connection.id]
+    entries: list[tuple[str, RemoteFlow, dict[str, Any]]] = []
+    skipped: list[str] = []
+    for flow in sorted(ours, key=lambda f: (f.name, f.id)):
+        where = (
+            f"flow {quoted(flow.name)} of connection {quoted(connection.name)} in sandbox {sandbox}"
+        )
+        entry = _entry(flow, connection.name, listing, mappings)
+        if isinstance(entry, str):
+            skipped.append(f"{where}: {entry}")
+        else:
+            entries.append((where, flow, entry))
+    # Identity is (connection, table), and plan finds a flow by name: one flow per each.
+    tables = Counter(entry["table"] for _, _, entry in entries)
+    names = Counter(flow.name for _, flow, _ in entries)
+    kept: list[dict[str, Any]] = []
+    for where, flow, entry in entries:
+        if tables[entry["table"]] > 1:
+            skipped.append(
+                f"{where}: {tables[entry['table']]} flows of this connection read table "
+                f"{quoted(entry['table'])}; a manifest declares one dataflow per table"
+            )
+        elif names[flow.name] > 1:
+            skipped.append(f"{where}: {names[flow.name]} flows of this connection share its name")
+        else:
+            kept.append(entry)
+    return sorted(kept, key=lambda e: e["table"]), skipped
+
+
+def _entry(
+    flow: RemoteFlow,
+    connection: str,
+    listing: SandboxDataflows,
+    mappings: Mapping[MappingKey, RemoteMappingSet],
+) -> dict[str, Any] | str:
+    if flow.spec_id != FLOW_SPEC_ID:
+        return (
+            f"not a database -> data lake flow (flow spec {quoted(flow.spec_id or 'none')}); "
+            "a manifest declares only those"
+        )
+    if not flow.name.strip() or len(flow.name) > _MAX_NAME or _CONTROL.search(flow.name):
+        return (
+            f"its name is empty, longer than {_MAX_NAME} characters or holds a control "
+            "character; a manifest cannot declare that"
+        )
+    if len(flow.source_connection_ids) != 1 or len(flow.target_connection_ids) != 1:
+        return (
+            f"it has {len(flow.source_connection_ids)} source and "
+            f"{len(flow.target_connection_ids)} target connections; a manifest declares one of each"
+        )
+    source = next((s for s in listing.sources if s.id == flow.source_connection_ids[0]), None)
+    target = next((t for t in listing.targets if t.id == flow.target_connection_ids[0]), None)
+    mapping = mappings.get((flow.mapping_id or "", flow.mapping_version or ""))
+    broken = [
+        part
+        for part, found in (("source connection", source), ("target connection", target))
+        if found is None
+    ]
+    if mapping is None:
+        broken.append("mapping set")
+    if broken or source is None or target is None or mapping is None:
+        return (
+            f"its chain is broken (its {' and '.join(broken)} no longer "
+            f"exist{'s' if len(broken) == 1 else ''}); "
+            "fix or delete it in AEP, then import again"
+        )
+    if not source.table:
+        return "its source connection names no table"
+    if flow.incremental is None:
+        return "it has no incremental column (Copy deltaColumn), which a manifest requires"
+    if not mapping.rules:
+        return "its mapping set holds no rule, and a manifest's mapping is required"
+    if len({rule.destination for rule in mapping.rules}) < len(mapping.rules):
+        return "two rules of its mapping set write the same destination"
+    try:
+        dataset = _dataset_name(target.dataset_id, listing)
+        schedule = _schedule(flow.schedule)
+    except _Unfit as unfit:
+        return str(unfit)
+    enabled = _ENABLED.get(flow.state or "")
+    if enabled is None:
+        return (
+            f"its state {quoted(flow.state or 'none')} is neither enabled nor disabled; "
+            "import it again once it settles"
+        )
+    entry: dict[str, Any] = {"table": source.table}
+    if flow.name != f"{connection}/{source.table}":
+        entry["name"] = flow.name
+    description = ownermark.split(flow.description)[0]
+    if description:
+        entry["description"] = description
+    entry["dataset"] = dataset
+    entry["columns"] = list(source.columns)
+    inc = flow.incremental
+    if inc.date_format is None and inc.timezone is None:
+        entry["incremental"] = inc.column
+    else:
+        entry["incremental"] = {"column": inc.column}
+        if inc.date_format is not None:
+            entry["incremental"]["date_format"] = inc.date_format
+        if inc.timezone is not None:
+            entry["incremental"]["timezone"] = inc.timezone
+    entry["schedule"] = schedule
+    entry["mapping"] = [
+        {
+            "source" if rule.kind == "attribute" else "expression": rule.source,
+            "destination": rule.destination,
+        }
+        for rule in mapping.rules
+    ]
+    entry["enabled"] = enabled
+    return entry
+
+
+class _Unfit(Exception):
+    """Why a field of the flow cannot be written in a manifest."""
+
+
+def _dataset_name(dataset_id: str | None, listing: SandboxDataflows) -> str:
+    """The dataset's name (_Unfit when a manifest cannot name it)."""
+    found = [d for d in listing.datasets if d.id == dataset_id]
+    if not found:
+        raise _Unfit(
+            f"its target writes to dataset {quoted(dataset_id or 'none')}, which the Catalog "
+            "does not list (deleted or expired); a manifest names an existing dataset"
+        )
+    name = found[0].name
+    same = [d.id for d in listing.datasets if d.name == name]
+    if len(same) > 1:
+        raise _Unfit(
+            f"its dataset's name {quoted(name)} is shared by {len(same)} datasets "
+            f"({', '.join(same)}); a manifest names a dataset by a name only it has"
+        )
+    return name
+
+
+def _schedule(params: Mapping[str, str]) -> dict[str, Any]:
+    """`scheduleParams` (strings on a GET) as the manifest's `schedule` (_Unfit if not)."""
+    frequency = str(params.get("frequency", "")).lower()
+    if frequency not in FREQUENCIES:
+        raise _Unfit(
+            f"its schedule's frequency {_shown(params, 'frequency')} is not one of {FREQUENCIES}"
+        )
+    schedule: dict[str, Any] = {"frequency": frequency}
+    if frequency != "once":
+        try:
+            interval = int(str(params.get("interval")))
+        except ValueError:
+            raise _Unfit(
+                f"its schedule's interval {_shown(params, 'interval')} is not a number"
+            ) from None
+        if interval < (15 if frequency == "minute" else 1):
+            raise _Unfit(f"its schedule's interval {interval} is below what a manifest allows")
+        schedule["interval"] = interval
+    if params.get("startTime") is not None:
+        try:
+            start = datetime.fromtimestamp(int(str(params["startTime"])), UTC)
+        except (ValueError, OverflowError, OSError):
+            raise _Unfit(
+                f"its schedule's startTime {_shown(params, 'startTime')} is not epoch seconds"
+            ) from None
+        schedule["start"] = start.strftime("%Y-%m-%dT%H:%M:%SZ")
+    backfill = str(params.get("backfill", "")).lower()
+    if frequency != "once" and backfill in ("true", "false"):
+        schedule["backfill"] = backfill == "true"
+    return schedule
+
+
+def _shown(params: Mapping[str, str], key: str) -> str:
+    value = params.get(key)
+    return "none" if value is None else quoted(str(value)[:80])
+
+
+def texts(value: Any) -> Iterator[str]:
+    """Every string an entry holds (the import's template hole must be none of their
+    characters)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from texts(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from texts(item)
+
+
+def map_texts(value: Any, change: Callable[[str], str]) -> Any:
+    """The entry with `change` applied to each of its strings (keys stay as they are):
+    the import hollows and templates a dataflow's texts as a connection's."""
+    if isinstance(value, str):
+        return change(value)
+    if isinstance(value, dict):
+        return {key: map_texts(item, change) for key, item in value.items()}
+    if isinstance(value, list):
+        return [map_texts(item, change) for item in value]
+    return value

@@ -1,0 +1,236 @@
+"""`provision import` adopts the flows of the connections it imports: each CRMToAEP flow
+becomes a `dataflows:` entry holding every field plan compares; what a manifest cannot
+express is left out with one line saying why."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import yaml
+
+from provisioner.connectors.postgres.spec import SPEC_ID as POSTGRES_SPEC_ID
+from provisioner.dataflow import (
+    DATA_LAKE_SPEC_ID,
+    FLOW_SPEC_ID,
+    Dataset,
+    Incremental,
+    MappingRule,
+    RemoteFlow,
+    RemoteMappingSet,
+    RemoteSourceConnection,
+    RemoteTargetConnection,
+    SandboxDataflows,
+)
+from provisioner.manifests.from_remote import build_manifest
+from provisioner.manifests.from_remote_dataflows import (
+    adopt_dataflows,
+    mapping_keys,
+    missing_versions,
+)
+from provisioner.model import RemoteConnection
+
+ORG = "0123456789ABCDEF01234567@AdobeOrg"
+SCHEMA = "https://ns.adobe.com/acme/schemas/0a1b"
+START = 1798761600  # 2027-01-01T00:00:00Z
+
+
+def connection(sandbox: str = "prod", cid: str = "base-prod") -> RemoteConnection:
+    return RemoteConnection(
+        id=cid,
+        name=f"orders-{sandbox}",
+        etag='"e"',
+        description=None,
+        spec_id=POSTGRES_SPEC_ID,
+        auth_spec_name="Connection String Based Authentication",
+        params={"connectionString": "********"},
+        state="enabled",
+        created_at=1,
+        created_client="c",
+    )
+
+
+def flow(**changes: Any) -> RemoteFlow:
+    base = RemoteFlow(
+        id="flow-1",
+        name="orders-prod/public.orders",
+        etag='"f"',
+        description="Orders into the lake\nmanaged-by: provision owner=team-a",
+        spec_id=FLOW_SPEC_ID,
+        state="enabled",
+        source_connection_ids=("src-1",),
+        target_connection_ids=("tgt-1",),
+        base_connection_id="base-prod",
+        schedule={
+            "startTime": str(START),
+            "frequency": "minute",
+            "interval": "15",
+            "backfill": "true",
+        },
+        mapping_id="map-1",
+        mapping_version="2",
+        mapping_index=1,
+        incremental=Incremental("updated_at"),
+    )
+    return dataclasses.replace(base, **changes)
+
+
+def listing(*flows: RemoteFlow, datasets: tuple[Dataset, ...] | None = None) -> SandboxDataflows:
+    return SandboxDataflows(
+        flows=flows or (flow(),),
+        sources=(
+            RemoteSourceConnection(
+                "src-1",
+                "s",
+                '"s"',
+                None,
+                POSTGRES_SPEC_ID,
+                "base-prod",
+                "public.orders",
+                ("id", "email", "updated_at"),
+            ),
+        ),
+        targets=(
+            RemoteTargetConnection("tgt-1", "t", '"t"', None, DATA_LAKE_SPEC_ID, "ds-1", SCHEMA),
+        ),
+        mapping_sets={
+            "map-1": RemoteMappingSet(
+                "map-1",
+                "2",
+                SCHEMA,
+                (
+                    MappingRule("attribute", "id", "_id"),
+                    MappingRule("expression", "lower(email)", "personalEmail.address"),
+                ),
+            )
+        },
+        datasets=(Dataset("ds-1", "Orders (PostgreSQL)", SCHEMA),)
+        if datasets is None
+        else datasets,
+    )
+
+
+def adopt(data: SandboxDataflows) -> tuple[list[dict[str, Any]], list[str]]:
+    return adopt_dataflows(connection(), "prod", data, mapping_keys(data))
+
+
+def test_a_flow_becomes_the_entry_the_manifest_declares() -> None:
+    entries, skipped = adopt(listing())
+    assert skipped == []
+    assert entries == [
+        {
+            "table": "public.orders",  # the default name "<connection>/<table>" is not written
+            "description": "Orders into the lake",  # the owner mark is provision's, not the text's
+            "dataset": "Orders (PostgreSQL)",
+            "columns": ["id", "email", "updated_at"],
+            "incremental": "updated_at",
+            "schedule": {
+                "frequency": "minute",
+                "interval": 15,
+                "start": "2027-01-01T00:00:00Z",
+                "backfill": True,
+            },
+            "mapping": [
+                {"source": "id", "destination": "_id"},
+                {"expression": "lower(email)", "destination": "personalEmail.address"},
+            ],
+            "enabled": True,
+        }
+    ]
+
+
+def test_other_names_formats_once_and_disabled_are_kept() -> None:
+    once = flow(
+        name="nightly orders",
+        description=None,
+        state="disabled",
+        schedule={"startTime": str(START), "frequency": "once"},
+        incremental=Incremental("updated_at", "yyyy-MM-dd HH:mm:ss", "UTC"),
+    )
+    [entry], _ = adopt(listing(once))
+    assert entry["name"] == "nightly orders"
+    assert "description" not in entry
+    assert entry["incremental"] == {
+        "column": "updated_at",
+        "date_format": "yyyy-MM-dd HH:mm:ss",
+        "timezone": "UTC",
+    }
+    assert entry["schedule"] == {"frequency": "once", "start": "2027-01-01T00:00:00Z"}
+    assert entry["enabled"] is False
+
+
+def test_what_a_manifest_cannot_express_is_skipped_one_line_each() -> None:
+    where = "flow {} of connection 'orders-prod' in sandbox prod"
+    cases = [
+        (
+            flow(name="to profile", spec_id="9753525b-82c7-4dce-8a9b-5ccfce2b9876"),
+            "not a database -> data lake flow (flow spec '9753525b-82c7-4dce-8a9b-5ccfce2b9876'); "
+            "a manifest declares only those",
+        ),
+        (
+            flow(name="broken", source_connection_ids=("gone",), mapping_id="gone-too"),
+            "its chain is broken (its source connection and mapping set no longer exist); "
+            "fix or delete it in AEP, then import again",
+        ),
+        (
+            flow(name="elsewhere", target_connection_ids=("tgt-1",)),
+            "its target writes to dataset 'ds-1', which the Catalog does not list (deleted or "
+            "expired); a manifest names an existing dataset",
+        ),
+    ]
+    for remote, reason in cases:
+        data = listing(remote, datasets=() if remote.name == "elsewhere" else None)
+        entries, skipped = adopt(data)
+        assert (entries, skipped) == ([], [f"{where.format(repr(remote.name))}: {reason}"])
+
+
+def test_flows_of_other_connections_are_not_imported_and_one_table_one_flow() -> None:
+    other = flow(id="flow-2", name="theirs", base_connection_id="base-dev")
+    twin = flow(id="flow-3", name="again")
+    entries, skipped = adopt(listing(flow(), other, twin))
+    assert entries == []
+    assert skipped == [
+        "flow 'again' of connection 'orders-prod' in sandbox prod: 2 flows of this connection "
+        "read table 'public.orders'; a manifest declares one dataflow per table",
+        "flow 'orders-prod/public.orders' of connection 'orders-prod' in sandbox prod: 2 flows "
+        "of this connection read table 'public.orders'; a manifest declares one dataflow per table",
+    ]
+
+
+def test_a_flow_at_an_older_mapping_version_needs_that_version() -> None:
+    data = listing(flow(mapping_version="1"))
+    assert missing_versions(data, {"base-prod"}) == [("map-1", "1")]
+    older = RemoteMappingSet("map-1", "1", SCHEMA, (MappingRule("attribute", "id", "_id"),))
+    entries, _ = adopt_dataflows(
+        connection(), "prod", data, {**mapping_keys(data), ("map-1", "1"): older}
+    )
+    assert entries[0]["mapping"] == [{"source": "id", "destination": "_id"}]
+
+
+def test_hostile_texts_are_escaped_in_the_reasons() -> None:
+    hostile = flow(name="x\n::error::owned\x1b[2J", spec_id="other")
+    _, [reason] = adopt(listing(hostile))
+    assert "\n" not in reason and "\x1b" not in reason
+    assert reason.startswith("flow 'x\\n::error::owned\\x1b[2J' of connection")
+
+
+def test_the_manifest_groups_sandboxes_whose_flows_differ_by_the_sandbox_name() -> None:
+    remote, flows = {}, {}
+    for sandbox in ("prod", "dev"):
+        base = connection(sandbox, f"base-{sandbox}")
+        remote[sandbox] = [base]
+        data = listing(flow(base_connection_id=base.id, name=f"orders-{sandbox}/public.orders"))
+        data = dataclasses.replace(
+            data,
+            datasets=(Dataset("ds-1", f"Orders {sandbox}", SCHEMA),),
+            sources=tuple(dataclasses.replace(s, base_connection_id=base.id) for s in data.sources),
+        )
+        flows[(sandbox, base.id)] = adopt_dataflows(base, sandbox, data, mapping_keys(data))[0]
+    result = build_manifest(ORG, {"prod": "azure", "dev": "azure"}, remote, flows)
+    document = yaml.safe_load(result.text)
+    [entry] = document["connections"]
+    assert entry["name"] == "orders-{{ sandbox.name }}"
+    assert entry["sandboxes"] == ["prod", "dev"]
+    assert entry["dataflows"][0]["dataset"] == "Orders {{ sandbox.name }}"
+    assert "name" not in entry["dataflows"][0]
+    assert result.dataflows == 2
