@@ -172,6 +172,10 @@ def _verify(args: argparse.Namespace) -> int:
         from provisioner.errors import UsageError
 
         raise UsageError("--as-platform applies to --direct only")
+    if args.since is not None and args.direct:
+        from provisioner.errors import UsageError
+
+        raise UsageError("--since applies to dataflows, which --direct does not check")
     return verify.run(
         **_manifests(args),
         **_remote(args),
@@ -183,6 +187,7 @@ def _verify(args: argparse.Namespace) -> int:
         quiet=args.quiet,
         fail_on_missing=args.fail_on_missing,
         as_platform=args.as_platform,
+        since=args.since,
     )
 
 

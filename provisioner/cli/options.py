@@ -144,6 +144,13 @@ def add_verify_options(parser: argparse.ArgumentParser) -> None:
         help="a connection not created yet fails the run (default: listed, not failed)",
     )
     parser.add_argument(
+        "--since",
+        metavar="DURATION|TIME",
+        help="dataflows: judge the last run started in this window, a duration back from now "
+        "(30m, 24h, 7d, 2w) or an RFC 3339 time with its offset (2026-12-01T00:00:00Z); "
+        "a failed one fails the run, none is listed as no-run (default: the last run ever)",
+    )
+    parser.add_argument(
         "--ca-file",
         metavar="FILE",
         help="with --direct: CA certificates for ssl verify-ca/verify-full "

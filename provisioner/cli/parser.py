@@ -134,10 +134,14 @@ def build_parser() -> argparse.ArgumentParser:
         "(GET /connections/{id}/test): ok, or unreachable with the reason the API gives.\n"
         "Read-only; needs AEP_CLIENT_ID and AEP_CLIENT_SECRET, never a database secret.\n"
         "Connections not created yet are listed as missing, not tested.\n\n"
+        "Each declared dataflow shows its flow's state and last run (status; records read,\n"
+        "written, failed; the first errors) from the runs API; a failed last run fails the\n"
+        "verify. --since 24h (or 7d, or 2026-12-01T00:00:00Z) looks only at runs since then.\n\n"
         "--direct connects from this machine to each PostgreSQL instead, with the resolved\n"
         "secrets and the manifest's TLS mode (needs aep-provision[postgres], no AEP call), and\n"
         "names why one fails: DNS, refused, timeout, TLS, certificate, password, database.\n\n"
-        "Exit 0 when every tested connection works, 1 otherwise.",
+        "Exit 0 when every tested connection works and no dataflow's last run failed,\n"
+        "1 otherwise.",
         **_examples(examples.VERIFY),
     )
     options.add_selection(verify)

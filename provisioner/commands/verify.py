@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -27,6 +29,8 @@ def run(
     colour: bool,
     quiet: bool = False,
     out: TextIO | None = None,
+    since: str | None = None,
+    clock: Callable[[], float] = time.time,
 ) -> int:
     # Imported here: the CLI builds this command's options on every start, and `validate`
     # should not pay for the HTTP client.
@@ -37,11 +41,14 @@ def run(
     from provisioner.remote.client.notices import Notices
     from provisioner.report import verify as report
     from provisioner.verify.checks import Verification, verify_direct, verify_remote
+    from provisioner.verify.runs import verify_dataflows, window_start
 
     # Looked up per call, not bound at import: main() may run under another sys.stdout.
     out = sys.stdout if out is None else out
     if ca_file is not None:
         _check_ca_file(ca_file)
+    # Checked before anything is read: a mistyped window is one line, not a run's worth.
+    since_ms = None if since is None else window_start(since, clock())
     manifests = load_manifests(paths, selection, secrets_dirs, prune=False)
     desired = manifests.desired
     result: Verification
@@ -68,6 +75,14 @@ def run(
             result = verify_remote(
                 session.client, plan, explore=explore, parallelism=options.parallelism
             )
+            flows = verify_dataflows(
+                session.client,
+                plan,
+                manifests.dataflows,
+                since_ms=since_ms,
+                parallelism=options.parallelism,
+            )
+            result = replace(result, dataflows=flows, since_ms=since_ms)
     if fail_on_missing:
         result = result.missing_failing()
     if output_format == "json":

@@ -10,8 +10,10 @@ import html
 from typing import Any, TextIO
 
 from provisioner import escape
+from provisioner.report import verify_dataflows as dataflows
 from provisioner.report.markdown import GITHUB_COMMENT_LIMIT, cell
 from provisioner.verify.checks import Check, Status, Verification
+from provisioner.verify.runs import rfc3339
 
 FORMAT_VERSION = 1
 _WIDTH = 100  # of a wrapped list of tables
@@ -54,6 +56,7 @@ def write_text(result: Verification, out: TextIO, *, colour: bool) -> None:
             out.write(line + "\n")
             if check.tables is not None:
                 out.write(_tables(check.tables, indent=f"  {'':<{width}}    "))
+    dataflows.write_text(result, out, colour=colour)
     out.write(result.summary() + "\n")
 
 
@@ -84,6 +87,8 @@ def document(result: Verification) -> dict[str, Any]:
             "text": result.summary(),
         },
         "connections": [_entry(check) for check in result.checks],
+        "dataflows": dataflows.entries(result),
+        "runs_since": None if result.since_ms is None else rfc3339(result.since_ms),
     }
 
 
@@ -126,6 +131,11 @@ def render_markdown(result: Verification) -> str:
             left_out += 1
             continue
         text += row
+    for row in dataflows.markdown_rows(result):
+        if len(text) + len(row) + 1 > _BUDGET:
+            left_out += 1
+            continue
+        text += row + "\n"
     explored = [c for c in result.checks if c.tables]
     for check in explored:
         block = (

@@ -19,6 +19,8 @@ from provisioner.errors import ApiError
 from provisioner.model import DesiredConnection, SecretRef
 from provisioner.plan.make import Action, Plan
 from provisioner.remote.service import FlowService
+from provisioner.verify.runs import FAILING as FLOW_FAILING
+from provisioner.verify.runs import DataflowCheck, FlowStatus
 
 
 class Status(StrEnum):
@@ -47,10 +49,19 @@ class Verification:
     checks: tuple[Check, ...]
     # `verify --fail-on-missing`: a connection not created yet fails the run too.
     failing: tuple[Status, ...] = FAILING
+    dataflows: tuple[DataflowCheck, ...] = ()  # through the API only
+    since_ms: int | None = None  # `--since`: the runs window's start
+
+    @property
+    def flow_failing(self) -> tuple[FlowStatus, ...]:
+        missing = (FlowStatus.MISSING,) if Status.MISSING in self.failing else ()
+        return (*FLOW_FAILING, *missing)
 
     @property
     def passed(self) -> bool:
-        return not any(c.status in self.failing for c in self.checks)
+        return not any(c.status in self.failing for c in self.checks) and not any(
+            d.status in self.flow_failing for d in self.dataflows
+        )
 
     def missing_failing(self) -> Verification:
         return replace(self, failing=(*FAILING, Status.MISSING))
@@ -61,7 +72,13 @@ class Verification:
     def summary(self) -> str:
         parts = [f"{self.count(s)} {s.value}" for s in Status if self.count(s)]
         verdict = "passed" if self.passed else "FAILED"
-        return f"Verify {verdict}: {', '.join(parts) or 'nothing to verify'}."
+        text = ", ".join(parts) or "nothing to verify"
+        if self.dataflows:
+            flows = (sum(1 for d in self.dataflows if d.status is s) for s in FlowStatus)
+            text += "; dataflows: " + ", ".join(
+                f"{n} {s.value}" for s, n in zip(FlowStatus, flows, strict=True) if n
+            )
+        return f"Verify {verdict}: {text}."
 
 
 def test_one(

@@ -1,0 +1,226 @@
+"""Verify, dataflows: each declared dataflow's flow, its state and its last run.
+
+A dataflow's flow is the one the plan found for it (name, flow spec and base connection id;
+`Plan.dataflows`). Its runs come from the runs API, one listing per sandbox for all of its
+flows (page reads, never a GET per flow). The last run is the latest started inside the
+window (`--since`); a failed one fails the verify, as an unreachable connection does.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Collection, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import TypeVar
+
+from provisioner import redact
+from provisioner.dataflow import (
+    FLOW_SPEC_ID,
+    DataflowIdentity,
+    DesiredDataflow,
+    FlowRun,
+    RemoteFlow,
+)
+from provisioner.errors import ApiError, UsageError
+from provisioner.plan.dataflows import PlannedDataflow
+from provisioner.plan.make import Action, Plan, PlannedConnection, SandboxKey
+from provisioner.remote.service import FlowService
+
+T = TypeVar("T")
+
+
+class FlowStatus(StrEnum):
+    OK = "ok"  # the last run in the window did not fail (it succeeded or still runs)
+    FAILED = "failed"  # the last run in the window failed
+    NO_RUN = "no-run"  # the flow exists and has not run in the window
+    MISSING = "missing"  # no flow yet: apply creates it
+    AMBIGUOUS = "ambiguous"  # several flows answer to it
+    ERROR = "error"  # the check could not run (listing failed, connection unknown...)
+
+
+FAILING = (FlowStatus.FAILED, FlowStatus.AMBIGUOUS, FlowStatus.ERROR)
+
+
+@dataclass(frozen=True)
+class DataflowCheck:
+    desired: DesiredDataflow
+    status: FlowStatus
+    reason: str = ""  # why it is not ok (outside text in it: escape to show)
+    flow: RemoteFlow | None = None  # its name and state are outside text too
+    last_run: FlowRun | None = None
+
+    @property
+    def key(self) -> SandboxKey:
+        return (self.desired.org, self.desired.sandbox)
+
+
+_DURATION = re.compile(r"([1-9][0-9]{0,5})([mhdw])")
+_UNIT = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+SINCE_HELP = (
+    "a duration back from now (30m, 24h, 7d, 2w) or an RFC 3339 time with its offset "
+    "(2026-12-01T00:00:00Z)"
+)
+
+
+def window_start(text: str, now_s: float) -> int:
+    """`--since` as epoch milliseconds: a duration back from `now_s`, or an RFC 3339 time."""
+    found = _DURATION.fullmatch(text.strip())
+    if found is not None:
+        delta = timedelta(**{_UNIT[found[2]]: int(found[1])})
+        return int((now_s - delta.total_seconds()) * 1000)
+    try:
+        when = datetime.fromisoformat(text.strip().replace("z", "Z"))
+    except ValueError:
+        when = None
+    if when is None or "T" not in text.upper():
+        raise UsageError(f"--since {text!r}: give {SINCE_HELP}")
+    if when.tzinfo is None:
+        raise UsageError(
+            f"--since {text!r}: the time has no offset; add Z for UTC or one like +02:00 "
+            f"(e.g. {text.strip()}Z)"
+        )
+    if when.timestamp() > now_s:
+        raise UsageError(f"--since {text!r} is in the future; give a time already past")
+    return int(when.timestamp() * 1000)
+
+
+def rfc3339(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def last_runs(runs: Sequence[FlowRun], since_ms: int | None) -> dict[str, FlowRun]:
+    """The latest run of each flow that started inside the window (by start, then id)."""
+    latest: dict[str, FlowRun] = {}
+    for run in runs:
+        started = run.started_at if run.started_at is not None else -1
+        if since_ms is not None and started < since_ms:
+            continue  # the API filters too; a run it lets through is still outside
+        held = latest.get(run.flow_id)
+        if held is None or (started, run.id) > (held.started_at or -1, held.id):
+            latest[run.flow_id] = run
+    return latest
+
+
+def judged(
+    check: DataflowCheck, runs: Mapping[str, FlowRun], since_ms: int | None
+) -> DataflowCheck:
+    """A found flow's check from its last run in the window."""
+    assert check.flow is not None
+    run = runs.get(check.flow.id)
+    if run is None:
+        when = f"since {rfc3339(since_ms)}" if since_ms is not None else "yet"
+        return DataflowCheck(check.desired, FlowStatus.NO_RUN, f"no run {when}", check.flow)
+    failed = (run.status or "").lower() == "failed"
+    status = FlowStatus.FAILED if failed else FlowStatus.OK
+    return DataflowCheck(check.desired, status, "", check.flow, run)
+
+
+def found_flow(planned: PlannedDataflow, desired: DesiredDataflow) -> DataflowCheck:
+    """What the plan found for a dataflow: its flow (status OK until its runs are read), or
+    why there is none to read."""
+    if planned.action is Action.UNKNOWN:
+        return DataflowCheck(desired, FlowStatus.ERROR, planned.reason or "it could not be planned")
+    if planned.action is Action.AMBIGUOUS:
+        ids = ", ".join(flow.id for flow in planned.matches)
+        reason = f"{len(planned.matches)} flows answer to it ({ids})"
+        return DataflowCheck(desired, FlowStatus.AMBIGUOUS, reason)
+    if planned.chain is None:
+        return DataflowCheck(desired, FlowStatus.MISSING, "not created yet; apply creates it")
+    return DataflowCheck(desired, FlowStatus.OK, "", planned.chain.flow)
+
+
+def found_listed(
+    desired: DesiredDataflow,
+    connection: PlannedConnection | None,
+    flows: Sequence[RemoteFlow] | str,
+) -> DataflowCheck:
+    """A dataflow the plan has no entry for, found as the plan finds it: by name, flow spec
+    and its base connection's id in the sandbox's flows (or why not: `flows` is then the
+    listing's error)."""
+    if isinstance(flows, str):
+        return DataflowCheck(desired, FlowStatus.ERROR, f"cannot list flows: {flows}")
+    if connection is None or connection.action is Action.CREATE:
+        return DataflowCheck(desired, FlowStatus.MISSING, "not created yet; apply creates it")
+    if len(connection.remote) != 1:
+        reason = f"its connection {desired.connection!r} is not one known connection"
+        return DataflowCheck(desired, FlowStatus.ERROR, connection.reason or reason)
+    base = connection.remote[0].id
+    matches = [
+        f
+        for f in flows
+        if f.name == desired.name and f.spec_id == FLOW_SPEC_ID and f.base_connection_id == base
+    ]
+    if not matches:
+        return DataflowCheck(desired, FlowStatus.MISSING, "not created yet; apply creates it")
+    if len(matches) > 1:
+        ids = ", ".join(f.id for f in matches)
+        return DataflowCheck(
+            desired, FlowStatus.AMBIGUOUS, f"{len(matches)} flows answer to it ({ids})"
+        )
+    return DataflowCheck(desired, FlowStatus.OK, "", matches[0])
+
+
+def verify_dataflows(
+    client: FlowService,
+    plan: Plan,
+    dataflows: Sequence[DesiredDataflow],
+    *,
+    since_ms: int | None,
+    parallelism: int,
+) -> tuple[DataflowCheck, ...]:
+    """One check per declared dataflow, in manifest order."""
+    planned: dict[DataflowIdentity, PlannedDataflow] = {p.identity: p for p in plan.dataflows}
+    # A plan made without dataflows in it (no entry): the sandbox's flows, one listing each.
+    unplanned = {(d.org, d.sandbox) for d in dataflows if d.identity not in planned}
+    listed = _each(unplanned, lambda key: client.list_flows(*key), parallelism)
+    connections = {c.desired.identity: c for c in plan.connections}
+    checks = [
+        found_flow(planned[d.identity], d)
+        if d.identity in planned
+        else found_listed(
+            d, connections.get((d.org, d.sandbox, d.connection)), listed[(d.org, d.sandbox)]
+        )
+        for d in dataflows
+    ]
+    flow_ids: dict[SandboxKey, list[str]] = {}
+    for check in checks:
+        if check.flow is not None:
+            flow_ids.setdefault(check.key, []).append(check.flow.id)
+    answers = _each(
+        flow_ids,
+        lambda key: last_runs(client.list_runs(*key, flow_ids[key], since_ms=since_ms), since_ms),
+        parallelism,
+    )
+    return tuple(_with_runs(check, answers, since_ms) for check in checks)
+
+
+def _with_runs(
+    check: DataflowCheck,
+    answers: Mapping[SandboxKey, dict[str, FlowRun] | str],
+    since_ms: int | None,
+) -> DataflowCheck:
+    if check.flow is None:
+        return check
+    answer = answers[check.key]
+    if isinstance(answer, str):
+        return replace(check, status=FlowStatus.ERROR, reason=f"cannot list runs: {answer}")
+    return judged(check, answer, since_ms)
+
+
+def _each(
+    keys: Collection[SandboxKey], read: Callable[[SandboxKey], T], parallelism: int
+) -> dict[SandboxKey, T | str]:
+    """`read` of each sandbox, concurrently; an API error becomes its one-line message."""
+
+    def safely(key: SandboxKey) -> T | str:
+        try:
+            return read(key)
+        except ApiError as error:
+            return redact.scrub(str(error))
+
+    ordered = list(keys)
+    with ThreadPoolExecutor(max_workers=max(1, min(parallelism, len(ordered) or 1))) as pool:
+        return dict(zip(ordered, pool.map(safely, ordered), strict=True))

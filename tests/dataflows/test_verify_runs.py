@@ -1,0 +1,215 @@
+"""`provision verify` on dataflows: each declared dataflow's flow state and last run, a
+failed last run inside the `--since` window fails the verify; run errors and names from the
+API are shown escaped and bounded."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import pytest
+
+from provisioner.dataflow import (
+    FLOW_SPEC_ID,
+    DesiredDataflow,
+    FlowRun,
+    Incremental,
+    MappingRule,
+    RemoteFlow,
+    Schedule,
+)
+from provisioner.errors import Location, UsageError
+from provisioner.escape import json_text
+from provisioner.report import verify as report
+from provisioner.verify.checks import Verification
+from provisioner.verify.runs import (
+    DataflowCheck,
+    FlowStatus,
+    judged,
+    last_runs,
+    window_start,
+)
+
+ORG = "0123456789ABCDEF01234567@AdobeOrg"
+NOW = 1796342400.0  # 2026-12-04T00:00:00Z
+HOUR_MS = 3_600_000
+
+
+def desired(name: str = "orders-prod/public.orders") -> DesiredDataflow:
+    return DesiredDataflow(
+        org=ORG,
+        sandbox="prod",
+        connection="orders-prod",
+        table="public.orders",
+        name=name,
+        description=None,
+        dataset="Orders",
+        columns=None,
+        incremental=Incremental("updated_at"),
+        schedule=Schedule("minute", 15),
+        mapping=(MappingRule("attribute", "id", "_id"),),
+        enabled=True,
+        source=Location("orders.yaml", 7, 7),
+    )
+
+
+def flow(state: str = "enabled", flow_id: str = "flow-1") -> RemoteFlow:
+    return RemoteFlow(
+        id=flow_id, name="orders-prod/public.orders", etag='"f"', description=None,
+        spec_id=FLOW_SPEC_ID, state=state, source_connection_ids=("s",),
+        target_connection_ids=("t",), base_connection_id="base", schedule={},
+        mapping_id="m", mapping_version="0", mapping_index=1, incremental=Incremental("updated_at"),
+    )  # fmt: skip
+
+
+def run(hours_ago: float, status: str = "success", **more: Any) -> FlowRun:
+    started = int(NOW * 1000 - hours_ago * HOUR_MS)
+    return FlowRun(
+        id=f"run-{hours_ago}",
+        flow_id=more.pop("flow_id", "flow-1"),
+        status=status,
+        started_at=started,
+        completed_at=started + 60_000,
+        records_read=more.pop("read", 10),
+        records_written=more.pop("written", 10),
+        records_failed=more.pop("failed", 0),
+        errors=more.pop("errors", ()),
+    )
+
+
+def verdict(runs: list[FlowRun], since_ms: int | None) -> DataflowCheck:
+    found = DataflowCheck(desired(), FlowStatus.OK, "", flow())
+    return judged(found, last_runs(runs, since_ms), since_ms)
+
+
+def test_since_takes_a_duration_or_an_rfc3339_time() -> None:
+    assert window_start("24h", NOW) == int(NOW * 1000) - 24 * HOUR_MS
+    assert window_start("7d", NOW) == int(NOW * 1000) - 7 * 24 * HOUR_MS
+    assert window_start("30m", NOW) == int(NOW * 1000) - HOUR_MS // 2
+    assert window_start("2w", NOW) == int(NOW * 1000) - 14 * 24 * HOUR_MS
+    assert window_start("2026-12-03T00:00:00Z", NOW) == int(NOW * 1000) - 24 * HOUR_MS
+    assert window_start("2026-12-03T02:00:00+02:00", NOW) == int(NOW * 1000) - 24 * HOUR_MS
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "yesterday",
+            "--since 'yesterday': give a duration back from now (30m, 24h, 7d, 2w) or an "
+            "RFC 3339 time with its offset (2026-12-01T00:00:00Z)",
+        ),
+        (
+            "2026-12-01",
+            "--since '2026-12-01': give a duration back from now (30m, 24h, 7d, 2w) or an "
+            "RFC 3339 time with its offset (2026-12-01T00:00:00Z)",
+        ),
+        (
+            "2026-12-01T00:00:00",
+            "--since '2026-12-01T00:00:00': the time has no offset; add Z for UTC or one like "
+            "+02:00 (e.g. 2026-12-01T00:00:00Z)",
+        ),
+        (
+            "2027-01-01T00:00:00Z",
+            "--since '2027-01-01T00:00:00Z' is in the future; give a time already past",
+        ),
+    ],
+)
+def test_a_window_that_cannot_be_read_is_one_line_that_teaches(text: str, message: str) -> None:
+    with pytest.raises(UsageError) as caught:
+        window_start(text, NOW)
+    assert str(caught.value) == message
+
+
+def test_the_last_run_decides_and_the_window_narrows_it() -> None:
+    failed_then_ok = [run(30, "failed"), run(2, "success")]
+    assert verdict(failed_then_ok, None).status is FlowStatus.OK
+    ok_then_failed = [run(30, "success"), run(2, "failed")]
+    assert verdict(ok_then_failed, None).status is FlowStatus.FAILED
+    old_failure = [run(30, "failed")]
+    assert verdict(old_failure, None).status is FlowStatus.FAILED
+    narrowed = verdict(old_failure, window_start("24h", NOW))
+    assert (narrowed.status, narrowed.reason) == (
+        FlowStatus.NO_RUN,
+        "no run since 2026-12-03T00:00:00Z",
+    )
+    assert verdict([], None).reason == "no run yet"
+    # Another flow's runs are not this one's.
+    assert verdict([run(1, "failed", flow_id="flow-2")], None).status is FlowStatus.NO_RUN
+
+
+def result(*checks: DataflowCheck, since_ms: int | None = None) -> Verification:
+    return Verification("api", (), dataflows=checks, since_ms=since_ms)
+
+
+HOSTILE = "updated_at is null\n::error::approved\x1b[2J" + "x" * 5000
+
+
+def test_a_failed_run_is_reported_escaped_and_bounded_and_fails() -> None:
+    errors = tuple((f"CONNECTOR-200{i}-500", HOSTILE) for i in range(5))
+    failed = verdict([run(1, "failed", read=10, written=7, failed=3, errors=errors)], None)
+    outcome = result(
+        failed,
+        DataflowCheck(desired("later"), FlowStatus.MISSING, "not created yet; apply creates it"),
+    )
+    assert not outcome.passed
+    out = io.StringIO()
+    report.write_text(outcome, out, colour=False)
+    text = out.getvalue()
+    assert "\x1b" not in text and "\n::" not in text
+    lines = text.splitlines()
+    assert (
+        lines[0]
+        == "Verifying 0 connection(s) through the Flow Service (GET /connections/{id}/test)"
+    )
+    assert lines[1] == "Dataflows: 2, last runs (any time)"
+    assert lines[2] == f"sandbox prod ({ORG})"
+    assert lines[3] == (
+        "  failed   orders-prod/public.orders (orders-prod, public.orders): flow enabled, "
+        "last run 2026-12-03T23:00:00Z failed: records read 10, written 7, failed 3  (orders.yaml:7)"
+    )
+    shown = "updated_at is null\\n::error::approved\\x1b[2J" + "x" * (300 - 40)
+    assert lines[4] == f"             CONNECTOR-2000-500: {shown}... (5040 characters)"
+    assert lines[7] == "             ... and 2 more error(s)"
+    assert lines[8] == (
+        "  missing  later (orders-prod, public.orders): not created yet; apply creates it  (orders.yaml:7)"
+    )
+    assert lines[9] == "Verify FAILED: nothing to verify; dataflows: 1 failed, 1 missing."
+    assert max(len(line) for line in lines) < 500
+
+
+def test_the_json_output_holds_the_last_run() -> None:
+    errors = (("CONNECTOR-2001-500", HOSTILE),)
+    failed = verdict([run(1, "failed", errors=errors)], window_start("24h", NOW))
+    document = json.loads(
+        json_text(report.document(result(failed, since_ms=window_start("24h", NOW))))
+    )
+    assert document["passed"] is False
+    assert document["runs_since"] == "2026-12-03T00:00:00Z"
+    [entry] = document["dataflows"]
+    assert entry["status"] == "failed"
+    assert entry["state"] == "enabled"
+    assert entry["flow_id"] == "flow-1"
+    assert entry["last_run"] == {
+        "id": "run-1",
+        "status": "failed",
+        "started_at": "2026-12-03T23:00:00Z",
+        "completed_at": "2026-12-03T23:01:00Z",
+        "records_read": 10,
+        "records_written": 10,
+        "records_failed": 0,
+        "errors": [
+            {"code": "CONNECTOR-2001-500", "message": HOSTILE[:300] + "... (5040 characters)"}
+        ],
+        "more_errors": 0,
+    }
+    assert "\\u001b" in json_text(report.document(result(failed)))  # escaped, not raw
+
+
+def test_a_success_or_no_run_passes_and_missing_fails_only_when_asked() -> None:
+    ok = verdict([run(1)], None)
+    missing = DataflowCheck(desired("later"), FlowStatus.MISSING, "not created yet")
+    assert result(ok, missing).passed
+    assert not result(ok, missing).missing_failing().passed
+    assert result(verdict([], None)).passed
