@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TextIO
 
 from provisioner import escape
+from provisioner.commands.importing_dataflows import adopted_dataflows
 from provisioner.commands.session import RemoteOptions, open_session
 from provisioner.errors import ApiError, ManifestError, ProvisionError, UsageError
 from provisioner.manifests.from_remote import build_manifest, clouds_of
@@ -76,16 +77,18 @@ def run(
     with open_session(environ, options, notices) as session:
         session.client.fetch_token()
         observed = session.observe([(org, s) for s in wanted], "the sandboxes of --sandbox")
-    remote: dict[str, list[RemoteConnection]] = {}
-    for (_, sandbox), listing in observed.items():
-        if isinstance(listing, ListingFailed):
-            # Half an import would read as "these are all": refuse it whole.
-            raise ApiError(f"{listing.message.rstrip('.')}; nothing was written")
-        remote[sandbox] = [
-            r
-            for r in listing
-            if not connection_globs or any(fnmatch.fnmatchcase(r.name, g) for g in connection_globs)
-        ]
+        remote: dict[str, list[RemoteConnection]] = {}
+        for (_, sandbox), listing in observed.items():
+            if isinstance(listing, ListingFailed):
+                # Half an import would read as "these are all": refuse it whole.
+                raise ApiError(f"{listing.message.rstrip('.')}; nothing was written")
+            remote[sandbox] = [
+                r
+                for r in listing
+                if not connection_globs
+                or any(fnmatch.fnmatchcase(r.name, g) for g in connection_globs)
+            ]
+        flows, flows_skipped = adopted_dataflows(session.client, org, remote, options.parallelism)
     inferred = clouds_of(remote)
     resolved: dict[str, Cloud] = {}
     for sandbox in wanted:
@@ -97,7 +100,7 @@ def run(
             )
         if cloud is not None:
             resolved[sandbox] = cloud
-    result = build_manifest(org, resolved, remote)
+    result = build_manifest(org, resolved, remote, flows)
     if not result.connections:
         raise UsageError(
             f"no PostgreSQL connection to import in {', '.join(wanted)}"
@@ -109,13 +112,14 @@ def run(
             + "; nothing was written"
         )
     _write_checked(out_file, result.text)
-    for reason in result.skipped:
+    for reason in [*result.skipped, *flows_skipped]:
         out.write(escape.line(f"  skipped {reason}") + "\n")
     empty = [s for s in wanted if not remote[s]]
     if empty:
         out.write(f"  no PostgreSQL connection in: {', '.join(empty)}\n")
+    adopted = f" and {result.dataflows} dataflow(s)" if result.dataflows else ""
     out.write(
-        f"Imported {result.connections} connection(s) from {len(wanted) - len(empty)} "
+        f"Imported {result.connections} connection(s){adopted} from {len(wanted) - len(empty)} "
         f"sandbox(es) as {result.entries} manifest entr{'y' if result.entries == 1 else 'ies'} "
         f"into {out_file}.\n"
         f"No secret was written (the API returns none): set the {len(result.variables)} "
@@ -127,8 +131,12 @@ def run(
             f"error: {len(result.skipped)} connection(s) could not be imported and were left "
             f"out of {out_file} (listed above); declare them by hand or fix them in AEP\n"
         )
-        return 1
-    return 0
+    if flows_skipped:
+        err.write(
+            f"error: {len(flows_skipped)} dataflow(s) could not be imported and were left out "
+            f"of {out_file} (listed above); fix them in AEP, or declare them by hand\n"
+        )
+    return 1 if result.skipped or flows_skipped else 0
 
 
 def _write_checked(path: Path, text: str) -> None:
