@@ -134,6 +134,11 @@ def _entry(
         return "its source connection names no table"
     if flow.incremental is None:
         return "it has no incremental column (Copy deltaColumn), which a manifest requires"
+    if source.columns and flow.incremental.column not in source.columns:
+        return (
+            f"its incremental column {quoted(flow.incremental.column)} is not among the columns "
+            "its source connection reads, and a manifest requires it there"
+        )
     if not mapping.rules:
         return "its mapping set holds no rule, and a manifest's mapping is required"
     if len({rule.destination for rule in mapping.rules}) < len(mapping.rules):
@@ -156,7 +161,8 @@ def _entry(
     if description:
         entry["description"] = description
     entry["dataset"] = dataset
-    entry["columns"] = list(source.columns)
+    if source.columns:  # none listed: the manifest's default, every column
+        entry["columns"] = list(source.columns)
     inc = flow.incremental
     if inc.date_format is None and inc.timezone is None:
         entry["incremental"] = inc.column

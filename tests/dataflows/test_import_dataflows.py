@@ -234,3 +234,15 @@ def test_the_manifest_groups_sandboxes_whose_flows_differ_by_the_sandbox_name() 
     assert entry["dataflows"][0]["dataset"] == "Orders {{ sandbox.name }}"
     assert "name" not in entry["dataflows"][0]
     assert result.dataflows == 2
+
+
+def test_an_incremental_column_the_source_does_not_read_is_skipped() -> None:
+    data = listing(flow(incremental=Incremental("modified")))
+    assert adopt(data) == (
+        [],
+        [
+            "flow 'orders-prod/public.orders' of connection 'orders-prod' in sandbox prod: its "
+            "incremental column 'modified' is not among the columns its source connection reads, "
+            "and a manifest requires it there"
+        ],
+    )
