@@ -77,11 +77,5 @@ def _sandbox(
             )
     except ApiError as error:
         raise ApiError(f"{str(error).rstrip('.')}; nothing was written") from None
-    adopted: Adopted = {}
-    skipped: list[str] = []
-    for connection in connections:
-        entries, reasons = adopt_dataflows(connection, sandbox, listing, mappings)
-        if entries:
-            adopted[(sandbox, connection.id)] = entries
-        skipped += reasons
-    return adopted, skipped
+    entries, skipped = adopt_dataflows(connections, sandbox, listing, mappings)
+    return {(sandbox, cid): flows for cid, flows in entries.items()}, skipped

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,8 +29,6 @@ from provisioner.model import RemoteConnection
 
 # One mapping set at one version: a flow names both, the listing shows the latest only.
 MappingKey = tuple[str, str]
-_CONTROL = re.compile("[\x00-\x1f]")  # a name the manifest cannot declare (as for connections)
-_MAX_NAME = 256
 # The flow's state as the manifest's `enabled`: transient states read as where they go.
 _ENABLED = {"enabled": True, "enabling": True, "disabled": False, "disabling": False}
 
@@ -57,40 +55,47 @@ def missing_versions(listing: SandboxDataflows, connection_ids: set[str]) -> lis
 
 
 def adopt_dataflows(
-    connection: RemoteConnection,
+    connections: Sequence[RemoteConnection],
     sandbox: str,
     listing: SandboxDataflows,
     mappings: Mapping[MappingKey, RemoteMappingSet],
-) -> tuple[list[dict[str, Any]], list[str]]:
-    """The `dataflows:` entries of one connection, ordered by table, and why each flow that
-    could not become one was left out ("flow 'x' of connection 'y' in sandbox 'z': why")."""
-    ours = [f for f in listing.flows if f.base_connection_id == connection.id]
-    entries: list[tuple[str, RemoteFlow, dict[str, Any]]] = []
+) -> tuple[dict[str, list[dict[str, Any]]], list[str]]:
+    """The `dataflows:` entries of each connection (by id, ordered by table), and why each
+    flow on them that could not become one was left out ("flow 'x' of connection 'y' in
+    sandbox z: why")."""
+    made: list[tuple[str, str, str, dict[str, Any]]] = []  # (connection id, where, name, entry)
     skipped: list[str] = []
-    for flow in sorted(ours, key=lambda f: (f.name, f.id)):
-        where = (
-            f"flow {quoted(flow.name)} of connection {quoted(connection.name)} in sandbox {sandbox}"
-        )
-        entry = _entry(flow, connection.name, listing, mappings)
-        if isinstance(entry, str):
-            skipped.append(f"{where}: {entry}")
-        else:
-            entries.append((where, flow, entry))
-    # Identity is (connection, table), and plan finds a flow by name: one flow per each.
-    tables = Counter(entry["table"] for _, _, entry in entries)
-    names = Counter(flow.name for _, flow, _ in entries)
-    kept: list[dict[str, Any]] = []
-    for where, flow, entry in entries:
-        if tables[entry["table"]] > 1:
+    for connection in connections:
+        ours = [f for f in listing.flows if f.base_connection_id == connection.id]
+        for flow in sorted(ours, key=lambda f: (f.name, f.id)):
+            where = (
+                f"flow {quoted(flow.name)} of connection {quoted(connection.name)} "
+                f"in sandbox {sandbox}"
+            )
+            entry = _entry(flow, connection.name, listing, mappings)
+            if isinstance(entry, str):
+                skipped.append(f"{where}: {entry}")
+            else:
+                made.append((connection.id, where, flow.name, entry))
+    # Identity is (connection, table), and a flow's name is taken once per sandbox (the plan
+    # finds a flow by its name): flows that would share either are left out, all of them.
+    tables = Counter((cid, entry["table"]) for cid, _, _, entry in made)
+    names = Counter(name for _, _, name, _ in made)
+    kept: dict[str, list[dict[str, Any]]] = {}
+    for cid, where, name, entry in made:
+        if tables[(cid, entry["table"])] > 1:
             skipped.append(
-                f"{where}: {tables[entry['table']]} flows of this connection read table "
+                f"{where}: {tables[(cid, entry['table'])]} flows of this connection read table "
                 f"{quoted(entry['table'])}; a manifest declares one dataflow per table"
             )
-        elif names[flow.name] > 1:
-            skipped.append(f"{where}: {names[flow.name]} flows of this connection share its name")
+        elif names[name] > 1:
+            skipped.append(
+                f"{where}: {names[name]} flows of this sandbox share its name; a manifest "
+                "names each dataflow once per sandbox"
+            )
         else:
-            kept.append(entry)
-    return sorted(kept, key=lambda e: e["table"]), skipped
+            kept.setdefault(cid, []).append(entry)
+    return {cid: sorted(e, key=lambda x: x["table"]) for cid, e in kept.items()}, skipped
 
 
 def _entry(
@@ -103,11 +108,6 @@ def _entry(
         return (
             f"not a database -> data lake flow (flow spec {quoted(flow.spec_id or 'none')}); "
             "a manifest declares only those"
-        )
-    if not flow.name.strip() or len(flow.name) > _MAX_NAME or _CONTROL.search(flow.name):
-        return (
-            f"its name is empty, longer than {_MAX_NAME} characters or holds a control "
-            "character; a manifest cannot declare that"
         )
     if len(flow.source_connection_ids) != 1 or len(flow.target_connection_ids) != 1:
         return (
@@ -181,7 +181,43 @@ def _entry(
         for rule in mapping.rules
     ]
     entry["enabled"] = enabled
-    return entry
+    return _unfit_text(entry) or entry
+
+
+# What the manifest's rules refuse in a dataflow's texts (manifests/dataflows.py): each
+# must say something, hold no control character, and stay within the schema's length.
+_TEXT_CONTROL = re.compile("[\x00-\x1f\x7f]")
+_LIMITS = {"name": 256, "date_format": 256, "timezone": 256, "dataset": 4096, "expression": 4096}
+
+
+def _unfit_text(entry: Mapping[str, Any]) -> str | None:
+    table = entry["table"]
+    schema, _, name = table.partition(".")
+    if not schema.strip() or not name.strip() or "." in name:
+        return f"its table {quoted(table)} is not schema.table, which a manifest declares"
+    if len(set(entry.get("columns", ()))) < len(entry.get("columns", ())):
+        return "its source connection lists a column twice"
+    if len(entry.get("description", "")) > 4096:
+        return "its description is longer than 4096 characters"
+    for key, text in _named_texts({k: v for k, v in entry.items() if k != "description"}):
+        if not text.strip():
+            return f"its {key} is empty, which a manifest cannot declare"
+        if _TEXT_CONTROL.search(text):
+            return f"its {key} holds a control character, which a manifest cannot declare"
+        if len(text) > _LIMITS.get(key, 1024):
+            return f"its {key} is longer than {_LIMITS.get(key, 1024)} characters"
+    return None
+
+
+def _named_texts(value: Any, key: str = "") -> Iterator[tuple[str, str]]:
+    if isinstance(value, str):
+        yield key, value
+    elif isinstance(value, dict):
+        for inner, item in value.items():
+            yield from _named_texts(item, inner)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _named_texts(item, key)
 
 
 class _Unfit(Exception):
@@ -246,14 +282,7 @@ def _shown(params: Mapping[str, str], key: str) -> str:
 def texts(value: Any) -> Iterator[str]:
     """Every string an entry holds (the import's template hole must be none of their
     characters)."""
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from texts(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from texts(item)
+    return (text for _, text in _named_texts(value))
 
 
 def map_texts(value: Any, change: Callable[[str], str]) -> Any:

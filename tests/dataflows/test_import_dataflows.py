@@ -111,7 +111,8 @@ def listing(*flows: RemoteFlow, datasets: tuple[Dataset, ...] | None = None) -> 
 
 
 def adopt(data: SandboxDataflows) -> tuple[list[dict[str, Any]], list[str]]:
-    return adopt_dataflows(connection(), "prod", data, mapping_keys(data))
+    entries, skipped = adopt_dataflows([connection()], "prod", data, mapping_keys(data))
+    return entries.get("base-prod", []), skipped
 
 
 def test_a_flow_becomes_the_entry_the_manifest_declares() -> None:
@@ -202,9 +203,9 @@ def test_a_flow_at_an_older_mapping_version_needs_that_version() -> None:
     assert missing_versions(data, {"base-prod"}) == [("map-1", "1")]
     older = RemoteMappingSet("map-1", "1", SCHEMA, (MappingRule("attribute", "id", "_id"),))
     entries, _ = adopt_dataflows(
-        connection(), "prod", data, {**mapping_keys(data), ("map-1", "1"): older}
+        [connection()], "prod", data, {**mapping_keys(data), ("map-1", "1"): older}
     )
-    assert entries[0]["mapping"] == [{"source": "id", "destination": "_id"}]
+    assert entries["base-prod"][0]["mapping"] == [{"source": "id", "destination": "_id"}]
 
 
 def test_hostile_texts_are_escaped_in_the_reasons() -> None:
@@ -225,7 +226,9 @@ def test_the_manifest_groups_sandboxes_whose_flows_differ_by_the_sandbox_name() 
             datasets=(Dataset("ds-1", f"Orders {sandbox}", SCHEMA),),
             sources=tuple(dataclasses.replace(s, base_connection_id=base.id) for s in data.sources),
         )
-        flows[(sandbox, base.id)] = adopt_dataflows(base, sandbox, data, mapping_keys(data))[0]
+        flows[(sandbox, base.id)] = adopt_dataflows([base], sandbox, data, mapping_keys(data))[0][
+            base.id
+        ]
     result = build_manifest(ORG, {"prod": "azure", "dev": "azure"}, remote, flows)
     document = yaml.safe_load(result.text)
     [entry] = document["connections"]
@@ -246,3 +249,31 @@ def test_an_incremental_column_the_source_does_not_read_is_skipped() -> None:
             "and a manifest requires it there"
         ],
     )
+
+
+def test_a_name_two_connections_share_and_texts_the_rules_refuse_are_skipped() -> None:
+    other = dataclasses.replace(connection(), id="base-2", name="orders-2")
+    data = listing(
+        flow(name="orders"), flow(id="flow-2", name="orders", base_connection_id="base-2")
+    )
+    data = dataclasses.replace(
+        data,
+        sources=(*data.sources, dataclasses.replace(data.sources[0], base_connection_id="base-2")),
+    )
+    entries, skipped = adopt_dataflows([connection(), other], "prod", data, mapping_keys(data))
+    assert entries == {}
+    assert skipped == [
+        "flow 'orders' of connection 'orders-prod' in sandbox prod: 2 flows of this sandbox "
+        "share its name; a manifest names each dataflow once per sandbox",
+        "flow 'orders' of connection 'orders-2' in sandbox prod: 2 flows of this sandbox "
+        "share its name; a manifest names each dataflow once per sandbox",
+    ]
+    multi_line = listing()
+    rules = (MappingRule("expression", "lower(\n  email)", "_id"),)
+    multi_line = dataclasses.replace(
+        multi_line, mapping_sets={"map-1": RemoteMappingSet("map-1", "2", SCHEMA, rules)}
+    )
+    assert adopt(multi_line)[1] == [
+        "flow 'orders-prod/public.orders' of connection 'orders-prod' in sandbox prod: its "
+        "expression holds a control character, which a manifest cannot declare"
+    ]
