@@ -5,10 +5,14 @@ express is left out with one line saying why."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
+from provisioner.commands import load_manifests
 from provisioner.connectors.postgres.spec import SPEC_ID as POSTGRES_SPEC_ID
 from provisioner.dataflow import (
     DATA_LAKE_SPEC_ID,
@@ -21,14 +25,20 @@ from provisioner.dataflow import (
     RemoteSourceConnection,
     RemoteTargetConnection,
     SandboxDataflows,
+    Schedule,
 )
+from provisioner.emulator import Emulator, EmulatorConfig, serve
 from provisioner.manifests.from_remote import build_manifest
 from provisioner.manifests.from_remote_dataflows import (
     adopt_dataflows,
     mapping_keys,
     missing_versions,
 )
+from provisioner.manifests.selection import Selection
 from provisioner.model import RemoteConnection
+from tests.reconcile.recon_helpers import point_at, run_cli
+
+from . import remote_chains
 
 ORG = "0123456789ABCDEF01234567@AdobeOrg"
 SCHEMA = "https://ns.adobe.com/acme/schemas/0a1b"
@@ -277,3 +287,112 @@ def test_a_name_two_connections_share_and_texts_the_rules_refuse_are_skipped() -
         "flow 'orders-prod/public.orders' of connection 'orders-prod' in sandbox prod: its "
         "expression holds a control character, which a manifest cannot declare"
     ]
+
+
+# -- end to end: `provision import` against the emulator on a loopback socket ---------------
+
+
+@pytest.fixture
+def emu(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulator]:
+    monkeypatch.chdir(tmp_path)
+    emulator = Emulator(
+        EmulatorConfig(sandboxes=("prod", "dev"), clouds=(("prod", "azure"), ("dev", "azure"))),
+        clock=lambda: remote_chains.NOW,
+    )
+    with serve(emulator, port=0) as running:
+        point_at(monkeypatch, running, emulator, secrets={})
+        yield emulator
+    emulator.close()
+
+
+def made_by_hand(emu: Emulator) -> dict[str, str]:
+    """Two dataflows a team clicked together on orders-prod, and a third whose target
+    connection someone deleted since."""
+    base = remote_chains.base_connection(emu, "prod", "orders-prod")
+    orders = remote_chains.dataset(emu, "prod", "Orders (PostgreSQL)")
+    customers = remote_chains.dataset(emu, "prod", "Customers")
+    first = remote_chains.chain(emu, "prod", base, orders, name="orders-prod/public.orders")
+    once = {"startTime": str(remote_chains.START), "frequency": "once"}
+    second = remote_chains.chain(
+        emu, "prod", base, customers, name="customers nightly", table="public.customers",
+        description=None, schedule=once,
+    )  # fmt: skip
+    remote_chains.disable(emu, "prod", second["flow"])
+    broken = remote_chains.chain(emu, "prod", base, orders, name="refunds", table="public.refunds")
+    remote_chains.delete_target(emu, "prod", broken["target"])
+    return {"base": base, "orders": first["flow"], "customers": second["flow"]}
+
+
+def test_import_adopts_the_flows_and_skips_a_broken_chain(
+    emu: Emulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    made_by_hand(emu)
+    imported = run_cli(capsys, ["import", "--org", ORG, "--sandbox", "prod", "--out", "prod.yaml"])
+    assert imported.out.splitlines()[0] == (
+        "  skipped flow 'refunds' of connection 'orders-prod' in sandbox prod: its chain is "
+        "broken (its target connection no longer exists); fix or delete it in AEP, then import again"
+    )
+    assert "Imported 1 connection(s) and 2 dataflow(s) from 1 sandbox(es)" in imported.out
+    assert imported.err == (
+        "error: 1 dataflow(s) could not be imported and were left out of prod.yaml (listed "
+        "above); fix them in AEP, or declare them by hand\n"
+    )
+    assert imported.code == 1
+    [connection] = yaml.safe_load(Path("prod.yaml").read_text(encoding="utf-8"))["connections"]
+    assert connection["dataflows"] == [
+        {
+            "table": "public.customers",
+            "name": "customers nightly",
+            "dataset": "Customers",
+            "columns": ["id", "email", "updated_at"],
+            "incremental": "updated_at",
+            "schedule": {"frequency": "once", "start": "2026-01-01T01:00:00Z"},
+            "mapping": [
+                {"source": "id", "destination": "_id"},
+                {"expression": "lower(email)", "destination": "personalEmail.address"},
+            ],
+            "enabled": False,
+        },
+        {
+            "table": "public.orders",
+            "description": "Orders into the lake",
+            "dataset": "Orders (PostgreSQL)",
+            "columns": ["id", "email", "updated_at"],
+            "incremental": "updated_at",
+            "schedule": {
+                "frequency": "minute",
+                "interval": 15,
+                "start": "2026-01-01T01:00:00Z",
+                "backfill": True,
+            },
+            "mapping": [
+                {"source": "id", "destination": "_id"},
+                {"expression": "lower(email)", "destination": "personalEmail.address"},
+            ],
+            "enabled": True,
+        },
+    ]
+
+
+def test_imported_dataflows_load_back_as_the_remote_flows(
+    emu: Emulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    made_by_hand(emu)
+    run_cli(capsys, ["import", "--org", ORG, "--sandbox", "prod", "--out", "prod.yaml"])
+    manifests = load_manifests(["prod.yaml"], Selection(), (), prune=False)
+    by_name = {d.name: d for d in manifests.dataflows}
+    orders = by_name["orders-prod/public.orders"]
+    assert (orders.connection, orders.table, orders.dataset) == (
+        "orders-prod", "public.orders", "Orders (PostgreSQL)",
+    )  # fmt: skip
+    assert orders.columns == ("id", "email", "updated_at")
+    assert orders.incremental == Incremental("updated_at")
+    assert orders.schedule == Schedule("minute", 15, remote_chains.START, True)
+    assert orders.mapping == (
+        MappingRule("attribute", "id", "_id"),
+        MappingRule("expression", "lower(email)", "personalEmail.address"),
+    )
+    assert (orders.description, orders.enabled) == ("Orders into the lake", True)
+    customers = by_name["customers nightly"]
+    assert customers.schedule == Schedule("once", None, remote_chains.START, None)
+    assert customers.enabled is False
