@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +21,7 @@ from provisioner.dataflow import (
     RemoteFlow,
     Schedule,
 )
+from provisioner.emulator import Emulator, EmulatorConfig, serve
 from provisioner.errors import Location, UsageError
 from provisioner.escape import json_text
 from provisioner.report import verify as report
@@ -30,6 +33,9 @@ from provisioner.verify.runs import (
     last_runs,
     window_start,
 )
+from tests.reconcile.recon_helpers import point_at, run_cli
+
+from . import remote_chains
 
 ORG = "0123456789ABCDEF01234567@AdobeOrg"
 NOW = 1796342400.0  # 2026-12-04T00:00:00Z
@@ -213,3 +219,123 @@ def test_a_success_or_no_run_passes_and_missing_fails_only_when_asked() -> None:
     assert result(ok, missing).passed
     assert not result(ok, missing).missing_failing().passed
     assert result(verdict([], None)).passed
+
+
+# -- end to end: `provision verify` against the emulator on a loopback socket ---------------
+
+MANIFEST = f"""\
+version: 1
+org: {ORG}
+sandboxes:
+  - {{name: prod, cloud: azure}}
+connections:
+  - name: orders-prod
+    auth:
+      type: basic
+      server: pg.example.test
+      port: 5432
+      database: orders
+      username: aep_reader
+      password: {{env: PG_PROD_ORDERS_PASSWORD}}
+      ssl: verify-full
+    dataflows:
+      - table: public.orders
+        dataset: Orders (PostgreSQL)
+        incremental: updated_at
+        schedule: {{frequency: minute, interval: 15}}
+        mapping: [{{source: id, destination: _id}}]
+      - table: public.customers
+        dataset: Customers
+        incremental: updated_at
+        schedule: {{frequency: hour, interval: 1}}
+        mapping: [{{source: id, destination: _id}}]
+"""
+EMU_NOW = int(remote_chains.NOW)
+RUN_ERROR = "updated_at is null\n::error::approved\x1b[2J"
+
+
+@pytest.fixture
+def emu(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulator]:
+    monkeypatch.chdir(tmp_path)
+    Path("prod.yaml").write_text(MANIFEST, encoding="utf-8")
+    emulator = Emulator(
+        EmulatorConfig(sandboxes=("prod",), clouds=(("prod", "azure"),)),
+        clock=lambda: remote_chains.NOW,
+    )
+    with serve(emulator, port=0) as running:
+        point_at(monkeypatch, running, emulator, secrets={})
+        yield emulator
+    emulator.close()
+
+
+def orders_flow_that_failed(emu: Emulator) -> str:
+    """orders-prod/public.orders ran fine two hours ago, then failed an hour ago."""
+    base = remote_chains.base_connection(emu, "prod", "orders-prod")
+    orders = remote_chains.dataset(emu, "prod", "Orders (PostgreSQL)")
+    flow = remote_chains.chain(emu, "prod", base, orders, name="orders-prod/public.orders")["flow"]
+    emu.add_run(ORG, "prod", {"flowId": flow, "status": "success", "startedAt": EMU_NOW - 7200,
+                              "inputRecordCount": 5, "outputRecordCount": 5})  # fmt: skip
+    errors = [{"code": "CONNECTOR-2001-500", "message": RUN_ERROR}] * 4
+    emu.add_run(ORG, "prod", {"flowId": flow, "status": "failed", "startedAt": EMU_NOW - 3600,
+                              "inputRecordCount": 10, "outputRecordCount": 7,
+                              "failedRecordCount": 3, "errors": errors})  # fmt: skip
+    return flow
+
+
+def test_verify_shows_the_failed_last_run_escaped_and_fails(
+    emu: Emulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    orders_flow_that_failed(emu)
+    verified = run_cli(capsys, ["verify", "prod.yaml"])
+    assert verified.code == 1
+    assert "\x1b" not in verified.out and "\n::" not in verified.out
+    assert verified.out.splitlines()[3:] == [
+        "Dataflows: 2, last runs (any time)",
+        f"sandbox prod ({ORG})",
+        "  failed   orders-prod/public.orders (orders-prod, public.orders): flow enabled, last "
+        "run 2025-12-31T23:00:00Z failed: records read 10, written 7, failed 3  (prod.yaml:16)",
+        "             CONNECTOR-2001-500: updated_at is null\\n::error::approved\\x1b[2J",
+        "             CONNECTOR-2001-500: updated_at is null\\n::error::approved\\x1b[2J",
+        "             CONNECTOR-2001-500: updated_at is null\\n::error::approved\\x1b[2J",
+        "             ... and 1 more error(s)",
+        "  missing  orders-prod/public.customers (orders-prod, public.customers): not created "
+        "yet; apply creates it  (prod.yaml:21)",
+        "Verify FAILED: 1 ok; dataflows: 1 failed, 1 missing.",
+    ]
+
+
+def test_since_narrows_the_window_past_the_failure(
+    emu: Emulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    orders_flow_that_failed(emu)
+    after = run_cli(capsys, ["verify", "prod.yaml", "--since", "2025-12-31T23:30:00Z"])
+    assert after.code == 0
+    assert (
+        "  no-run   orders-prod/public.orders (orders-prod, public.orders): flow enabled, no run "
+        "since 2025-12-31T23:30:00Z  (prod.yaml:16)"
+    ) in after.out.splitlines()
+    before = run_cli(capsys, ["verify", "prod.yaml", "--since", "2025-12-31T22:30:00+00:00"])
+    assert before.code == 1
+    typo = run_cli(capsys, ["verify", "prod.yaml", "--since", "24 hours"])
+    assert (typo.code, typo.out) == (1, "")
+    assert typo.err == (
+        "error: --since '24 hours': give a duration back from now (30m, 24h, 7d, 2w) or an "
+        "RFC 3339 time with its offset (2026-12-01T00:00:00Z)\n"
+    )
+
+
+def test_verify_json_holds_each_dataflow_and_its_last_run(
+    emu: Emulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    flow = orders_flow_that_failed(emu)
+    verified = run_cli(capsys, ["verify", "prod.yaml", "--format", "json"])
+    assert verified.code == 1
+    assert "\x1b" not in verified.out
+    document = json.loads(verified.out)
+    orders, customers = document["dataflows"]
+    assert (orders["status"], orders["flow_id"], orders["state"]) == ("failed", flow, "enabled")
+    assert orders["last_run"]["records_failed"] == 3
+    assert orders["last_run"]["errors"][0] == {"code": "CONNECTOR-2001-500", "message": RUN_ERROR}
+    assert orders["last_run"]["more_errors"] == 1
+    assert (customers["status"], customers["last_run"]) == ("missing", None)
+    assert document["summary"]["text"] == "Verify FAILED: 1 ok; dataflows: 1 failed, 1 missing."
