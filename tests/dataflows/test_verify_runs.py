@@ -339,3 +339,19 @@ def test_verify_json_holds_each_dataflow_and_its_last_run(
     assert orders["last_run"]["more_errors"] == 1
     assert (customers["status"], customers["last_run"]) == ("missing", None)
     assert document["summary"]["text"] == "Verify FAILED: 1 ok; dataflows: 1 failed, 1 missing."
+
+
+def test_the_markdown_comment_lists_failures_first_escaped() -> None:
+    failed = verdict([run(1, "failed", errors=(("E-1", "bad | row\n::error::x"),))], None)
+    ok = DataflowCheck(desired("fine"), FlowStatus.OK, "", flow(), run(2))
+    text = report.render_markdown(result(ok, failed))
+    rows = [line for line in text.splitlines() if line.startswith("| prod |")]
+    assert rows[0].startswith("| prod | orders-prod/public.orders | failed | enabled | last run")
+    assert "bad \\| row\\n::error::x" in rows[0]
+    assert rows[1].startswith("| prod | fine | ok | enabled |")
+
+
+def test_since_with_direct_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    refused = run_cli(capsys, ["verify", "configs/", "--direct", "--since", "24h"])
+    assert (refused.code, refused.out) == (1, "")
+    assert refused.err == "error: --since applies to dataflows, which --direct does not check\n"
