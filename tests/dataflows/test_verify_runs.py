@@ -355,3 +355,13 @@ def test_since_with_direct_is_refused(capsys: pytest.CaptureFixture[str]) -> Non
     refused = run_cli(capsys, ["verify", "configs/", "--direct", "--since", "24h"])
     assert (refused.code, refused.out) == (1, "")
     assert refused.err == "error: --since applies to dataflows, which --direct does not check\n"
+
+
+def test_a_run_time_out_of_range_is_shown_as_its_number() -> None:
+    odd = FlowRun("r", "flow-1", "failed", 10**20, None, None, None, None)
+    out = io.StringIO()
+    report.write_text(result(verdict([odd], None)), out, colour=False)
+    assert (
+        "last run 100000000000000000000 ms failed: records read ?, written ?, failed ?"
+        in out.getvalue()
+    )
