@@ -15,6 +15,7 @@ reason, never guessed.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import re
@@ -194,8 +195,7 @@ def build_manifest(
     remote: Mapping[str, Sequence[RemoteConnection]],
     dataflows: Mapping[tuple[str, str], list[dict[str, Any]]] | None = None,
 ) -> Imported:
-    """`dataflows`: the `dataflows:` entries of each (sandbox, connection id), written
-    under its connection (manifests/from_remote_dataflows.py makes them)."""
+    """`dataflows`: each (sandbox, connection id)'s entries (from_remote_dataflows.py)."""
     dataflows = dataflows or {}
     skipped: list[str] = []
     groups: dict[str, _Group] = {}
@@ -214,9 +214,8 @@ def build_manifest(
                 skipped.append(f"{where}: {shape}")
                 continue
             if dataflows.get((sandbox, item.id)):
-                # Hollowed like the connection's texts, so sandboxes whose flows differ
-                # only by the sandbox's name share one entry.
-                hollow = lambda text, s=sandbox: _hollow(text, s, hole)  # noqa: E731
+                # Hollowed too: flows that differ only by the sandbox's name group as one.
+                hollow = functools.partial(_hollow, sandbox=sandbox, hole=hole)
                 shape[0]["dataflows"] = map_texts(dataflows[(sandbox, item.id)], hollow)
             key = json.dumps(shape[0], sort_keys=True)
             groups.setdefault(key, (*shape, []))[2].append((sandbox, item.name))
