@@ -124,9 +124,10 @@ def judged(
     return DataflowCheck(check.desired, status, "", check.flow, run)
 
 
-def found_flow(planned: PlannedDataflow, desired: DesiredDataflow) -> DataflowCheck:
+def found_flow(planned: PlannedDataflow) -> DataflowCheck:
     """What the plan found for a dataflow: its flow (status OK until its runs are read), or
     why there is none to read."""
+    desired = planned.desired
     if planned.action is Action.UNKNOWN:
         return DataflowCheck(desired, FlowStatus.ERROR, planned.reason or "it could not be planned")
     if planned.action is Action.AMBIGUOUS:
@@ -184,7 +185,7 @@ def verify_dataflows(
     listed = _each(unplanned, lambda key: client.list_flows(*key), parallelism)
     connections = {c.desired.identity: c for c in plan.connections}
     checks = [
-        found_flow(planned[d.identity], d)
+        found_flow(planned[d.identity])
         if d.identity in planned
         else found_listed(
             d, connections.get((d.org, d.sandbox, d.connection)), listed[(d.org, d.sandbox)]

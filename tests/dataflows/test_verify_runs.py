@@ -24,11 +24,14 @@ from provisioner.dataflow import (
 from provisioner.emulator import Emulator, EmulatorConfig, serve
 from provisioner.errors import Location, UsageError
 from provisioner.escape import json_text
+from provisioner.plan.dataflows import Chain, PlannedDataflow
+from provisioner.plan.make import Action
 from provisioner.report import verify as report
 from provisioner.verify.checks import Verification
 from provisioner.verify.runs import (
     DataflowCheck,
     FlowStatus,
+    found_flow,
     judged,
     last_runs,
     window_start,
@@ -272,6 +275,7 @@ def orders_flow_that_failed(emu: Emulator) -> str:
     """orders-prod/public.orders ran fine two hours ago, then failed an hour ago."""
     base = remote_chains.base_connection(emu, "prod", "orders-prod")
     orders = remote_chains.dataset(emu, "prod", "Orders (PostgreSQL)")
+    remote_chains.dataset(emu, "prod", "Customers")  # for the dataflow not created yet
     flow = remote_chains.chain(emu, "prod", base, orders, name="orders-prod/public.orders")["flow"]
     emu.add_run(ORG, "prod", {"flowId": flow, "status": "success", "startedAt": EMU_NOW - 7200,
                               "inputRecordCount": 5, "outputRecordCount": 5})  # fmt: skip
@@ -365,3 +369,25 @@ def test_a_run_time_out_of_range_is_shown_as_its_number() -> None:
         "last run 100000000000000000000 ms failed: records read ?, written ?, failed ?"
         in out.getvalue()
     )
+
+
+def test_the_flow_is_the_one_the_plan_found() -> None:
+    made = desired()
+    chain = Chain(flow(), None, None, None)
+    assert found_flow(PlannedDataflow(made, Action.UNCHANGED, chain)).flow == flow()
+    assert found_flow(PlannedDataflow(made, Action.FOREIGN, chain, reason="x")).flow == flow()
+    missing = found_flow(PlannedDataflow(made, Action.CREATE))
+    assert (missing.status, missing.reason) == (
+        FlowStatus.MISSING,
+        "not created yet; apply creates it",
+    )
+    twins = found_flow(
+        PlannedDataflow(made, Action.AMBIGUOUS, matches=(flow(), flow(flow_id="flow-2")))
+    )
+    assert (twins.status, twins.reason) == (
+        FlowStatus.AMBIGUOUS,
+        "2 flows answer to it (flow-1, flow-2)",
+    )
+    why = "dataset 'Orders' does not exist in sandbox prod: create it in AEP first"
+    unknown = found_flow(PlannedDataflow(made, Action.UNKNOWN, reason=why))
+    assert (unknown.status, unknown.reason) == (FlowStatus.ERROR, why)
