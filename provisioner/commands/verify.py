@@ -78,7 +78,6 @@ def run(
             flows = verify_dataflows(
                 session.client,
                 plan,
-                manifests.dataflows,
                 since_ms=since_ms,
                 parallelism=options.parallelism,
             )

@@ -18,15 +18,13 @@ from typing import TypeVar
 
 from provisioner import redact
 from provisioner.dataflow import (
-    FLOW_SPEC_ID,
-    DataflowIdentity,
     DesiredDataflow,
     FlowRun,
     RemoteFlow,
 )
 from provisioner.errors import ApiError, UsageError
 from provisioner.plan.dataflows import PlannedDataflow
-from provisioner.plan.make import Action, Plan, PlannedConnection, SandboxKey
+from provisioner.plan.make import Action, Plan, SandboxKey
 from provisioner.remote.service import FlowService
 
 T = TypeVar("T")
@@ -139,59 +137,15 @@ def found_flow(planned: PlannedDataflow) -> DataflowCheck:
     return DataflowCheck(desired, FlowStatus.OK, "", planned.chain.flow)
 
 
-def found_listed(
-    desired: DesiredDataflow,
-    connection: PlannedConnection | None,
-    flows: Sequence[RemoteFlow] | str,
-) -> DataflowCheck:
-    """A dataflow the plan has no entry for, found as the plan finds it: by name, flow spec
-    and its base connection's id in the sandbox's flows (or why not: `flows` is then the
-    listing's error)."""
-    if isinstance(flows, str):
-        return DataflowCheck(desired, FlowStatus.ERROR, f"cannot list flows: {flows}")
-    if connection is None or connection.action is Action.CREATE:
-        return DataflowCheck(desired, FlowStatus.MISSING, "not created yet; apply creates it")
-    if len(connection.remote) != 1:
-        reason = f"its connection {desired.connection!r} is not one known connection"
-        return DataflowCheck(desired, FlowStatus.ERROR, connection.reason or reason)
-    base = connection.remote[0].id
-    matches = [
-        f
-        for f in flows
-        if f.name == desired.name and f.spec_id == FLOW_SPEC_ID and f.base_connection_id == base
-    ]
-    if not matches:
-        return DataflowCheck(desired, FlowStatus.MISSING, "not created yet; apply creates it")
-    if len(matches) > 1:
-        ids = ", ".join(f.id for f in matches)
-        return DataflowCheck(
-            desired, FlowStatus.AMBIGUOUS, f"{len(matches)} flows answer to it ({ids})"
-        )
-    return DataflowCheck(desired, FlowStatus.OK, "", matches[0])
-
-
 def verify_dataflows(
     client: FlowService,
     plan: Plan,
-    dataflows: Sequence[DesiredDataflow],
     *,
     since_ms: int | None,
     parallelism: int,
 ) -> tuple[DataflowCheck, ...]:
-    """One check per declared dataflow, in manifest order."""
-    planned: dict[DataflowIdentity, PlannedDataflow] = {p.identity: p for p in plan.dataflows}
-    # A plan made without dataflows in it (no entry): the sandbox's flows, one listing each.
-    unplanned = {(d.org, d.sandbox) for d in dataflows if d.identity not in planned}
-    listed = _each(unplanned, lambda key: client.list_flows(*key), parallelism)
-    connections = {c.desired.identity: c for c in plan.connections}
-    checks = [
-        found_flow(planned[d.identity])
-        if d.identity in planned
-        else found_listed(
-            d, connections.get((d.org, d.sandbox, d.connection)), listed[(d.org, d.sandbox)]
-        )
-        for d in dataflows
-    ]
+    """One check per dataflow the plan holds (each declared one), in manifest order."""
+    checks = [found_flow(planned) for planned in plan.dataflows]
     flow_ids: dict[SandboxKey, list[str]] = {}
     for check in checks:
         if check.flow is not None:

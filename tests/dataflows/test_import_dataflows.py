@@ -5,6 +5,7 @@ express is left out with one line saying why."""
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -396,3 +397,22 @@ def test_imported_dataflows_load_back_as_the_remote_flows(
     customers = by_name["customers nightly"]
     assert customers.schedule == Schedule("once", None, remote_chains.START, None)
     assert customers.enabled is False
+
+
+def test_plan_right_after_import_shows_no_change_for_the_dataflows(
+    emu: Emulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    made_by_hand(emu)
+    run_cli(capsys, ["import", "--org", ORG, "--sandbox", "prod", "--out", "prod.yaml"])
+    planned = run_cli(capsys, ["plan", "prod.yaml", "--detailed-exitcode"])
+    assert planned.code == 0, planned.out + planned.err  # 2 would mean changes to apply
+    planned = run_cli(capsys, ["plan", "prod.yaml", "--format", "json"])
+    document = json.loads(planned.out)
+    assert document["summary"]["text"] == (
+        "Plan: 0 to add, 1 unchanged, 0 drifted. Dataflows: 0 to add, 2 unchanged."
+    )
+    [connection] = document["connections"]
+    assert [(d["name"], d["action"], d["drift"]) for d in connection["dataflows"]] == [
+        ("customers nightly", "unchanged", []),
+        ("orders-prod/public.orders", "unchanged", []),
+    ]
