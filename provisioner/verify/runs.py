@@ -9,12 +9,11 @@ window (`--since`); a failed one fails the verify, as an unreachable connection 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import TypeVar
 
 from provisioner import redact
 from provisioner.dataflow import (
@@ -26,8 +25,6 @@ from provisioner.errors import ApiError, UsageError
 from provisioner.plan.dataflows import PlannedDataflow
 from provisioner.plan.make import Action, Plan, SandboxKey
 from provisioner.remote.service import FlowService
-
-T = TypeVar("T")
 
 
 class FlowStatus(StrEnum):
@@ -150,11 +147,16 @@ def verify_dataflows(
     for check in checks:
         if check.flow is not None:
             flow_ids.setdefault(check.key, []).append(check.flow.id)
-    answers = _each(
-        flow_ids,
-        lambda key: last_runs(client.list_runs(*key, flow_ids[key], since_ms=since_ms), since_ms),
-        parallelism,
-    )
+
+    def read(key: SandboxKey) -> dict[str, FlowRun] | str:
+        try:
+            return last_runs(client.list_runs(*key, flow_ids[key], since_ms=since_ms), since_ms)
+        except ApiError as error:
+            return redact.scrub(str(error))
+
+    keys = list(flow_ids)
+    with ThreadPoolExecutor(max_workers=max(1, min(parallelism, len(keys) or 1))) as pool:
+        answers = dict(zip(keys, pool.map(read, keys), strict=True))
     return tuple(_with_runs(check, answers, since_ms) for check in checks)
 
 
@@ -169,19 +171,3 @@ def _with_runs(
     if isinstance(answer, str):
         return replace(check, status=FlowStatus.ERROR, reason=f"cannot list runs: {answer}")
     return judged(check, answer, since_ms)
-
-
-def _each(
-    keys: Collection[SandboxKey], read: Callable[[SandboxKey], T], parallelism: int
-) -> dict[SandboxKey, T | str]:
-    """`read` of each sandbox, concurrently; an API error becomes its one-line message."""
-
-    def safely(key: SandboxKey) -> T | str:
-        try:
-            return read(key)
-        except ApiError as error:
-            return redact.scrub(str(error))
-
-    ordered = list(keys)
-    with ThreadPoolExecutor(max_workers=max(1, min(parallelism, len(ordered) or 1))) as pool:
-        return dict(zip(ordered, pool.map(safely, ordered), strict=True))

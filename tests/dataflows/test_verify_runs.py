@@ -22,10 +22,10 @@ from provisioner.dataflow import (
     Schedule,
 )
 from provisioner.emulator import Emulator, EmulatorConfig, serve
-from provisioner.errors import Location, UsageError
+from provisioner.errors import ApiError, Location, UsageError
 from provisioner.escape import json_text
 from provisioner.plan.dataflows import Chain, PlannedDataflow
-from provisioner.plan.make import Action
+from provisioner.plan.make import Action, Plan
 from provisioner.report import verify as report
 from provisioner.verify.checks import Verification
 from provisioner.verify.runs import (
@@ -34,6 +34,7 @@ from provisioner.verify.runs import (
     found_flow,
     judged,
     last_runs,
+    verify_dataflows,
     window_start,
 )
 from tests.reconcile.recon_helpers import point_at, run_cli
@@ -391,3 +392,31 @@ def test_the_flow_is_the_one_the_plan_found() -> None:
     why = "dataset 'Orders' does not exist in sandbox prod: create it in AEP first"
     unknown = found_flow(PlannedDataflow(made, Action.UNKNOWN, reason=why))
     assert (unknown.status, unknown.reason) == (FlowStatus.ERROR, why)
+
+
+class RunsRefused:
+    """A FlowService whose runs listing fails (the one call verify_dataflows makes)."""
+
+    def list_runs(self, *args: Any, **kwargs: Any) -> list[FlowRun]:
+        raise ApiError("list runs in sandbox 'prod': FLOW-1101-500 \x1b[2Jdown")
+
+
+def test_runs_that_cannot_be_listed_are_an_error_that_fails() -> None:
+    made = desired()
+    plan = Plan(
+        (),
+        (),
+        dataflows=(PlannedDataflow(made, Action.UNCHANGED, Chain(flow(), None, None, None)),),
+    )
+    [check] = verify_dataflows(RunsRefused(), plan, since_ms=None, parallelism=2)  # type: ignore[arg-type]
+    assert (check.status, check.reason) == (
+        FlowStatus.ERROR,
+        "cannot list runs: list runs in sandbox 'prod': FLOW-1101-500 \x1b[2Jdown",
+    )
+    assert not result(check).passed
+    out = io.StringIO()
+    report.write_text(result(check), out, colour=False)
+    assert (
+        "cannot list runs: list runs in sandbox 'prod': FLOW-1101-500 \\x1b[2Jdown"
+        in out.getvalue()
+    )
