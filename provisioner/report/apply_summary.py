@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import TextIO
 
 from provisioner import escape
+from provisioner.apply.chain_result import DataflowOutcome, DataflowStatus
 from provisioner.apply.change import ChangeOutcome
 from provisioner.apply.create import ApplyResult, Status
 from provisioner.plan.make import Action, Plan
@@ -51,6 +52,7 @@ def summarise(
     plan: Plan | None = None,
     refused: Mapping[str, str] | None = None,
     stopped: Mapping[str, str] | None = None,
+    dataflows: Sequence[DataflowOutcome] = (),
 ) -> None:
     """`plan` says which org each change is in; with several orgs the tally is grouped by
     org, and an org in `refused` (its credential was refused) says nothing was done there.
@@ -71,6 +73,7 @@ def summarise(
         counts = by_sandbox.setdefault(key, {})
         counts[status] = counts.get(status, 0) + 1
     _failures(rows, out)
+    dataflow_lines(dataflows, out)
     for org, why in stopped.items():
         left = sum(1 for (o, _), _, s, _, _ in rows if o == org and s is Status.SKIPPED)
         stop = f"  ! org {org}: stopped writing there after {why}; {left} not started"
@@ -107,6 +110,7 @@ def summarise(
         plan_errors
         or stopped
         or any(total[s] for s in (Status.FAILED, Status.IN_USE, Status.SKIPPED, Status.IN_FLIGHT))
+        or any(d.status in _UNFINISHED for d in dataflows)
     )
     if refused:
         line += f"; {len(refused)} org(s) not applied: fix the credential named above, "
@@ -153,7 +157,53 @@ def _orgs_by_connection_id(plan: Plan | None) -> dict[str, str]:
     return found
 
 
-def failed(result: ApplyResult, changes: Sequence[ChangeOutcome]) -> bool:
-    return bool(result.count(Status.FAILED)) or any(
-        c.status in (Status.FAILED, Status.IN_USE) for c in changes
+def failed(
+    result: ApplyResult, changes: Sequence[ChangeOutcome], dataflows: Sequence[DataflowOutcome] = ()
+) -> bool:
+    return (
+        bool(result.count(Status.FAILED))
+        or any(c.status in (Status.FAILED, Status.IN_USE) for c in changes)
+        or any(d.status is DataflowStatus.FAILED for d in dataflows)
     )
+
+
+_UNFINISHED = (DataflowStatus.FAILED, DataflowStatus.SKIPPED)
+_DATAFLOW_TALLY = (
+    (DataflowStatus.CREATED, "created"),
+    (DataflowStatus.YIELDED, "found made already by a concurrent run"),
+    (DataflowStatus.UPDATED, "updated"),
+    (DataflowStatus.CURRENT, "found up to date"),
+    (DataflowStatus.REPLACED, "replaced"),
+    (DataflowStatus.DELETED, "deleted"),
+    (DataflowStatus.FAILED, "failed"),
+    (DataflowStatus.SKIPPED, "not started"),
+)
+SHOWN_IDS = 10
+
+
+def dataflow_lines(outcomes: Sequence[DataflowOutcome], out: TextIO) -> None:
+    """A line per dataflow that failed or did not start, naming it and its sandbox; the
+    mapping sets left behind per sandbox, by id; then the dataflows' tally."""
+    if not outcomes:
+        return
+    for o in outcomes:
+        if o.status in _UNFINISHED and o.message:
+            what = "dataflow" if o.kind == "dataflow" else "deleting dataflow"
+            line = f"  ! {what} {escape.quoted(o.name)} ({o.sandbox}): {scrub(o.message)}"
+            out.write(escape.line(line) + "\n")
+    left: dict[str, list[str]] = {}
+    for o in outcomes:
+        left.setdefault(o.sandbox, []).extend(o.left_behind)
+    for sandbox, ids in left.items():
+        if ids:
+            shown = ", ".join(ids[:SHOWN_IDS])
+            more = f" and {len(ids) - SHOWN_IDS} more" if len(ids) > SHOWN_IDS else ""
+            many = "s" if len(ids) != 1 else ""
+            line = (
+                f"  {sandbox}: {len(ids)} mapping set{many} left behind, unused (Adobe "
+                f"documents no delete for them): {shown}{more}"
+            )
+            out.write(escape.line(line) + "\n")
+    counts = {status: sum(1 for o in outcomes if o.status is status) for status in DataflowStatus}
+    parts = [f"{counts[status]} {words}" for status, words in _DATAFLOW_TALLY if counts[status]]
+    out.write(f"Dataflows: {', '.join(parts)}.\n")

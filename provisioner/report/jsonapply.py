@@ -7,7 +7,10 @@ The shape (docs/versioning.md lists it as public, under its own `format_version`
      "connections": [{"org", "sandbox", "name", "action", "outcome", "id", "source",
                       "message"}],
      "errors": [{"org", "sandbox", "message"}],
-     "summary": {"created": 2, "updated": 1, ...}}
+     "summary": {"created": 2, "updated": 1, ...},
+     "dataflows": [{"org", "sandbox", "name", "action", "outcome", "id", "source",
+                    "message", "mapping_sets_left_behind"}],
+     "dataflow_summary": {"created": 1, ...}}
 
 One entry per connection of the plan and per deletion. `action` is the plan's (create,
 update, rotate, unchanged, drift, replace, ambiguous, unknown, delete); `outcome` what
@@ -20,6 +23,12 @@ remote id when there is one, `source` the manifest's `file:line` (null for a del
 `message` why it failed or what to know. `errors` are the problems not tied to one
 connection: a sandbox that could not be listed, an org whose credential was refused.
 Messages are scrubbed of every secret value the run read; names are data, escaped by JSON.
+
+`dataflows` has one entry per declared dataflow of the plan and per chain deletion
+(`action` "delete"); its outcomes add `replaced` (a new chain made, the old one deleted
+after it). `mapping_sets_left_behind`: the ids of mapping sets nothing uses any more (Adobe
+documents no delete for them). Both keys are new in this format version and absent from
+a run that plans no dataflow.
 """
 
 from __future__ import annotations
@@ -29,6 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from provisioner import __version__
+from provisioner.apply.chain_result import DataflowOutcome, DataflowStatus
 from provisioner.apply.change import ChangeOutcome
 from provisioner.apply.create import ApplyResult, Outcome, Status
 from provisioner.plan.make import Action, Plan, PlannedConnection, SandboxKey
@@ -59,6 +69,7 @@ class Applied:
     changes: Sequence[ChangeOutcome] = ()
     refused: Mapping[str, str] = field(default_factory=dict)
     interrupted: bool = False  # Ctrl-C or SIGTERM
+    dataflows: Sequence[DataflowOutcome] = ()
 
 
 def _text(message: str | None) -> str | None:
@@ -139,7 +150,7 @@ def apply_document(applied: Applied, exit_code: int) -> dict[str, Any]:
     summary: dict[str, int] = {}
     for entry in entries:
         summary[entry["outcome"]] = summary.get(entry["outcome"], 0) + 1
-    return {
+    document: dict[str, Any] = {
         "format": "provision-apply",
         "format_version": FORMAT_VERSION,
         "provision_version": __version__,
@@ -149,3 +160,74 @@ def apply_document(applied: Applied, exit_code: int) -> dict[str, Any]:
         "errors": errors,
         "summary": summary,
     }
+    if plan and (plan.dataflows or plan.chain_deletions):
+        flows = _dataflows(plan, applied.dataflows)
+        document["dataflows"] = flows
+        document["dataflow_summary"] = _tally(flows)
+    return document
+
+
+DATAFLOW_OUTCOMES = {
+    DataflowStatus.CREATED: "created",
+    DataflowStatus.YIELDED: "yielded",
+    DataflowStatus.UPDATED: "updated",
+    DataflowStatus.CURRENT: "current",
+    DataflowStatus.REPLACED: "replaced",
+    DataflowStatus.DELETED: "deleted",
+    DataflowStatus.FAILED: "failed",
+    DataflowStatus.SKIPPED: "not_started",
+}
+
+
+def _dataflows(plan: Plan, outcomes: Sequence[DataflowOutcome]) -> list[dict[str, Any]]:
+    done = {(o.org, o.sandbox, o.name): o for o in outcomes if o.kind == "dataflow"}
+    deleted = {o.flow_id: o for o in outcomes if o.kind == "deletion"}
+    entries = []
+    for planned in plan.dataflows:
+        d = planned.desired
+        made = done.get((d.org, d.sandbox, d.name))
+        if made is not None:
+            outcome, message = DATAFLOW_OUTCOMES[made.status], made.message or made.note
+        elif planned.action in (*_ERRORS, Action.FOREIGN):
+            outcome, message = "error", planned.reason
+        elif planned.action in (Action.CREATE, Action.UPDATE, Action.RECREATE):
+            outcome, message = "not_started", None
+        else:
+            outcome, message = "none", None
+        flow = planned.chain.flow.id if planned.chain else None
+        entries.append(
+            {
+                "org": d.org,
+                "sandbox": d.sandbox,
+                "name": d.name,
+                "action": planned.action.value,
+                "outcome": outcome,
+                "id": (made.flow_id if made else None) or flow,
+                "source": f"{d.source.file}:{d.source.line}",
+                "message": _text(message),
+                "mapping_sets_left_behind": list(made.left_behind if made else ()),
+            }
+        )
+    for deletion in plan.chain_deletions:
+        gone = deleted.get(deletion.flow.id)
+        entries.append(
+            {
+                "org": deletion.org,
+                "sandbox": deletion.sandbox,
+                "name": deletion.flow.name,
+                "action": "delete",
+                "outcome": DATAFLOW_OUTCOMES[gone.status] if gone else "not_started",
+                "id": deletion.flow.id,
+                "source": None,
+                "message": _text(gone.message if gone else None),
+                "mapping_sets_left_behind": list(gone.left_behind if gone else ()),
+            }
+        )
+    return entries
+
+
+def _tally(entries: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for entry in entries:
+        counts[entry["outcome"]] = counts.get(entry["outcome"], 0) + 1
+    return counts
