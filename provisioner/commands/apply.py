@@ -7,20 +7,27 @@ from typing import TextIO
 
 from provisioner import escape
 from provisioner.apply.breaker import Breaker
-from provisioner.apply.change import apply_changes, not_started
+from provisioner.apply.change import not_started
 from provisioner.apply.create import ApplyResult, Outcome, Status, apply_plan, settle_ambiguous
+from provisioner.apply.dataflows import not_started as dataflows_not_started
+from provisioner.apply.flow_state import Waiting
 from provisioner.apply.progress import Progress
 from provisioner.commands import load_manifests
+from provisioner.commands.apply_stages import (
+    REAL_TIME,
+    after_creates,
+    at_once,
+    count_of,
+    has_work,
+    prepare,
+    question,
+)
 from provisioner.commands.apply_verify import verify_declared, verify_written
 from provisioner.commands.session import RemoteOptions, open_session, unclaimed_prune
-from provisioner.connectors import Payload, render_payload
-from provisioner.errors import PlanFileError, ProvisionError, UsageError
-from provisioner.manifests.secrets import SecretResolver
+from provisioner.errors import PlanFileError, UsageError
 from provisioner.manifests.selection import Selection
-from provisioner.model import DesiredConnection
 from provisioner.plan import planfile
-from provisioner.plan.diff import PatchOp
-from provisioner.plan.make import DEFAULT_LIFECYCLE, Action, Plan, PlannedConnection, PlanOptions
+from provisioner.plan.make import DEFAULT_LIFECYCLE, Action, Plan, PlanOptions
 from provisioner.plan.planfile import desired_digest
 from provisioner.redact import scrub
 from provisioner.remote.client.notices import Notices
@@ -52,9 +59,11 @@ def run(
     err: TextIO | None = None,
     output_format: str = "text",
     applied: Applied | None = None,
+    waiting: Waiting = REAL_TIME,
 ) -> int:
     """`lifecycle`: what may change besides creates (None: the command line's default,
-    updates on); a saved plan brings its own. `applied` is filled with what was done."""
+    updates on); a saved plan brings its own. `applied` is filled with what was done.
+    `waiting`: the clock dataflow starts and state polls use (tests inject their own)."""
     # Looked up per call, not bound at import: main() may run under another sys.stdout.
     out = sys.stdout if out is None else out
     err = sys.stderr if err is None else err
@@ -82,6 +91,7 @@ def run(
             out=err,
             err=err,
             applied=applied,
+            waiting=waiting,
         )
         out.write(escape.json_text(apply_document(applied, code)) + "\n")
         return code
@@ -131,7 +141,7 @@ def run(
                 )
         if not quiet:
             write_text(plan, out, colour=colour)
-        if not plan.has_changes:
+        if not has_work(plan):
             plan = applied.plan = _settle(client, plan, options, out)
             plan_problems(plan, out, refused)
             if plan.has_errors or refused:
@@ -143,14 +153,14 @@ def run(
                 return 0
             return 0 if verify_declared(client, plan, options, out) else 1
         if saved is None and not auto_approve:
-            answer = confirm(f"{_question(plan)}? Type 'yes' to go on: ")
+            answer = confirm(f"{question(plan)}? Type 'yes' to go on: ")
             if answer.strip().lower() != "yes":
                 out.write("Cancelled; nothing was changed.\n")
                 return 1
-        payload_for, ops_for = _prepare(plan, environ, secrets_dirs)
+        payload_for, ops_for = prepare(plan, environ, secrets_dirs)
         if not quiet and plan.creates:  # -q: only errors
             n = len(plan.creates)
-            err.write(f"Creating {_connections(n)}{_at_once(n, options.parallelism)}...\n")
+            err.write(f"Creating {count_of(n)}{at_once(n, options.parallelism)}...\n")
         pacer = client.pacer
         rate = pacer.describe if pacer is not None else None
         progress = Progress(err, live=err.isatty(), quiet=quiet, rate=rate)
@@ -160,6 +170,7 @@ def run(
         breaker = Breaker(lambda org, text: progress.note(scrub(text)))
         result = ApplyResult(tuple(_never_started(plan)), interrupted=True)
         changes = not_started(plan.patches, plan.deletions)
+        flows = dataflows_not_started(plan.dataflows, plan.chain_deletions)
         interrupted = True
         try:
             result = apply_plan(
@@ -172,20 +183,22 @@ def run(
             )
             # Interrupted during the creates: the patches and deletes are not started.
             interrupted = result.interrupted
-            if not interrupted and (plan.patches or plan.deletions):
+            if not interrupted and (plan.patches or plan.deletions or flows):
                 if not quiet:
-                    n = len(plan.patches) + len(plan.deletions)
-                    at_once = _at_once(n, options.parallelism)
-                    progress.note(f"{_question(plan, creates=False)}{at_once}...")
-                changes, interrupted = apply_changes(
+                    n = len(plan.patches) + len(plan.deletions) + len(flows)
+                    progress.note(
+                        f"{question(plan, creates=False)}{at_once(n, options.parallelism)}..."
+                    )
+                changes, flows, interrupted = after_creates(
                     client,
-                    plan.patches,
-                    plan.deletions,
+                    plan,
+                    result,
                     ops_for,
                     options=chosen,
                     parallelism=options.parallelism,
                     progress=progress,
                     breaker=breaker,
+                    waiting=waiting,
                 )
             if not interrupted:
                 plan = applied.plan = _settle(client, plan, options, out)
@@ -195,6 +208,7 @@ def run(
             interrupted = True
         progress.close()  # the summary starts on a line of its own
         applied.result, applied.changes, applied.interrupted = result, changes, interrupted
+        applied.dataflows = flows
         try:
             plan_problems(plan, out, refused)
             summarise(
@@ -206,6 +220,7 @@ def run(
                 plan=plan,
                 refused=refused,
                 stopped=breaker.opened,
+                dataflows=flows,
             )
             _throttling(client, err, quiet)
         except KeyboardInterrupt:  # a second signal while the summary is written
@@ -218,68 +233,11 @@ def run(
         if interrupted:
             return EXIT_INTERRUPTED
         works = verify_written(client, plan, result, changes, options, out) if verify else True
-    return 1 if failed(result, changes) or plan.has_errors or refused or not works else 0
+    return 1 if failed(result, changes, flows) or plan.has_errors or refused or not works else 0
 
 
 def _never_started(plan: Plan) -> list[Outcome]:
     return [Outcome(planned, Status.SKIPPED) for planned in plan.creates]
-
-
-def _question(plan: Plan, *, creates: bool = True) -> str:
-    """'Create 2 connections, update 1 connection', or without the creates, what is under
-    way: 'Updating 1 connection, deleting 3 connections'."""
-    rotations = sum(1 for p in plan.patches if p.action is Action.ROTATE)
-    verbs = (
-        ("create", "creating", len(plan.creates) if creates else 0),
-        ("update", "updating", sum(1 for p in plan.patches if p.action is Action.UPDATE)),
-        (
-            f"rotate the secret{'s' if rotations != 1 else ''} of",
-            f"rotating the secret{'s' if rotations != 1 else ''} of",
-            rotations,
-        ),
-        ("delete", "deleting", len(plan.deletions)),
-    )
-    text = ", ".join(
-        f"{verb if creates else doing} {_connections(n)}" for verb, doing, n in verbs if n
-    )
-    return text[0].upper() + text[1:]
-
-
-def _connections(count: int) -> str:
-    return f"{count} connection{'s' if count != 1 else ''}"
-
-
-def _at_once(count: int, parallelism: int) -> str:
-    return f", up to {min(count, parallelism)} at a time" if count > 1 else ""
-
-
-def _prepare(
-    plan: Plan, environ: Mapping[str, str], secrets_dirs: Sequence[Path]
-) -> tuple[Callable[[DesiredConnection], Payload], Callable[[PlannedConnection], list[PatchOp]]]:
-    """Every secret and every request body, before the first write: a missing secret or one
-    a payload cannot carry (a control character in an ODBC password) must not stop a
-    rollout half way."""
-    needed = [*plan.creates, *(p for p in plan.patches if p.rotate)]
-    resolver = SecretResolver(environ, secrets_dirs)
-    values = resolver.resolve_all(ref for p in needed for ref in p.desired.secrets)
-    payloads, problems = {}, []
-    for planned in plan.creates:
-        try:
-            payloads[id(planned.desired)] = render_payload(planned.desired, values.__getitem__)
-        except ProvisionError as error:
-            problems.append(str(error))
-    for planned in plan.patches:
-        try:
-            planned.patch_ops(values.__getitem__)
-        except ProvisionError as error:
-            problems.append(str(error))
-    if problems:
-        raise ProvisionError(
-            f"{len(problems)} payload(s) cannot be built; nothing was changed:\n"
-            + "\n".join(problems)
-        )
-    # A re-planned entry (after a 412) is rendered the same way, from the same values.
-    return (lambda c: payloads[id(c)]), (lambda p: p.patch_ops(values.__getitem__))
 
 
 def _settle(client: FlowService, plan: Plan, options: RemoteOptions, out: TextIO) -> Plan:
