@@ -25,13 +25,13 @@ from provisioner.apply.chain_bodies import (
     target_body,
 )
 from provisioner.apply.chain_result import DataflowOutcome, DataflowStatus
-from provisioner.apply.chain_service import ChainService
 from provisioner.apply.chain_settle import settle_created
 from provisioner.apply.flow_state import Waiting, set_enabled
 from provisioner.dataflow import FLOW_SPEC_ID, DesiredDataflow
 from provisioner.errors import ApiError
 from provisioner.plan.dataflows import PlannedDataflow
 from provisioner.remote.client import CreateOutcomeUnknown
+from provisioner.remote.service import FlowService
 
 MAX_CREATE_ATTEMPTS = 4
 
@@ -57,7 +57,7 @@ class Made:
 
 
 def create_chain(
-    client: ChainService,
+    client: FlowService,
     planned: PlannedDataflow,
     base_id: str,
     spec: tuple[str, str],
@@ -103,7 +103,7 @@ def create_chain(
 
 
 def _build(
-    client: ChainService,
+    client: FlowService,
     planned: PlannedDataflow,
     base_id: str,
     spec: tuple[str, str],
@@ -197,13 +197,13 @@ def _create(
     raise last
 
 
-def _referenced(client: ChainService, org: str, sandbox: str) -> set[str]:
+def _referenced(client: FlowService, org: str, sandbox: str) -> set[str]:
     flows = client.list_flows(org, sandbox)
     return {i for f in flows for i in (*f.source_connection_ids, *f.target_connection_ids)}
 
 
 def _unused_source(
-    client: ChainService, desired: DesiredDataflow, base_id: str, spec_id: str
+    client: FlowService, desired: DesiredDataflow, base_id: str, spec_id: str
 ) -> str | None:
     org, sandbox = desired.org, desired.sandbox
     used = _referenced(client, org, sandbox)
@@ -218,7 +218,7 @@ def _unused_source(
     return None
 
 
-def _unused_target(client: ChainService, desired: DesiredDataflow, dataset_id: str) -> str | None:
+def _unused_target(client: FlowService, desired: DesiredDataflow, dataset_id: str) -> str | None:
     used = _referenced(client, desired.org, desired.sandbox)
     for target in client.list_target_connections(desired.org, desired.sandbox):
         if (
@@ -231,7 +231,7 @@ def _unused_target(client: ChainService, desired: DesiredDataflow, dataset_id: s
 
 
 def _flow_of(
-    client: ChainService, desired: DesiredDataflow, base_id: str, source_id: str
+    client: FlowService, desired: DesiredDataflow, base_id: str, source_id: str
 ) -> str | None:
     # Adopt only a flow built on our own source: the name alone is anyone's.
     for flow in client.list_flows(desired.org, desired.sandbox):
@@ -245,7 +245,7 @@ def _flow_of(
     return None
 
 
-def _discard(client: ChainService, planned: PlannedDataflow, note: str | None) -> str | None:
+def _discard(client: FlowService, planned: PlannedDataflow, note: str | None) -> str | None:
     """Delete this owner's leftovers that did not match (targets first: nothing uses them)."""
     desired = planned.desired
     problems = []

@@ -17,18 +17,18 @@ from provisioner import escape
 from provisioner.apply.breaker import server_cause
 from provisioner.apply.chain_bodies import mapping_body, mapping_entry
 from provisioner.apply.chain_result import DataflowOutcome, DataflowStatus
-from provisioner.apply.chain_service import ChainService
 from provisioner.apply.flow_state import Waiting, set_enabled
 from provisioner.dataflow import RemoteFlow
 from provisioner.errors import ApiError
 from provisioner.plan.dataflows import PlannedDataflow
 from provisioner.plan.diff import PatchOp
+from provisioner.remote.service import FlowService
 
 REPLACED_SUFFIX = " (replaced)"
 
 
 def update_dataflow(
-    client: ChainService, planned: PlannedDataflow, waiting: Waiting
+    client: FlowService, planned: PlannedDataflow, waiting: Waiting
 ) -> DataflowOutcome:
     desired = planned.desired
     assert planned.chain is not None, "an UPDATE names the flow it changes"
@@ -57,7 +57,7 @@ def update_dataflow(
     return outcome(DataflowStatus.UPDATED if sent or toggled else DataflowStatus.CURRENT)
 
 
-def _new_mapping(client: ChainService, planned: PlannedDataflow, flow: RemoteFlow) -> PatchOp:
+def _new_mapping(client: FlowService, planned: PlannedDataflow, flow: RemoteFlow) -> PatchOp:
     """PUT the mapping set (a new version), and the flow op that points at that version."""
     desired = planned.desired
     chain = planned.chain
@@ -85,7 +85,7 @@ def _new_mapping(client: ChainService, planned: PlannedDataflow, flow: RemoteFlo
 
 
 def _patch(
-    client: ChainService, planned: PlannedDataflow, flow: RemoteFlow, ops: Sequence[PatchOp]
+    client: FlowService, planned: PlannedDataflow, flow: RemoteFlow, ops: Sequence[PatchOp]
 ) -> bool:
     """Whether a PATCH was sent (False: someone else's change had made it already)."""
     desired = planned.desired
@@ -148,7 +148,7 @@ def _as_sent(value: object) -> str:
     return str(value)
 
 
-def retire(client: ChainService, planned: PlannedDataflow, waiting: Waiting) -> None:
+def retire(client: FlowService, planned: PlannedDataflow, waiting: Waiting) -> None:
     """RECREATE's first step: rename the old flow `<name> (replaced)`, so the new one takes
     the name and a later plan finds the old chain to delete, then disable it. ApiError when
     it cannot be done: the old chain then stays as it was."""

@@ -13,16 +13,16 @@ from collections.abc import Callable
 
 from provisioner import ownermark
 from provisioner.apply.chain_result import DataflowOutcome, DataflowStatus
-from provisioner.apply.chain_service import ChainService
 from provisioner.apply.flow_state import Waiting, settled
 from provisioner.errors import ApiError
 from provisioner.plan.dataflows import PlannedChainDeletion
+from provisioner.remote.service import FlowService
 
 IN_USE_CODE = "FLOW-1447-400"
 
 
 def delete_chain(
-    client: ChainService, deletion: PlannedChainDeletion, waiting: Waiting
+    client: FlowService, deletion: PlannedChainDeletion, waiting: Waiting
 ) -> DataflowOutcome:
     org, sandbox, flow = deletion.org, deletion.sandbox, deletion.flow
 

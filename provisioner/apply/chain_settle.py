@@ -16,9 +16,9 @@ from collections.abc import Sequence
 
 from provisioner import ownermark
 from provisioner.apply.chain_result import DataflowOutcome, DataflowStatus
-from provisioner.apply.chain_service import ChainService
 from provisioner.dataflow import FLOW_SPEC_ID, DesiredDataflow, RemoteFlow
 from provisioner.errors import ApiError
+from provisioner.remote.service import FlowService
 
 log = logging.getLogger("provisioner.apply")
 
@@ -43,7 +43,7 @@ def answering(
 
 
 def settle_created(
-    client: ChainService,
+    client: FlowService,
     desired: DesiredDataflow,
     base_id: str,
     flow_id: str,

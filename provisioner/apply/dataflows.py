@@ -20,13 +20,13 @@ from provisioner.apply.chain import create_chain
 from provisioner.apply.chain_change import REPLACED_SUFFIX, retire, update_dataflow
 from provisioner.apply.chain_delete import delete_chain
 from provisioner.apply.chain_result import DataflowOutcome, DataflowStatus
-from provisioner.apply.chain_service import ChainService
 from provisioner.apply.flow_state import Waiting
 from provisioner.apply.progress import Progress
 from provisioner.apply.workqueue import stopping_note
 from provisioner.errors import ApiError
 from provisioner.plan.dataflows import PlannedChainDeletion, PlannedDataflow
 from provisioner.plan.make import Action
+from provisioner.remote.service import FlowService
 
 WORK = (Action.CREATE, Action.UPDATE, Action.RECREATE)
 Job = Callable[[], DataflowOutcome]
@@ -38,7 +38,7 @@ class DataflowStage:
     answered with ((org, sandbox, name) -> id, None when that create failed), and the spec
     (id, version) of each dataflow's base connection."""
 
-    client: ChainService
+    client: FlowService
     created: Mapping[tuple[str, str, str], str | None]
     spec_of: Callable[[PlannedDataflow], tuple[str, str]]
     waiting: Waiting

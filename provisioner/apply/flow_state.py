@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 from provisioner import escape
-from provisioner.apply.chain_service import ChainService
 from provisioner.dataflow import RemoteFlow
 from provisioner.errors import ApiError
 from provisioner.remote.client import CreateOutcomeUnknown
+from provisioner.remote.service import FlowService
 
 Op = Literal["enable", "disable"]
 TRANSIENT = frozenset({"enabling", "disabling", "updating"})
@@ -36,7 +36,7 @@ class Waiting:
 
 
 def settled(
-    client: ChainService, org: str, sandbox: str, flow_id: str, *, name: str, waiting: Waiting
+    client: FlowService, org: str, sandbox: str, flow_id: str, *, name: str, waiting: Waiting
 ) -> RemoteFlow:
     """The flow once it is in no transient state; ApiError when it stays in one."""
     flow = client.get_flow(org, sandbox, flow_id)
@@ -55,7 +55,7 @@ def settled(
 
 
 def set_enabled(
-    client: ChainService,
+    client: FlowService,
     org: str,
     sandbox: str,
     flow_id: str,

@@ -66,7 +66,7 @@ def after_creates(
     flows = not_started(plan.dataflows, plan.chain_deletions)
     if not interrupted and flows:
         stage = DataflowStage(
-            client,  # type: ignore[arg-type]  # FlowService gains the chain calls (remote)
+            client,
             created=_created_ids(result),
             spec_of=_specs(plan),
             waiting=waiting,
