@@ -74,22 +74,23 @@ def apply_dataflows(
     """Every outcome, in plan order, and whether a signal stopped the stage."""
     entries = to_apply(dataflows)
     skipped = not_started(entries, deletions)
-    outcomes, interrupted = _run(stage, [partial(_one, stage, p) for p in entries], skipped)
+    first, later = skipped[: len(entries)], skipped[len(entries) :]
+    outcomes, interrupted = _run(stage, [partial(_one, stage, p) for p in entries], first)
     if interrupted:
-        return outcomes + skipped[len(entries) :], True
+        return outcomes + later, True
     # The old chain of a RECREATE (or of one a killed run began) goes only once its new
     # chain stands: a failed create keeps it, disabled, for the next run.
     unmade = (DataflowStatus.FAILED, DataflowStatus.SKIPPED)
     failed = {(o.org, o.sandbox, o.name) for o in outcomes if o.status in unmade}
     jobs = []
-    for deletion, skip in zip(deletions, skipped[len(entries) :], strict=True):
+    for deletion, skip in zip(deletions, later, strict=True):
         base_name = deletion.flow.name.removesuffix(REPLACED_SUFFIX)
         if deletion.why == "replaced" and (deletion.org, deletion.sandbox, base_name) in failed:
             message = "kept: the flow replacing it was not created; re-run apply"
             jobs.append(partial(lambda s, m: replace(s, message=m), skip, message))
         else:
             jobs.append(partial(delete_chain, stage.client, deletion, stage.waiting))
-    removed, interrupted = _run(stage, jobs, skipped[len(entries) :])
+    removed, interrupted = _run(stage, jobs, later)
     return outcomes + removed, interrupted
 
 

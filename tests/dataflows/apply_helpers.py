@@ -7,6 +7,7 @@ import io
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 import httpx
 
@@ -17,7 +18,7 @@ from provisioner.apply.flow_state import Waiting
 from provisioner.apply.progress import Progress
 from provisioner.dataflow import Dataset, DesiredDataflow
 from provisioner.emulator import POSTGRES_SPEC_ID, Emulator
-from provisioner.plan.dataflows import Leftover, PlannedChainDeletion, PlannedDataflow
+from provisioner.plan.dataflows import Chain, Leftover, PlannedChainDeletion, PlannedDataflow
 from provisioner.plan.make import Action
 from provisioner.remote.client import FlowServiceClient
 from tests.emulator.chain_helpers import SCHEMA, Clock
@@ -126,4 +127,37 @@ def census(emulator: Emulator) -> Census:
         len(state["targetConnections"]),
         len(state["mappingSets"]),
         tuple(p["id"] for p in parts if p["id"] not in used),
+    )
+
+
+def chain_of(box: Sandbox, flow_id: str) -> Chain:
+    """A flow and its parts as the plan finds them: from the flow's own ids."""
+    flow = box.client.get_flow(ORG, "prod", flow_id)
+    sources = box.client.list_source_connections(ORG, "prod", spec_id=POSTGRES_SPEC_ID)
+    targets = box.client.list_target_connections(ORG, "prod")
+    mapping = box.client.get_mapping_set(
+        ORG, "prod", flow.mapping_id or "", version=flow.mapping_version
+    )
+    return Chain(
+        flow,
+        next(s for s in sources if s.id in flow.source_connection_ids),
+        next(t for t in targets if t.id in flow.target_connection_ids),
+        mapping,
+    )
+
+
+def deletion_of(
+    chain: Chain, why: Literal["pruned", "replaced"], owner: str | None
+) -> PlannedChainDeletion:
+    flow = chain.flow
+    return PlannedChainDeletion(
+        ORG,
+        "prod",
+        "orders-prod",
+        flow,
+        flow.source_connection_ids,
+        flow.target_connection_ids,
+        flow.mapping_id,
+        why,
+        owner=owner,
     )
