@@ -1,0 +1,59 @@
+"""Two applies of the same dataflow at once: both make a chain, one flow stays.
+
+Each POST /flows waits until the other run's arrived, so both runs see the dataflow absent
+and both create it: the race at its worst. Every run then lists the flows again and agrees
+on the oldest (createdAt, then id); the other one deletes its own chain.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+
+import httpx
+
+from provisioner.apply.chain_result import DataflowOutcome, DataflowStatus
+from provisioner.emulator import Emulator
+
+from .apply_helpers import Sandbox, census, explore_answers, run, sandbox, to_create
+from .client_helpers import Handler, connect
+from .helpers import desired
+
+
+def together(barrier: threading.Barrier) -> Callable[[Handler], Handler]:
+    def wrap(inner: Handler) -> Handler:
+        def handler(request: httpx.Request) -> httpx.Response:
+            if request.method == "POST" and request.url.path.endswith("/flows"):
+                barrier.wait(timeout=30)
+            return inner(request)
+
+        return explore_answers(handler)
+
+    return wrap
+
+
+def test_two_concurrent_applies_end_with_one_flow_and_no_orphan(emulator: Emulator) -> None:
+    barrier = threading.Barrier(2)
+    first = sandbox(emulator)
+    second = replace(first, client=connect(emulator, wrap=together(barrier)))
+    first = replace(first, client=connect(emulator, wrap=together(barrier)))
+
+    def apply(box: Sandbox) -> DataflowOutcome:
+        [outcome] = run(box, [to_create(box, desired())])
+        return outcome
+
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = sorted(pool.map(apply, [first, second]), key=lambda o: o.status)
+    assert [o.status for o in outcomes] == sorted([DataflowStatus.CREATED, DataflowStatus.YIELDED])
+    [loser] = [o for o in outcomes if o.status is DataflowStatus.YIELDED]
+    assert len(loser.left_behind) == 1
+    now = census(emulator)
+    assert (dict(now.flows), now.sources, now.targets, now.orphans) == (
+        {"orders-prod/public.orders": 1},
+        1,
+        1,
+        (),
+    )
+    assert now.mapping_sets == 2  # the loser's, left behind and reported
