@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from functools import partial
 
+from provisioner import escape
 from provisioner.apply.breaker import Breaker
 from provisioner.apply.chain import create_chain
 from provisioner.apply.chain_change import REPLACED_SUFFIX, retire, update_dataflow
@@ -107,8 +108,8 @@ def _one(stage: DataflowStage, planned: PlannedDataflow) -> DataflowOutcome:
             desired.sandbox,
             desired.name,
             DataflowStatus.SKIPPED,
-            message=f"its connection {desired.connection!r} was not created in this run; "
-            "re-run apply",
+            message=f"its connection {escape.quoted(desired.connection)} was not created in "
+            "this run; re-run apply",
         )
     if planned.action is Action.RECREATE:
         try:
