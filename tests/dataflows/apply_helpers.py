@@ -110,6 +110,7 @@ class Census:
     targets: int
     mapping_sets: int
     orphans: tuple[str, ...]  # source or target connections no flow references
+    unused_mapping_sets: tuple[str, ...] = ()  # no flow's Mapping entry names them
 
     @property
     def duplicates(self) -> int:
@@ -121,12 +122,19 @@ def census(emulator: Emulator) -> Census:
     flows = state["flows"]
     used = {i for f in flows for i in (*f["sourceConnectionIds"], *f["targetConnectionIds"])}
     parts = [*state["sourceConnections"], *state["targetConnections"]]
+    mapped = {
+        t["params"]["mappingId"]
+        for f in flows
+        for t in f["transformations"]
+        if t.get("name") == "Mapping"
+    }
     return Census(
         Counter(f["name"] for f in flows),
         len(state["sourceConnections"]),
         len(state["targetConnections"]),
         len(state["mappingSets"]),
         tuple(p["id"] for p in parts if p["id"] not in used),
+        tuple(m["id"] for m in state["mappingSets"] if m["id"] not in mapped),
     )
 
 
