@@ -9,8 +9,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-import httpx
-
 from provisioner.apply.breaker import Breaker
 from provisioner.apply.chain_result import DataflowOutcome
 from provisioner.apply.dataflows import DataflowStage, apply_dataflows
@@ -25,22 +23,12 @@ from tests.emulator.chain_helpers import SCHEMA, Clock
 
 from .client_helpers import ORG, Handler, base_connection, connect
 
+# The orders table as offline explore lists it (the emulator's preloaded tables).
 COLUMNS = [
-    {"name": "id", "type": "integer", "xdm": {"type": "integer"}},
-    {"name": "email", "type": "string", "xdm": {"type": "string"}},
-    {"name": "updated_at", "type": "timestamp", "xdm": {"type": "string", "format": "date-time"}},
+    {"name": "id", "type": "integer"},
+    {"name": "email", "type": "text"},
+    {"name": "updated_at", "type": "timestamp"},
 ]
-
-
-def explore_answers(inner: Handler) -> Handler:
-    """Explore lists the orders table (offline the emulator lists none)."""
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        if request.url.path.endswith("/explore"):
-            return httpx.Response(200, json={"format": "flat", "schema": {"columns": COLUMNS}})
-        return inner(request)
-
-    return handler
 
 
 @dataclass
@@ -60,12 +48,11 @@ class Sandbox:
 
 
 def sandbox(emulator: Emulator, faults: Callable[[Handler], Handler] | None = None) -> Sandbox:
-    def wrap(inner: Handler) -> Handler:
-        handler = explore_answers(inner)
-        return faults(handler) if faults else handler
-
-    client = connect(emulator, wrap=wrap)
+    client = connect(emulator, wrap=faults)
     base_id = base_connection(client)
+    emulator.databases.tables.preload(
+        {"connectionId": base_id, "path": "public.orders", "columns": COLUMNS}
+    )
     made = emulator.add_dataset(ORG, "prod", name="Orders", schemaId=SCHEMA)
     return Sandbox(emulator, client, base_id, Dataset(str(made["id"]), "Orders", SCHEMA))
 

@@ -17,7 +17,7 @@ import httpx
 from provisioner.apply.chain_result import DataflowOutcome, DataflowStatus
 from provisioner.emulator import Emulator
 
-from .apply_helpers import Sandbox, census, explore_answers, run, sandbox, to_create
+from .apply_helpers import Sandbox, census, run, sandbox, to_create
 from .client_helpers import Handler, connect
 from .helpers import desired
 
@@ -29,7 +29,7 @@ def together(barrier: threading.Barrier) -> Callable[[Handler], Handler]:
                 barrier.wait(timeout=30)
             return inner(request)
 
-        return explore_answers(handler)
+        return handler
 
     return wrap
 
