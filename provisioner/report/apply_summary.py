@@ -14,7 +14,7 @@ from provisioner import escape
 from provisioner.apply.chain_result import DataflowOutcome, DataflowStatus
 from provisioner.apply.change import ChangeOutcome
 from provisioner.apply.create import ApplyResult, Status
-from provisioner.plan.make import Action, Plan
+from provisioner.plan.make import PROBLEMS, Action, Plan
 from provisioner.redact import scrub
 
 
@@ -40,6 +40,11 @@ def plan_problems(plan: Plan, out: TextIO, refused: Mapping[str, str] | None = N
             )
         elif planned.action is Action.REPLACE:
             out.write(escape.line(f"  ! {where}: {planned.reason}") + "\n")
+    for flow in plan.dataflows:
+        if flow.action in PROBLEMS:
+            d = flow.desired
+            line = f"  ! dataflow {escape.quoted(d.name)} ({d.sandbox}): {flow.reason}"
+            out.write(escape.line(line) + "\n")
 
 
 def summarise(
@@ -73,7 +78,7 @@ def summarise(
         counts = by_sandbox.setdefault(key, {})
         counts[status] = counts.get(status, 0) + 1
     _failures(rows, out)
-    dataflow_lines(dataflows, out)
+    dataflow_failures(dataflows, out)
     for org, why in stopped.items():
         left = sum(1 for (o, _), _, s, _, _ in rows if o == org and s is Status.SKIPPED)
         stop = f"  ! org {org}: stopped writing there after {why}; {left} not started"
@@ -88,6 +93,7 @@ def summarise(
             if in_org == org:
                 parts = [_tally(counts[s], s) for s in Status if counts.get(s)]
                 out.write(f"{'    ' if several else '  '}{sandbox}: {', '.join(parts)}\n")
+    dataflow_tally(dataflows, out)
     total = {s: sum(1 for row in rows if row[2] is s) for s in Status}
     ended = "complete"
     if interrupted or result.interrupted:
@@ -181,16 +187,19 @@ _DATAFLOW_TALLY = (
 SHOWN_IDS = 10
 
 
-def dataflow_lines(outcomes: Sequence[DataflowOutcome], out: TextIO) -> None:
-    """A line per dataflow that failed or did not start, naming it and its sandbox; the
-    mapping sets left behind per sandbox, by id; then the dataflows' tally."""
-    if not outcomes:
-        return
+def dataflow_failures(outcomes: Sequence[DataflowOutcome], out: TextIO) -> None:
+    """A line per dataflow that failed or did not start, naming it and its sandbox."""
     for o in outcomes:
         if o.status in _UNFINISHED and o.message:
             what = "dataflow" if o.kind == "dataflow" else "deleting dataflow"
             line = f"  ! {what} {escape.quoted(o.name)} ({o.sandbox}): {scrub(o.message)}"
             out.write(escape.line(line) + "\n")
+
+
+def dataflow_tally(outcomes: Sequence[DataflowOutcome], out: TextIO) -> None:
+    """The mapping sets left behind per sandbox, by id; then what was done to dataflows."""
+    if not outcomes:
+        return
     left: dict[str, list[str]] = {}
     for o in outcomes:
         left.setdefault(o.sandbox, []).extend(o.left_behind)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 
 from provisioner.apply.chain_result import DataflowOutcome, DataflowStatus
-from provisioner.report.apply_summary import dataflow_lines
+from provisioner.report.apply_summary import dataflow_failures, dataflow_tally
 
 from .helpers import ORG
 
@@ -34,7 +34,8 @@ def test_failures_left_behind_mapping_sets_and_the_tally() -> None:
         DataflowOutcome(ORG, "dev", "items/public.items", DataflowStatus.REPLACED, flow_id="f2"),
     ]
     out = io.StringIO()
-    dataflow_lines(outcomes, out)
+    dataflow_failures(outcomes, out)
+    dataflow_tally(outcomes, out)
     assert out.getvalue() == (
         "  ! dataflow 'evil\\x1b[2J\\u202ename' (prod): create flow 'evil' in sandbox 'prod' "
         "failed: HTTP 400\\n::error::x\n"
@@ -46,7 +47,8 @@ def test_failures_left_behind_mapping_sets_and_the_tally() -> None:
 
 def test_nothing_is_written_when_the_plan_has_no_dataflow() -> None:
     out = io.StringIO()
-    dataflow_lines([], out)
+    dataflow_failures([], out)
+    dataflow_tally([], out)
     assert out.getvalue() == ""
 
 
@@ -58,7 +60,7 @@ def test_many_left_behind_are_bounded_in_text() -> None:
         for i in range(12)
     ]
     out = io.StringIO()
-    dataflow_lines(outcomes, out)
+    dataflow_tally(outcomes, out)
     first = out.getvalue().splitlines()[0]
     assert first == (
         "  prod: 12 mapping sets left behind, unused (Adobe documents no delete for them): "
