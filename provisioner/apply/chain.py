@@ -11,7 +11,7 @@ stops the chain where it is; the summary says what was made, and the next run re
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from provisioner import escape
@@ -62,15 +62,17 @@ def create_chain(
     base_id: str,
     spec: tuple[str, str],
     waiting: Waiting,
+    columns: Sequence[Mapping[str, object]] | None = None,
 ) -> DataflowOutcome:
-    """`spec`: the base connection's connector spec (id, version), the source's spec too."""
+    """`spec`: the base connection's connector spec (id, version), the source's spec too.
+    `columns`: the source's column items when already chosen (see `columns_for`)."""
     desired = planned.desired
     made = Made(
         source=next((r.id for r in planned.reuse if r.kind == "source"), None),
         target=next((r.id for r in planned.reuse if r.kind == "target"), None),
     )
     try:
-        _build(client, planned, base_id, spec, waiting, made)
+        _build(client, planned, base_id, spec, waiting, made, columns)
     except (ApiError, ChainError) as error:
         left = (made.mapping,) if made.mapping else ()
         failure = _outcome(
@@ -109,14 +111,14 @@ def _build(
     spec: tuple[str, str],
     waiting: Waiting,
     made: Made,
+    columns: Sequence[Mapping[str, object]] | None,
 ) -> None:
     desired = planned.desired
     org, sandbox = desired.org, desired.sandbox
     dataset = planned.dataset
     if dataset is None or not dataset.schema_id:
         raise ChainError(
-            f"dataflow {escape.quoted(desired.name)} in sandbox {escape.quoted(sandbox)}: its "
-            f"dataset {escape.quoted(desired.dataset)} has no XDM schema; give it one in AEP"
+            f"its dataset {escape.quoted(desired.dataset)} has no XDM schema; give it one in AEP"
         )
     if made.source is None:
         explored = client.explore_columns(org, sandbox, base_id, desired.table, name=desired.name)
@@ -165,6 +167,17 @@ def _build(
         waiting,
         made,
     )
+
+
+def columns_for(
+    client: FlowService, desired: DesiredDataflow, base_id: str
+) -> list[dict[str, object]]:
+    """The column items the source will send, from explore: ChainError when a declared or
+    the incremental column is missing. A RECREATE asks first, before it retires anything."""
+    explored = client.explore_columns(
+        desired.org, desired.sandbox, base_id, desired.table, name=desired.connection
+    )
+    return chosen_columns(desired, explored)
 
 
 def _create(

@@ -36,11 +36,8 @@ SHOWN_COLUMNS = 8
 
 class ChainError(ProvisionError):
     """A dataflow that cannot be built as declared (a missing column, a dataset without a
-    schema): one line naming the dataflow and its sandbox, and what to do."""
-
-
-def _subject(desired: DesiredDataflow) -> str:
-    return f"dataflow {escape.quoted(desired.name)} in sandbox {escape.quoted(desired.sandbox)}"
+    schema): what is wrong and what to do, on the line the summary starts with the
+    dataflow's name and sandbox."""
 
 
 def chosen_columns(
@@ -59,7 +56,7 @@ def chosen_columns(
         listed = ", ".join(escape.quoted(n) for n in list(by_name)[:SHOWN_COLUMNS])
         listed += " ..." if len(by_name) > SHOWN_COLUMNS else ""
         raise ChainError(
-            f"{_subject(desired)}: table {escape.quoted(desired.table)} has no column "
+            f"table {escape.quoted(desired.table)} has no column "
             f"{names}{more} (it has {listed or 'no columns'}); fix the dataflow's columns "
             "or incremental column in the manifest"
         )

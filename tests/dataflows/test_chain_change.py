@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import httpx
 import pytest
 
 from provisioner.apply.chain_result import DataflowStatus
@@ -14,7 +15,7 @@ from provisioner.plan.dataflows import PlannedDataflow
 from provisioner.plan.make import Action
 
 from .apply_helpers import Sandbox, census, chain_of, deletion_of, run, sandbox, to_create
-from .client_helpers import ORG
+from .client_helpers import ORG, Handler
 from .helpers import desired
 
 NEW_MAPPING = (
@@ -163,7 +164,7 @@ def test_recreate_retires_the_old_flow_makes_the_new_chain_then_deletes_the_old(
     assert (new.source_connection_ids, source.columns) == ((source.id,), ("id", "updated_at"))
 
 
-def test_a_recreate_whose_new_chain_fails_keeps_the_old_one_renamed_and_disabled(
+def test_a_recreate_to_a_column_the_table_lacks_leaves_the_old_flow_as_it_is(
     emulator: Emulator,
 ) -> None:
     box, old_id = made(emulator)
@@ -176,8 +177,47 @@ def test_a_recreate_whose_new_chain_fails_keeps_the_old_one_renamed_and_disabled
         base_connection_id=box.base_id,
     )
     outcomes = run(box, [entry], [deletion_of(old, "replaced", "team-orders")])
+    assert [(o.status, o.message) for o in outcomes] == [
+        (
+            DataflowStatus.FAILED,
+            "table 'public.orders' has no column 'no_such_column' (it has 'id', 'email', "
+            "'updated_at'); fix the dataflow's columns or incremental column in the manifest; "
+            "the old flow was left as it is",
+        ),
+        (DataflowStatus.SKIPPED, "kept: the flow replacing it was not created; re-run apply"),
+    ]
+    flow = box.client.get_flow(ORG, "prod", old_id)
+    assert (flow.name, flow.state, flow.etag) == (old.flow.name, "enabled", old.flow.etag)
+
+
+def test_a_recreate_whose_new_chain_fails_keeps_the_old_one_renamed_and_disabled(
+    emulator: Emulator,
+) -> None:
+    armed: list[bool] = []
+
+    def refuse_mapping_sets(inner: Handler) -> Handler:
+        def handler(request: httpx.Request) -> httpx.Response:
+            if armed and request.method == "POST" and request.url.path.endswith("/mappingSets"):
+                return httpx.Response(400, json={"message": "mapping refused"})
+            return inner(request)
+
+        return handler
+
+    box = sandbox(emulator, refuse_mapping_sets)
+    [first] = run(box, [to_create(box, desired())])
+    old_id = first.flow_id or ""
+    old = chain_of(box, old_id)
+    entry = PlannedDataflow(
+        desired(columns=("id", "updated_at")),
+        Action.RECREATE,
+        chain=old,
+        dataset=box.dataset,
+        base_connection_id=box.base_id,
+    )
+    # The new chain's mapping set is refused: the chain stops after its target.
+    armed.append(True)
+    outcomes = run(box, [entry], [deletion_of(old, "replaced", "team-orders")])
     assert [o.status for o in outcomes] == [DataflowStatus.FAILED, DataflowStatus.SKIPPED]
-    assert outcomes[1].message == "kept: the flow replacing it was not created; re-run apply"
     flow = box.client.get_flow(ORG, "prod", old_id)
     assert (flow.name, flow.state) == ("orders-prod/public.orders (replaced)", "disabled")
 
