@@ -21,6 +21,7 @@ from provisioner.commands.apply_stages import (
     has_work,
     prepare,
     question,
+    writes_after_creates,
 )
 from provisioner.commands.apply_verify import verify_declared, verify_written
 from provisioner.commands.session import RemoteOptions, open_session, unclaimed_prune
@@ -185,7 +186,7 @@ def run(
             interrupted = result.interrupted
             if not interrupted and (plan.patches or plan.deletions or flows):
                 if not quiet:
-                    n = len(plan.patches) + len(plan.deletions) + len(flows)
+                    n = writes_after_creates(plan)
                     progress.note(
                         f"{question(plan, creates=False)}{at_once(n, options.parallelism)}..."
                     )

@@ -177,6 +177,13 @@ def question(plan: Plan, *, creates: bool = True) -> str:
     return text[0].upper() + text[1:] if text else ""
 
 
+def writes_after_creates(plan: Plan) -> int:
+    """How many things the run changes after its creates; a replacement is one (its old
+    chain's deletion goes with it)."""
+    pruned = sum(1 for d in plan.chain_deletions if d.why == "pruned")
+    return len(plan.patches) + len(plan.deletions) + len(to_apply(plan.dataflows)) + pruned
+
+
 def count_of(count: int, noun: str = "connection") -> str:
     return f"{count} {noun}{'s' if count != 1 else ''}"
 
