@@ -24,10 +24,11 @@ from provisioner.apply.chain_bodies import (
     source_body,
     target_body,
 )
+from provisioner.apply.chain_lookup import flow_of, unused_source, unused_target
 from provisioner.apply.chain_result import DataflowOutcome, DataflowStatus
-from provisioner.apply.chain_settle import settle_created
+from provisioner.apply.chain_settle import built_on_by_another, settle_created
 from provisioner.apply.flow_state import Waiting, set_enabled
-from provisioner.dataflow import FLOW_SPEC_ID, DesiredDataflow
+from provisioner.dataflow import DesiredDataflow
 from provisioner.errors import ApiError
 from provisioner.plan.dataflows import PlannedDataflow
 from provisioner.remote.client import CreateOutcomeUnknown
@@ -74,6 +75,9 @@ def create_chain(
     try:
         _build(client, planned, base_id, spec, waiting, made, columns)
     except (ApiError, ChainError) as error:
+        taken = _taken(client, desired, base_id, made, error)
+        if taken is not None:
+            return taken
         left = (made.mapping,) if made.mapping else ()
         failure = _outcome(
             desired, DataflowStatus.FAILED, None, f"{error}{made.said()}", left_behind=left
@@ -102,6 +106,22 @@ def create_chain(
             message = f"created ({made.flow}) but not disabled: {error}; re-run apply"
             return _outcome(desired, DataflowStatus.FAILED, made.flow, message)
     return _outcome(desired, DataflowStatus.CREATED, made.flow, note=note)
+
+
+def _taken(
+    client: FlowService, desired: DesiredDataflow, base_id: str, made: Made, error: Exception
+) -> DataflowOutcome | None:
+    """A flow create refused (400) after this run reused a leftover: a concurrent run may
+    have built its flow on the same leftover first."""
+    refused = isinstance(error, ApiError) and error.status == 400
+    reused = {made.source, made.target} - made.ours
+    if not refused or made.flow or not made.mapping or not made.source or not made.target:
+        return None
+    if not reused:
+        return None
+    return built_on_by_another(
+        client, desired, base_id, made.source, made.target, made.ours, made.mapping
+    )
 
 
 def _build(
@@ -133,7 +153,7 @@ def _build(
             lambda: (
                 client.create_source_connection(org, sandbox, body, name=desired.source_name).id
             ),
-            lambda: _unused_source(client, desired, base_id, spec[0]),
+            lambda: unused_source(client, desired, base_id, spec[0]),
             waiting,
             made,
         )
@@ -143,7 +163,7 @@ def _build(
             lambda: (
                 client.create_target_connection(org, sandbox, body, name=desired.target_name).id
             ),
-            lambda: _unused_target(client, desired, dataset.id),
+            lambda: unused_target(client, desired, dataset.id),
             waiting,
             made,
         )
@@ -163,7 +183,7 @@ def _build(
     source_id = made.source
     made.flow = _create(
         lambda: client.create_flow(org, sandbox, body, name=desired.name).id,
-        lambda: _flow_of(client, desired, base_id, source_id),
+        lambda: flow_of(client, desired, base_id, source_id),
         waiting,
         made,
     )
@@ -208,54 +228,6 @@ def _create(
             return found
     assert last is not None
     raise last
-
-
-def _referenced(client: FlowService, org: str, sandbox: str) -> set[str]:
-    flows = client.list_flows(org, sandbox)
-    return {i for f in flows for i in (*f.source_connection_ids, *f.target_connection_ids)}
-
-
-def _unused_source(
-    client: FlowService, desired: DesiredDataflow, base_id: str, spec_id: str
-) -> str | None:
-    org, sandbox = desired.org, desired.sandbox
-    used = _referenced(client, org, sandbox)
-    for source in client.list_source_connections(org, sandbox, spec_id=spec_id):
-        if (
-            source.id not in used
-            and source.name == desired.source_name
-            and source.base_connection_id == base_id
-            and source.table == desired.table
-        ):
-            return source.id
-    return None
-
-
-def _unused_target(client: FlowService, desired: DesiredDataflow, dataset_id: str) -> str | None:
-    used = _referenced(client, desired.org, desired.sandbox)
-    for target in client.list_target_connections(desired.org, desired.sandbox):
-        if (
-            target.id not in used
-            and target.name == desired.target_name
-            and target.dataset_id == dataset_id
-        ):
-            return target.id
-    return None
-
-
-def _flow_of(
-    client: FlowService, desired: DesiredDataflow, base_id: str, source_id: str
-) -> str | None:
-    # Adopt only a flow built on our own source: the name alone is anyone's.
-    for flow in client.list_flows(desired.org, desired.sandbox):
-        if (
-            flow.name == desired.name
-            and flow.spec_id == FLOW_SPEC_ID
-            and flow.base_connection_id == base_id
-            and source_id in flow.source_connection_ids
-        ):
-            return flow.id
-    return None
 
 
 def _discard(client: FlowService, planned: PlannedDataflow, note: str | None) -> str | None:

@@ -12,7 +12,7 @@ set stays (Adobe documents no delete) and is reported as left behind.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from provisioner import ownermark
 from provisioner.apply.chain_result import DataflowOutcome, DataflowStatus
@@ -94,4 +94,47 @@ def settle_created(
         DataflowStatus.YIELDED,
         flow_id=winner(same).id,
         left_behind=left,
+    )
+
+
+def built_on_by_another(
+    client: FlowService,
+    desired: DesiredDataflow,
+    base_id: str,
+    source_id: str,
+    target_id: str,
+    ours: Collection[str],
+    mapping_id: str,
+) -> DataflowOutcome | None:
+    """After a refused flow create: whether another run's flow of this dataflow already
+    stands on the leftover source or target both runs reused (Adobe lets a source and a
+    target serve a single dataflow). Then this run yields, deleting the part it made itself;
+    None when no such flow exists (the refusal was something else)."""
+    org, sandbox = desired.org, desired.sandbox
+    try:
+        flows = client.list_flows(org, sandbox)
+    except ApiError:
+        return None
+    theirs = [
+        f
+        for f in answering(flows, desired, base_id)
+        if source_id in f.source_connection_ids or target_id in f.target_connection_ids
+    ]
+    if not theirs:
+        return None
+    used = {p for f in flows for p in (*f.source_connection_ids, *f.target_connection_ids)}
+    try:
+        if target_id in ours and target_id not in used:
+            client.delete_target_connection(org, sandbox, target_id, name=desired.target_name)
+        if source_id in ours and source_id not in used:
+            client.delete_source_connection(org, sandbox, source_id, name=desired.source_name)
+    except ApiError as error:
+        log.warning("could not delete a part of a chain that lost a race: %s", error)
+    return DataflowOutcome(
+        org,
+        sandbox,
+        desired.name,
+        DataflowStatus.YIELDED,
+        flow_id=winner(theirs).id,
+        left_behind=(mapping_id,),
     )

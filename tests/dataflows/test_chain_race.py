@@ -15,10 +15,11 @@ from dataclasses import replace
 import httpx
 
 from provisioner.apply.chain_result import DataflowOutcome, DataflowStatus
-from provisioner.emulator import Emulator
+from provisioner.emulator import POSTGRES_SPEC_ID, Emulator
+from provisioner.plan.dataflows import Leftover
 
 from .apply_helpers import Sandbox, census, run, sandbox, to_create
-from .client_helpers import Handler, connect
+from .client_helpers import ORG, Handler, connect
 from .helpers import desired
 
 
@@ -57,3 +58,35 @@ def test_two_concurrent_applies_end_with_one_flow_and_no_orphan(emulator: Emulat
     )
     # The loser's mapping set stays (Adobe documents no delete): reported by id.
     assert (now.mapping_sets, now.unused_mapping_sets) == (2, loser.left_behind)
+
+
+def test_two_runs_reusing_the_same_leftovers_end_with_one_flow(emulator: Emulator) -> None:
+    # A killed run left a source and a target; two runs then plan to reuse both.
+    box = sandbox(emulator)
+    [broken] = run(box, [to_create(box, desired())])
+    box.client.delete_flow(ORG, "prod", broken.flow_id or "", name="x")
+    source = box.client.list_source_connections(ORG, "prod", spec_id=POSTGRES_SPEC_ID)[0]
+    target = box.client.list_target_connections(ORG, "prod")[0]
+    reuse = (
+        Leftover("source", source.id, source.name, source.etag),
+        Leftover("target", target.id, target.name, target.etag),
+    )
+    barrier = threading.Barrier(2)
+    runs = [replace(box, client=connect(emulator, wrap=together(barrier))) for _ in range(2)]
+
+    def apply(each: Sandbox) -> DataflowOutcome:
+        [outcome] = run(each, [to_create(each, desired(), reuse)])
+        return outcome
+
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = sorted(pool.map(apply, runs), key=lambda o: o.status)
+    assert [o.status for o in outcomes] == sorted([DataflowStatus.CREATED, DataflowStatus.YIELDED])
+    [loser] = [o for o in outcomes if o.status is DataflowStatus.YIELDED]
+    now = census(emulator)
+    assert (dict(now.flows), now.sources, now.targets, now.orphans) == (
+        {"orders-prod/public.orders": 1},
+        1,
+        1,
+        (),
+    )
+    assert set(loser.left_behind) <= set(now.unused_mapping_sets)
