@@ -20,11 +20,10 @@ from provisioner.apply.chain_result import DataflowOutcome, DataflowStatus
 from provisioner.apply.flow_state import Waiting, set_enabled
 from provisioner.dataflow import RemoteFlow
 from provisioner.errors import ApiError
+from provisioner.plan.dataflow_prune import REPLACED_SUFFIX
 from provisioner.plan.dataflows import PlannedDataflow
 from provisioner.plan.diff import PatchOp
 from provisioner.remote.service import FlowService
-
-REPLACED_SUFFIX = " (replaced)"
 
 
 def update_dataflow(

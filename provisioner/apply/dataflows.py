@@ -19,13 +19,14 @@ from provisioner import escape
 from provisioner.apply.breaker import Breaker
 from provisioner.apply.chain import columns_for, create_chain
 from provisioner.apply.chain_bodies import ChainError
-from provisioner.apply.chain_change import REPLACED_SUFFIX, retire, update_dataflow
+from provisioner.apply.chain_change import retire, update_dataflow
 from provisioner.apply.chain_delete import delete_chain
 from provisioner.apply.chain_result import DataflowOutcome, DataflowStatus
 from provisioner.apply.flow_state import Waiting
 from provisioner.apply.progress import Progress
 from provisioner.apply.workqueue import stopping_note
 from provisioner.errors import ApiError
+from provisioner.plan.dataflow_prune import REPLACED_SUFFIX
 from provisioner.plan.dataflows import PlannedChainDeletion, PlannedDataflow
 from provisioner.plan.make import Action
 from provisioner.remote.service import FlowService

@@ -18,7 +18,6 @@ from provisioner.commands.apply_stages import (
     after_creates,
     at_once,
     count_of,
-    has_work,
     prepare,
     question,
     writes_after_creates,
@@ -142,7 +141,7 @@ def run(
                 )
         if not quiet:
             write_text(plan, out, colour=colour)
-        if not has_work(plan):
+        if not plan.has_changes:
             plan = applied.plan = _settle(client, plan, options, out)
             plan_problems(plan, out, refused)
             if plan.has_errors or refused:

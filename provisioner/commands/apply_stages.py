@@ -35,10 +35,6 @@ from provisioner.remote.service import FlowService
 REAL_TIME = Waiting(now=time.time, sleep=time.sleep)
 
 
-def has_work(plan: Plan) -> bool:
-    return plan.has_changes or bool(to_apply(plan.dataflows)) or bool(plan.chain_deletions)
-
-
 def after_creates(
     client: FlowService,
     plan: Plan,
