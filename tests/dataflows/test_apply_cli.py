@@ -170,3 +170,15 @@ def test_the_json_document_says_what_was_done_to_each_dataflow(
         }
     ]
     assert document["dataflow_summary"] == {"created": 1}
+
+
+def test_a_saved_plan_with_a_dataflow_is_applied_as_reviewed(
+    ready: Emulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, dataflow())
+    saved = tmp_path / "plan.json"
+    assert run_cli(capsys, ["plan", str(path), "--out", str(saved)]).code == 0
+    done = run_cli(capsys, ["apply", "--plan", str(saved)])
+    assert done.code == 0, done.out + done.err
+    assert tail(done.out, 2) == ["Dataflows: 1 created.", "Apply complete: 1 created."]
+    assert converged(ready) == ONE_FLOW
