@@ -47,7 +47,7 @@ def run(
     if dataflows:  # a line of its own before the last: scripts read that one as before
         connections = {(d.org, d.sandbox, d.connection) for d in dataflows}
         out.write(
-            f"Dataflows: {len(dataflows)} of {len(connections)} connection(s) in "
+            f"Dataflows: {len(dataflows)} on {len(connections)} connection(s) in "
             f"{len({(d.org, d.sandbox) for d in dataflows})} sandbox(es).\n"
         )
     out.write(

@@ -180,7 +180,7 @@ def test_validate_says_how_many_dataflows_it_validated(
     assert main(["validate", "orders.yaml"]) == 0
     assert capsys.readouterr().out.splitlines() == [
         "orders.yaml: 3 connection(s) in dev, prod",
-        "Dataflows: 4 of 2 connection(s) in 2 sandbox(es).",
+        "Dataflows: 4 on 2 connection(s) in 2 sandbox(es).",
         "Valid: 3 connection(s) in 2 sandbox(es) from 1 file(s).",
     ]
     assert main(["validate", "orders.yaml", "--sandbox", "prod", "--connection", "billing"]) == 0
