@@ -13,7 +13,7 @@ import platform
 import re
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,7 @@ class Phase:
     peak_mb: float
     parallelism: int
     latency: float
+    by_route: dict[str, int] = field(default_factory=dict)  # "METHOD route" -> requests
 
     @property
     def flow_requests(self) -> int:
@@ -155,7 +156,15 @@ def run_phase(
         figures["peak_kb"] / 1024,
         parallelism,
         emulator.latency,
+        routes_between(before, after),
     )
+
+
+def routes_between(before: dict[str, Any], after: dict[str, Any]) -> dict[str, int]:
+    """The requests per route the emulator saw between two readings of its counters."""
+    was: dict[str, int] = before.get("by_route", {})
+    now: dict[str, int] = after.get("by_route", {})
+    return {r: n - was.get(r, 0) for r, n in sorted(now.items()) if n > was.get(r, 0)}
 
 
 def _tokens(counts: dict[str, Any]) -> int:
