@@ -11,6 +11,9 @@ its own process):
   (the pacer's slow start: no burst of 429s however many workers; `--throttled-only` runs
   this section alone and prints it);
 - scale (bench/scale.py): plan and apply over 500 sandboxes against a minimal client;
+- dataflows (bench/dataflows.py): plan and apply of 2,000 dataflows over 50 sandboxes, by
+  route and against a minimal client (`--dataflows-only` runs it alone, in a few minutes,
+  and writes bench/RESULTS-dataflows.md, which every run writes and RESULTS.md includes);
 - offline validate + render, the emulator's own capacity, and start-up (bench/startup.py).
 
 Results go to bench/RESULTS.md with the machine and its load: the machine is shared, so
@@ -31,6 +34,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import dataflows  # noqa: E402
 import emulator_load  # noqa: E402
 import offline  # noqa: E402
 import report  # noqa: E402
@@ -145,11 +149,21 @@ def main() -> int:
     parser.add_argument(
         "--throttled-only", action="store_true", help="print the --rate-limit 40 sweep only"
     )
+    parser.add_argument(
+        "--dataflows-only", action="store_true", help="write RESULTS-dataflows.md only"
+    )
     args = parser.parse_args()
     if args.throttled_only:
         with tempfile.TemporaryDirectory() as tmp:
             sweep = throttled_sweep(args.latency_ms, Path(tmp))
         print("\n".join(report.throttled_sweep(sweep, args)))
+        return 0
+    if args.dataflows_only:
+        print(f"dataflows: 2,000 over 50 sandboxes, parallelism {args.parallelism}", flush=True)
+        section = dataflows.run(args.latency_ms, args.parallelism)
+        text = report.dataflows_file(section, args, "`bench/run.py --dataflows-only`")
+        (HERE / "RESULTS-dataflows.md").write_text(text)
+        print(text)
         return 0
     sizes = [int(s) for s in args.scale_sizes.split(",") if s]
     if args.scale_only:
@@ -178,6 +192,10 @@ def main() -> int:
             results["startup_load"] = load()
     finally:
         emulator.close()
+    print(f"dataflows: 2,000 over 50 sandboxes, parallelism {args.parallelism}", flush=True)
+    section = dataflows.run(args.latency_ms, args.parallelism)
+    flows_text = report.dataflows_file(section, args, "`make bench`")
+    (HERE / "RESULTS-dataflows.md").write_text(flows_text)
     results["scale"] = scale.run(sizes, args.scale_latency_ms, args.parallelism)
     print("offline: validate + render of 10,000 connections")
     results["offline"] = offline.run()
@@ -188,7 +206,7 @@ def main() -> int:
     results["load_end"] = load()
     results["generated"] = datetime.now(UTC)
     extra = HERE / "RESULTS-scale.md"
-    text = report.render(results, args, extra.read_text() if extra.exists() else None)
+    text = report.render(results, args, extra.read_text() if extra.exists() else None, flows_text)
     (HERE / "RESULTS.md").write_text(text)
     print(text)
     return 0
