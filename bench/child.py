@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import sys
 import time
 from collections.abc import Callable
 from typing import Any
+
+import peak
 
 import provisioner.commands.apply as apply_command
 import provisioner.commands.session as remote
@@ -53,7 +54,7 @@ if __name__ == "__main__":
     remote.observe = timed(remote.observe)  # type: ignore[assignment]
     apply_command.apply_plan = timed(apply_command.apply_plan)  # type: ignore[assignment]
     code = main(sys.argv[1:])
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak_kb = peak.peak_kb()
     with open(os.environ["BENCH_RSS_FILE"], "w") as handle:
         json.dump({"peak_kb": peak_kb, "network_s": network_seconds}, handle)
     raise SystemExit(code)

@@ -70,10 +70,10 @@ def validate_and_render(paths: list[Path]) -> int:
 def _peak_rss_mb(folder: Path) -> float:
     """Peak RSS of a fresh process that validates and renders the files (memory pass)."""
     code = (
-        "import resource, sys; sys.path.insert(0, sys.argv[1]); import offline; "
+        "import sys; sys.path.insert(0, sys.argv[1]); import offline, peak; "
         "from pathlib import Path; "
         "offline.validate_and_render(sorted(Path(sys.argv[2]).glob('*.yaml'))); "
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+        "print(peak.peak_kb())"
     )
     done = subprocess.run(
         [sys.executable, "-c", code, str(Path(__file__).parent), str(folder)],

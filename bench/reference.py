@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
+import peak
 
 ORG = "0123456789ABCDEF01234567@AdobeOrg"
 SPEC = "74a1c565-4e59-48d7-9d67-7c03b8a13137"
@@ -122,7 +122,7 @@ def main() -> int:
             list(pool.map(lambda job: client.create(*job), missing))
     seconds = time.perf_counter() - start
     client.http.close()
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak_kb = peak.peak_kb()
     print(json.dumps({"seconds": seconds, "requests": client.sent, "peak_kb": peak_kb}))
     return 0
 

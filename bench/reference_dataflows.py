@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+import peak
 from reference import FLOW, SPEC, Reference
 
 CONVERSION = "/data/foundation/conversion"
@@ -252,7 +252,7 @@ def main() -> int:
             list(pool.map(lambda job: client.make(*job, listings[job[0]]), jobs))
     seconds = time.perf_counter() - start
     client.http.close()
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak_kb = peak.peak_kb()
     print(json.dumps({"seconds": seconds, "requests": client.sent, "peak_kb": peak_kb}))
     return 0
 
