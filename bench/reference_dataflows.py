@@ -249,7 +249,7 @@ def main() -> int:
         listings = dict(zip(sandboxes, pool.map(client.listing, sandboxes), strict=True))
         if args.phase == "apply":
             jobs = [(s, c) for s in sandboxes for c in range(args.per_sandbox)]
-            list(pool.map(lambda job: client.make(*job, listings[job[0]]), jobs))
+            list(pool.map(lambda job: client.make(job[0], job[1], listings[job[0]]), jobs))
     seconds = time.perf_counter() - start
     client.http.close()
     peak_kb = peak.peak_kb()
