@@ -1,7 +1,8 @@
 """Run one `provision` command and report its peak memory and network time (bench/run.py).
 
 The benchmark needs the provisioner process's own figures: this wrapper runs the CLI
-in-process, times the two network stages (observe, apply) by wrapping them, and writes
+in-process, times the network stages (observe and its dataflow listing, apply) by wrapping
+them, and writes
 `{"peak_kb", "network_s"}` to the file named by BENCH_RSS_FILE. BENCH_NO_PACER=1 runs the
 client without its pacer, as it was before adaptive pacing (the "as fast as before" check).
 """
@@ -52,6 +53,7 @@ if __name__ == "__main__":
     if os.environ.get("BENCH_NO_PACER"):
         remote.OrgPacers = NoPacers  # type: ignore[assignment,misc]
     remote.observe = timed(remote.observe)  # type: ignore[assignment]
+    remote.observe_dataflows = timed(remote.observe_dataflows)  # type: ignore[assignment]
     apply_command.apply_plan = timed(apply_command.apply_plan)  # type: ignore[assignment]
     code = main(sys.argv[1:])
     peak_kb = peak.peak_kb()
