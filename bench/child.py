@@ -1,8 +1,8 @@
 """Run one `provision` command and report its peak memory and network time (bench/run.py).
 
 The benchmark needs the provisioner process's own figures: this wrapper runs the CLI
-in-process, times the network stages (observe and its dataflow listing, apply) by wrapping
-them, and writes
+in-process, times the network stages (observe and its dataflow listing; apply's creates and
+its dataflow stage) by wrapping them, and writes
 `{"peak_kb", "network_s"}` to the file named by BENCH_RSS_FILE. BENCH_NO_PACER=1 runs the
 client without its pacer, as it was before adaptive pacing (the "as fast as before" check).
 """
@@ -19,6 +19,7 @@ from typing import Any
 import peak
 
 import provisioner.commands.apply as apply_command
+import provisioner.commands.apply_stages as apply_stages
 import provisioner.commands.session as remote
 from provisioner.cli.main import main
 
@@ -55,6 +56,7 @@ if __name__ == "__main__":
     remote.observe = timed(remote.observe)  # type: ignore[assignment]
     remote.observe_dataflows = timed(remote.observe_dataflows)  # type: ignore[assignment]
     apply_command.apply_plan = timed(apply_command.apply_plan)  # type: ignore[assignment]
+    apply_stages.apply_dataflows = timed(apply_stages.apply_dataflows)  # type: ignore[assignment]
     code = main(sys.argv[1:])
     peak_kb = peak.peak_kb()
     with open(os.environ["BENCH_RSS_FILE"], "w") as handle:
