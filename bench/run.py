@@ -38,6 +38,7 @@ import dataflows  # noqa: E402
 import emulator_load  # noqa: E402
 import offline  # noqa: E402
 import report  # noqa: E402
+import report_dataflows  # noqa: E402
 import scale  # noqa: E402
 import startup  # noqa: E402
 import verify as verify_bench  # noqa: E402
@@ -161,7 +162,7 @@ def main() -> int:
     if args.dataflows_only:
         print(f"dataflows: 2,000 over 50 sandboxes, parallelism {args.parallelism}", flush=True)
         section = dataflows.run(args.latency_ms, args.parallelism)
-        text = report.dataflows_file(section, args, "`bench/run.py --dataflows-only`")
+        text = report_dataflows.dataflows_file(section, args, "`bench/run.py --dataflows-only`")
         (HERE / "RESULTS-dataflows.md").write_text(text)
         print(text)
         return 0
@@ -194,7 +195,7 @@ def main() -> int:
         emulator.close()
     print(f"dataflows: 2,000 over 50 sandboxes, parallelism {args.parallelism}", flush=True)
     section = dataflows.run(args.latency_ms, args.parallelism)
-    flows_text = report.dataflows_file(section, args, "`make bench`")
+    flows_text = report_dataflows.dataflows_file(section, args, "`make bench`")
     (HERE / "RESULTS-dataflows.md").write_text(flows_text)
     results["scale"] = scale.run(sizes, args.scale_latency_ms, args.parallelism)
     print("offline: validate + render of 10,000 connections")
