@@ -53,7 +53,9 @@ def settle_created(
     source this run made): another run's chain is never deleted here."""
     org, sandbox = desired.org, desired.sandbox
     try:
-        flows = client.list_flows(org, sandbox)
+        # Only flows of its name can be duplicates, or share the parts of its chain (a
+        # leftover is reused by the dataflow of its name only): one page, not the sandbox.
+        flows = client.list_flows(org, sandbox, name=desired.name)
     except ApiError as error:
         log.warning(
             "could not check dataflow %r for a concurrent duplicate: %s", desired.name, error

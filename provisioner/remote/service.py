@@ -80,7 +80,9 @@ class FlowService(Protocol):
     ) -> list[str]: ...
 
     # A dataflow chain's calls (remote/client/dataflows.py, dataprep.py).
-    def list_flows(self, org: str, sandbox: str) -> list[RemoteFlow]: ...
+    def list_flows(
+        self, org: str, sandbox: str, *, name: str | None = None
+    ) -> list[RemoteFlow]: ...
 
     def list_source_connections(
         self, org: str, sandbox: str, *, spec_id: str

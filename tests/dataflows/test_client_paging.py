@@ -110,3 +110,26 @@ def test_runs_of_many_flows_are_read_in_batches_of_pages(emulator: Emulator) -> 
     assert len(every) == 13 + 2 * 44
     # 40 flows a query: the first 40 flows' 13 + 2 * 39 runs, then the last 5 flows' 10.
     assert gets(client, lambda: client.list_runs(ORG, "prod", flow_ids)) == 19 + 2
+
+
+def test_flows_of_one_name_are_one_page_however_many_the_sandbox_holds(
+    emulator: Emulator,
+) -> None:
+    """apply settles each flow it made against the flows of its name: one filtered page, not
+    every page of the sandbox (which would grow with the square of the flows it creates)."""
+    client = connect(emulator, page_size=PAGE)
+    base = base_connection(client)
+    for n in range(3 * PAGE):
+        emulator.add_dataflow(ORG, "prod", base, f"orders-prod/public.t_{n} (x)")
+    twin = emulator.add_dataflow(ORG, "prod", base, "orders-prod/public.t_7 (x)")["flowId"]
+
+    named = client.list_flows(ORG, "prod", name="orders-prod/public.t_7 (x)")
+    assert [f.name for f in named] == ["orders-prod/public.t_7 (x)"] * 2
+    assert twin in {f.id for f in named}
+    assert (
+        gets(client, lambda: client.list_flows(ORG, "prod", name="orders-prod/public.t_7 (x)")) == 1
+    )
+    # A name a filter would read as two (a comma is OR) lists the sandbox instead.
+    emulator.add_dataflow(ORG, "prod", base, "a,b")
+    both = client.list_flows(ORG, "prod", name="a,b")
+    assert "a,b" in {f.name for f in both} and len(both) == 3 * PAGE + 2

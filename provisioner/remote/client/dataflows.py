@@ -77,9 +77,12 @@ class DataflowCalls:
     _page_size: int
     _max_pages: int
 
-    def list_flows(self, org: str, sandbox: str) -> list[RemoteFlow]:
-        """Every flow of the sandbox, of every flow spec, following every page."""
-        return self._list(org, sandbox, "flows", {}, decode.flow)
+    def list_flows(self, org: str, sandbox: str, *, name: str | None = None) -> list[RemoteFlow]:
+        """Every flow of the sandbox, of every flow spec, following every page; with
+        ``name``, at least the flows of that name (the documented ``property=name==`` filter,
+        one page where the whole sandbox may be many; callers still check the name)."""
+        query = {"property": f"name=={name}"} if name and _filterable(name) else {}
+        return self._list(org, sandbox, "flows", query, decode.flow)
 
     def list_source_connections(
         self, org: str, sandbox: str, *, spec_id: str
@@ -260,3 +263,9 @@ class DataflowCalls:
     def _url(self, collection: str, item_id: str) -> str:
         # Quoted whole: an id is data, never path structure.
         return f"{self._endpoints.flow_url}/{collection}/{quote(item_id, safe='')}"
+
+
+def _filterable(value: str) -> bool:
+    """Whether a value can go into a ``property=field==value`` filter as itself: a comma reads
+    as OR there, and operator characters as another comparison [reference SF]."""
+    return not any(c in value for c in ",=<>!~\"'")
