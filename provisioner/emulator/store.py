@@ -74,6 +74,12 @@ class MemoryStore:
         with self.lock:
             return copy.deepcopy(list(self._scopes.get(scope, {}).values()))
 
+    def matching(self, scope: Scope, keep: Callable[[JsonObject], bool]) -> list[JsonObject]:
+        """The records of a scope ``keep`` accepts: copied after choosing, so a lookup among
+        thousands copies only what it returns."""
+        with self.lock:
+            return copy.deepcopy([r for r in self._scopes.get(scope, {}).values() if keep(r)])
+
     def dump(self) -> list[JsonObject]:
         with self.lock:
             return copy.deepcopy([r for s in self._scopes.values() for r in s.values()])

@@ -135,5 +135,6 @@ class OfflineTables:
                 return 2
             return None
 
-        ranked = [(n, r) for r in self.store.in_scope(_SCOPE) if (n := rank(r)) is not None]
+        chosen = self.store.matching(_SCOPE, lambda r: rank(r) is not None)
+        ranked = [(n, r) for r in chosen if (n := rank(r)) is not None]
         return [record for _, record in sorted(ranked, key=lambda pair: pair[0])]
