@@ -27,14 +27,13 @@ from provisioner.apply.chain_bodies import (
 from provisioner.apply.chain_lookup import flow_of, unused_source, unused_target
 from provisioner.apply.chain_result import DataflowOutcome, DataflowStatus
 from provisioner.apply.chain_settle import built_on_by_another, settle_created
+from provisioner.apply.create import create_or_find
 from provisioner.apply.flow_state import Waiting, set_enabled
 from provisioner.dataflow import DesiredDataflow
 from provisioner.errors import ApiError
 from provisioner.plan.dataflows import PlannedDataflow
 from provisioner.remote.client import CreateOutcomeUnknown
 from provisioner.remote.service import FlowService
-
-MAX_CREATE_ATTEMPTS = 4
 
 
 @dataclass
@@ -203,31 +202,10 @@ def columns_for(
 def _create(
     create: Callable[[], str], find: Callable[[], str | None], waiting: Waiting, made: Made
 ) -> str:
-    last: CreateOutcomeUnknown | None = None
-    for _ in range(MAX_CREATE_ATTEMPTS):
-        try:
-            created = create()
-        except CreateOutcomeUnknown as error:
-            last = error
-        else:
-            made.ours.add(created)
-            return created
-        # It may have been committed: look before sending it again. One that timed out may
-        # still be running; a listing taken before it lands would miss it.
-        waiting.sleep(last.pending_for)
-        try:
-            found = find()
-        except ApiError as error:
-            raise ApiError(
-                f"{last}; checking whether it was created failed too: {error}",
-                status=error.status,
-                code=error.code,
-                retryable=error.retryable,
-            ) from None
-        if found is not None:
-            return found
-    assert last is not None
-    raise last
+    created, found = create_or_find(create, find, waiting.sleep)
+    if not found:
+        made.ours.add(created)
+    return created
 
 
 def _discard(client: FlowService, planned: PlannedDataflow, note: str | None) -> str | None:

@@ -70,23 +70,27 @@ class ApplyResult:
         return sum(1 for o in self.outcomes if o.status is status)
 
 
-def create_one(
-    client: FlowService, desired: DesiredConnection, payload: Payload
-) -> tuple[str, str | None]:
-    """Create one connection; (id, note). Raises ApiError when it could not be created."""
-    org, sandbox, name = desired.identity
+def create_or_find(
+    create: Callable[[], str],
+    find: Callable[[], str | None],
+    sleep: Callable[[float], None],
+) -> tuple[str, bool]:
+    """Create one object, never sending the POST again blindly: (its id, whether it was found
+    by looking rather than created by an answered POST). After an unclear answer
+    (CreateOutcomeUnknown) `find` lists for it; only when it is not there is the POST sent
+    again. Raises the last unclear answer after MAX_CREATE_ATTEMPTS, or ApiError when the
+    look itself fails."""
     last: CreateOutcomeUnknown | None = None
     for _ in range(MAX_CREATE_ATTEMPTS):
         try:
-            return client.create_connection(org, sandbox, payload, name=name).id, None
+            return create(), False
         except CreateOutcomeUnknown as error:
             last = error
         # The create may have been committed: look before sending it again. One that timed
         # out may still be running; a listing taken before it lands would miss it.
-        time.sleep(last.pending_for)
+        sleep(last.pending_for)
         try:
-            spec_id = connectors.of(desired).spec_id
-            remote = client.list_connections(org, sandbox, spec_id=spec_id)
+            found = find()
         except ApiError as error:
             raise ApiError(
                 f"{last}; checking whether it was created failed too: {error}",
@@ -94,11 +98,29 @@ def create_one(
                 code=error.code,
                 retryable=error.retryable,
             ) from None
-        existing = [r for r in remote if r.name == name]
-        if existing:
-            return existing[0].id, "confirmed by listing after an unclear response"
+        if found is not None:
+            return found, True
     assert last is not None
     raise last
+
+
+def create_one(
+    client: FlowService, desired: DesiredConnection, payload: Payload
+) -> tuple[str, str | None]:
+    """Create one connection; (id, note). Raises ApiError when it could not be created."""
+    org, sandbox, name = desired.identity
+
+    def find() -> str | None:
+        spec_id = connectors.of(desired).spec_id
+        remote = client.list_connections(org, sandbox, spec_id=spec_id)
+        return next((r.id for r in remote if r.name == name), None)
+
+    created, found = create_or_find(
+        lambda: client.create_connection(org, sandbox, payload, name=name).id,
+        find,
+        lambda seconds: time.sleep(seconds),  # looked up per call: tests replace time.sleep
+    )
+    return created, "confirmed by listing after an unclear response" if found else None
 
 
 def apply_plan(

@@ -101,16 +101,17 @@ def _one(stage: DataflowStage, planned: PlannedDataflow) -> DataflowOutcome:
     desired = planned.desired
     if planned.action is Action.UPDATE:
         return update_dataflow(stage.client, planned, stage.waiting)
+
+    def unmade(status: DataflowStatus, message: str) -> DataflowOutcome:
+        return DataflowOutcome(desired.org, desired.sandbox, desired.name, status, message=message)
+
     base_id = planned.base_connection_id
     if base_id is None:
         base_id = stage.created.get((desired.org, desired.sandbox, desired.connection))
     if base_id is None:
-        return DataflowOutcome(
-            desired.org,
-            desired.sandbox,
-            desired.name,
+        return unmade(
             DataflowStatus.SKIPPED,
-            message=f"its connection {escape.quoted(desired.connection)} was not created in "
+            f"its connection {escape.quoted(desired.connection)} was not created in "
             "this run; re-run apply",
         )
     columns = None
@@ -122,20 +123,10 @@ def _one(stage: DataflowStage, planned: PlannedDataflow) -> DataflowOutcome:
                 columns = columns_for(stage.client, desired, base_id)
             retire(stage.client, planned, stage.waiting)
         except ChainError as error:
-            return DataflowOutcome(
-                desired.org,
-                desired.sandbox,
-                desired.name,
-                DataflowStatus.FAILED,
-                message=f"{error}; the old flow was left as it is",
-            )
+            return unmade(DataflowStatus.FAILED, f"{error}; the old flow was left as it is")
         except ApiError as error:
-            return DataflowOutcome(
-                desired.org,
-                desired.sandbox,
-                desired.name,
-                DataflowStatus.FAILED,
-                message=f"the old flow was not retired, nothing replaced: {error}",
+            return unmade(
+                DataflowStatus.FAILED, f"the old flow was not retired, nothing replaced: {error}"
             )
     made = create_chain(
         stage.client, planned, base_id, stage.spec_of(planned), stage.waiting, columns
