@@ -31,12 +31,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import reference_dataflows as workload
-from harness import HERE, EmulatorProcess, Phase, load, routes_between, run_phase
+from harness import (
+    HERE,
+    PHASES,
+    EmulatorProcess,
+    Phase,
+    load,
+    provision_phases,
+    routes_between,
+)
 
 SANDBOXES = 50
 PER_SANDBOX = 40
 ORG = "0123456789ABCDEF01234567@AdobeOrg"
-PHASES = ("plan (empty)", "apply (create all)", "plan (all exist)")
 # The listings plan reads per sandbox, and how each pages: Flow Service follows
 # `_links.next` (a last page is never empty), Data Prep and Catalog read `limit` + `start`
 # until a page is short (a full last page costs one more, empty, read).
@@ -228,25 +235,7 @@ def run(latency_ms: float, parallelism: int) -> Section:
             manifest = str(write_manifest(folder, SANDBOXES, PER_SANDBOX))
             emulator.reset()
             preloaded = preload(emulator, SANDBOXES, PER_SANDBOX)
-            ours = [
-                run_phase(emulator, PHASES[0], ["plan", manifest], parallelism, folder),
-                run_phase(
-                    emulator,
-                    PHASES[1],
-                    ["apply", manifest, "--auto-approve"],
-                    parallelism,
-                    folder,
-                    expect=(0,),
-                ),
-                run_phase(
-                    emulator,
-                    PHASES[2],
-                    ["plan", manifest, "--detailed-exitcode"],
-                    parallelism,
-                    folder,
-                    expect=(0,),  # everything exists: no changes
-                ),
-            ]
+            ours = provision_phases(emulator, manifest, parallelism, folder)
             stored = flows_stored(emulator)
             emulator.reset()
             preload(emulator, SANDBOXES, PER_SANDBOX)

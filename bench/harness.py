@@ -167,6 +167,35 @@ def routes_between(before: dict[str, Any], after: dict[str, Any]) -> dict[str, i
     return {r: n - was.get(r, 0) for r, n in sorted(now.items()) if n > was.get(r, 0)}
 
 
+PHASES = ("plan (empty)", "apply (create all)", "plan (all exist)")
+
+
+def provision_phases(
+    emulator: EmulatorProcess, manifest: str, parallelism: int, folder: Path
+) -> list[Phase]:
+    """The three phases a scale section times provision on: plan against an empty emulator,
+    apply of everything, then a plan that must report no change (exit 0)."""
+    return [
+        run_phase(emulator, PHASES[0], ["plan", manifest], parallelism, folder),
+        run_phase(
+            emulator,
+            PHASES[1],
+            ["apply", manifest, "--auto-approve"],
+            parallelism,
+            folder,
+            expect=(0,),
+        ),
+        run_phase(
+            emulator,
+            PHASES[2],
+            ["plan", manifest, "--detailed-exitcode"],
+            parallelism,
+            folder,
+            expect=(0,),  # everything exists: no changes
+        ),
+    ]
+
+
 def _tokens(counts: dict[str, Any]) -> int:
     return int(counts.get("by_route", {}).get("POST /ims/token/v3", 0))
 

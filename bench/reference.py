@@ -99,14 +99,19 @@ class Reference:
             raise SystemExit(f"reference create failed: {response.status_code} {response.text}")
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def arguments(doc: str) -> argparse.Namespace:
+    """The command line every minimal client takes: phase, URL, workload size, parallelism."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     parser.add_argument("phase", choices=("plan", "apply"))
     parser.add_argument("url")
     parser.add_argument("--sandboxes", type=int, required=True)
     parser.add_argument("--per-sandbox", type=int, required=True)
     parser.add_argument("-p", "--parallelism", type=int, default=16)
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> int:
+    args = arguments(__doc__)
     sandboxes = [f"sb-{i:03d}" for i in range(args.sandboxes)]
     start = time.perf_counter()
     client = Reference(args.url, args.parallelism)

@@ -18,7 +18,6 @@ Prints one JSON object: seconds (inside the process, after imports), requests, p
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -26,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import peak
-from reference import FLOW, SPEC, Reference
+from reference import FLOW, SPEC, Reference, arguments
 
 CONVERSION = "/data/foundation/conversion"
 CATALOG = "/data/foundation/catalog"
@@ -235,13 +234,7 @@ def _flow(name: str, c: int, source: str, target: str, mapping: str) -> dict[str
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("phase", choices=("plan", "apply"))
-    parser.add_argument("url")
-    parser.add_argument("--sandboxes", type=int, required=True)
-    parser.add_argument("--per-sandbox", type=int, required=True)
-    parser.add_argument("-p", "--parallelism", type=int, default=16)
-    args = parser.parse_args()
+    args = arguments(__doc__)
     sandboxes = [f"sb-{i:03d}" for i in range(args.sandboxes)]
     start = time.perf_counter()
     client = DataflowReference(args.url, args.parallelism)

@@ -21,10 +21,17 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from harness import HERE, EmulatorProcess, Phase, load, run_phase, write_manifest
+from harness import (
+    HERE,
+    PHASES,
+    EmulatorProcess,
+    Phase,
+    load,
+    provision_phases,
+    write_manifest,
+)
 
 SANDBOXES = 500
-PHASES = ("plan (empty)", "apply (create all)", "plan (all exist)")
 
 
 @dataclass
@@ -78,25 +85,7 @@ def run(sizes: list[int], latency_ms: float, parallelism: int) -> list[Size]:
                 before = load()
                 manifest = str(write_manifest(folder, SANDBOXES, per_sandbox))
                 emulator.reset()
-                ours = [
-                    run_phase(emulator, PHASES[0], ["plan", manifest], parallelism, folder),
-                    run_phase(
-                        emulator,
-                        PHASES[1],
-                        ["apply", manifest, "--auto-approve"],
-                        parallelism,
-                        folder,
-                        expect=(0,),
-                    ),
-                    run_phase(
-                        emulator,
-                        PHASES[2],
-                        ["plan", manifest, "--detailed-exitcode"],
-                        parallelism,
-                        folder,
-                        expect=(0,),  # everything exists: no changes
-                    ),
-                ]
+                ours = provision_phases(emulator, manifest, parallelism, folder)
                 emulator.reset()
                 theirs = [
                     run_reference(emulator, "plan", per_sandbox, parallelism),
